@@ -1,0 +1,225 @@
+/**
+ * MySQL and MariaDB, through the `mysql2` driver. Besides building the config field by field
+ * (never from a URI), the client must not offer LOCAL INFILE: with it, a server the user
+ * points us at can ask for any file on this machine in answer to any query.
+ */
+import { connect, type Socket } from "node:net";
+import mysql, { type Connection, type ConnectionOptions, type QueryError } from "mysql2";
+import { DeadlineExceeded, withDeadline } from "./common/deadline";
+import { endpointOf, type Endpoint } from "./common/endpoint";
+import { displayAddress, socketHost } from "./common/host";
+import { errorCode, networkFailure, type Failure } from "./common/network-errors";
+import { failed } from "./common/outcome";
+import { startProgress, timeoutFailure, type Progress } from "./common/progress";
+import { secretValuesOf } from "./common/secret-fields";
+import type { ConnectionAdapter, ConnectionSettings, FieldSpec, TestContext, TestErrorCode, TestOutcome } from "./types";
+
+/** MySQL's own `--ssl-mode` names, so they read as users know them from the mysql client. */
+export const MYSQL_SSL_MODES = ["DISABLED", "REQUIRED", "VERIFY_IDENTITY"] as const;
+export type MysqlSslMode = (typeof MYSQL_SSL_MODES)[number];
+
+const DEFAULT_PORT = 3306;
+
+const fields: FieldSpec[] = [
+  { name: "host", label: "Host", kind: "STRING", required: true, placeholder: "db.example.com" },
+  { name: "port", label: "Port", kind: "INTEGER", default: DEFAULT_PORT },
+  {
+    name: "schema",
+    label: "Database",
+    kind: "STRING",
+    description: "The default database; leave empty to connect without one.",
+  },
+  { name: "login", label: "User", kind: "STRING", required: true },
+  { name: "password", label: "Password", kind: "PASSWORD", secret: true },
+  {
+    name: "extra.ssl_mode",
+    label: "SSL mode",
+    kind: "SELECT",
+    options: [...MYSQL_SSL_MODES],
+    default: "DISABLED",
+    description:
+      "DISABLED: plain TCP. REQUIRED: TLS without checking the certificate. VERIFY_IDENTITY: TLS with a certificate trusted here that names the host.",
+  },
+];
+
+export const mysqlAdapter: ConnectionAdapter = {
+  id: "mysql",
+  label: "MySQL / MariaDB",
+  defaultPort: DEFAULT_PORT,
+  fields,
+  test: testMysql,
+};
+
+export interface MysqlTarget extends Endpoint {
+  user: string;
+  database: string | null;
+  sslMode: MysqlSslMode;
+}
+
+/** What the adapter connects to, defaults applied, or why the settings cannot be used. */
+export function mysqlTarget(settings: ConnectionSettings): MysqlTarget | string {
+  const endpoint = endpointOf(settings, DEFAULT_PORT);
+  if (typeof endpoint === "string") return endpoint;
+  if (!settings.login) return "User is required.";
+  const sslMode = settings.extra.ssl_mode ?? "DISABLED";
+  if (!MYSQL_SSL_MODES.includes(sslMode as MysqlSslMode)) return `Unknown SSL mode: ${String(sslMode)}.`;
+  return {
+    ...endpoint,
+    user: settings.login,
+    database: settings.schema || null,
+    sslMode: sslMode as MysqlSslMode,
+  };
+}
+
+/**
+ * The mysql2 options for a target, over a socket the caller opened (so it can destroy it:
+ * mysql2's own destroy() only half-closes). LOCAL_FILES is taken out of the capabilities
+ * mysql2 announces, and no infile stream factory is given, so a LOAD DATA LOCAL request is
+ * refused both by an honest server and by this client.
+ */
+export function mysqlConnectionOptions(
+  target: MysqlTarget,
+  password: string | null,
+  timeoutMs: number,
+  socket: Socket,
+): ConnectionOptions {
+  return {
+    stream: socket,
+    host: socketHost(target.host),
+    port: target.port,
+    user: target.user,
+    password: password ?? undefined,
+    database: target.database ?? undefined,
+    ssl: sslOptions(target.sslMode),
+    connectTimeout: timeoutMs,
+    flags: ["-LOCAL_FILES", "-MULTI_STATEMENTS"],
+    multipleStatements: false,
+    infileStreamFactory: undefined,
+    enableCleartextPlugin: false,
+    enableKeepAlive: false,
+    connectAttributes: { program_name: "patchbay connection test" },
+  };
+}
+
+function sslOptions(mode: MysqlSslMode): ConnectionOptions["ssl"] {
+  switch (mode) {
+    case "DISABLED":
+      return undefined;
+    case "REQUIRED":
+      return { rejectUnauthorized: false };
+    case "VERIFY_IDENTITY":
+      return { rejectUnauthorized: true, verifyIdentity: true };
+  }
+}
+
+async function testMysql(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
+  const secrets = secretValuesOf(fields, settings);
+  const target = mysqlTarget(settings);
+  if (typeof target === "string") return failed("INVALID_CONFIG", target, secrets);
+
+  const progress = startProgress();
+  const socket = connect({ host: socketHost(target.host), port: target.port });
+  socket.setNoDelay(true);
+  socket.once("connect", () => (progress.connected = true));
+  const connection = mysql.createConnection(mysqlConnectionOptions(target, settings.password, ctx.timeoutMs, socket));
+  // A late error has no one to go to once the test has its outcome.
+  connection.on("error", () => {});
+
+  try {
+    const version = await withDeadline(ctx, closable(connection, socket), async () => {
+      await new Promise<void>((resolve, reject) => connection.connect((error) => (error ? reject(error) : resolve())));
+      progress.authenticated = true;
+      return selectVersion(connection, ctx.timeoutMs);
+    });
+    const database = target.database ? `, database ${target.database}` : "";
+    return {
+      ok: true,
+      message: `Connected to ${displayAddress(target.host, target.port)} as ${target.user}${database}.`,
+      serverVersion: shortVersion(version),
+    };
+  } catch (error) {
+    const { code, message } = describeFailure(error, target, progress, ctx.timeoutMs);
+    return failed(code, message, secrets);
+  }
+}
+
+function closable(connection: Connection, socket: Socket) {
+  return {
+    end: () => new Promise<void>((resolve) => connection.end(() => resolve())),
+    destroy: () => socket.destroy(),
+  };
+}
+
+function selectVersion(connection: Connection, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) =>
+    connection.query<mysql.RowDataPacket[]>({ sql: "SELECT VERSION() AS version", timeout: timeoutMs }, (error, rows) =>
+      error ? reject(error) : resolve(String(rows[0]?.version ?? "")),
+    ),
+  );
+}
+
+/** "10.11.19-MariaDB-0+deb12u1" becomes "MariaDB 10.11.19"; "8.4.2" becomes "MySQL 8.4.2". */
+function shortVersion(version: string): string | null {
+  const number = /^\d+(?:\.\d+)*/.exec(version)?.[0];
+  if (!number) return version.slice(0, 100) || null;
+  return /mariadb/i.test(version) ? `MariaDB ${number}` : `MySQL ${number}`;
+}
+
+/** Server error numbers (shared by MySQL and MariaDB) that have a code of their own. */
+const SERVER_ERRORS: Record<number, { code: TestErrorCode; hint: string }> = {
+  1044: { code: "PERMISSION_DENIED", hint: "The user has no access to this database (or it does not exist)." },
+  1045: { code: "AUTH_FAILED", hint: "Check the user and password." },
+  1049: { code: "NOT_FOUND", hint: "Check the database name." },
+  1130: { code: "PERMISSION_DENIED", hint: "The server does not accept this user from this address." },
+  1698: { code: "AUTH_FAILED", hint: "Check the user and password." },
+  1862: { code: "AUTH_FAILED", hint: "The password has expired; set a new one on the server." },
+  3118: { code: "AUTH_FAILED", hint: "The account is locked." },
+  3159: { code: "TLS_ERROR", hint: "The server requires TLS; set SSL mode to REQUIRED or VERIFY_IDENTITY." },
+};
+
+function describeFailure(error: unknown, target: MysqlTarget, progress: Progress, timeoutMs: number): Failure {
+  const address = displayAddress(target.host, target.port);
+  const code = errorCode(error);
+
+  // mysql2's own connect timer, set to the same deadline, reports ETIMEDOUT.
+  if (error instanceof DeadlineExceeded || code === "ETIMEDOUT" || code === "PROTOCOL_SEQUENCE_TIMEOUT") {
+    return timeoutFailure(address, progress, timeoutMs, "MySQL");
+  }
+  const network = networkFailure(error, target);
+  if (network) return network;
+
+  // An ERR packet from the server: mysql2 puts its number in `errno` and its text in `sqlMessage`.
+  const serverError = error as Partial<QueryError> & { sqlMessage?: unknown };
+  if (typeof serverError.errno === "number" && serverError.errno >= 1000 && typeof serverError.sqlMessage === "string") {
+    const known = SERVER_ERRORS[serverError.errno];
+    const said = `The server said: ${serverError.sqlMessage}`;
+    return known
+      ? { code: known.code, message: `${said}. ${known.hint}` }
+      : { code: "UNKNOWN", message: `${said} (error ${serverError.errno}).` };
+  }
+
+  switch (code) {
+    case "HANDSHAKE_NO_SSL_SUPPORT":
+      return {
+        code: "TLS_ERROR",
+        message: `${address} does not accept TLS connections. Set SSL mode to DISABLED, or enable TLS on the server.`,
+      };
+    case "HANDSHAKE_SSL_ERROR":
+      // The peer has already greeted us as a MySQL server; Node's TLS message is local text.
+      return { code: "TLS_ERROR", message: `TLS with ${address} failed: ${(error as Error).message}.` };
+    case "MYSQL_CLEAR_PASSWORD_NOT_ENABLED":
+      return {
+        code: "AUTH_FAILED",
+        message: `${address} asks for the password in clear text (mysql_clear_password), which is never sent.`,
+      };
+    case "AUTH_SWITCH_PLUGIN_ERROR":
+      return { code: "AUTH_FAILED", message: `${address} asks for an authentication method that is not supported.` };
+    case "PROTOCOL_CONNECTION_LOST":
+      return progress.authenticated
+        ? { code: "PROTOCOL_ERROR", message: `${address} closed the connection unexpectedly.` }
+        : { code: "PROTOCOL_ERROR", message: `${address} closed the connection before answering like MySQL.` };
+  }
+  // Anything else before logging in may carry the peer's bytes; it is never echoed.
+  if (!progress.authenticated) return { code: "PROTOCOL_ERROR", message: `${address} did not answer like MySQL.` };
+  return { code: "UNKNOWN", message: `The test query failed: ${error instanceof Error ? error.message : String(error)}` };
+}

@@ -1,0 +1,213 @@
+/**
+ * PostgreSQL, through the `pg` driver. The driver's config is built field by field: pg reads
+ * certificate files named in a connection string from this server's disk, and falls back to
+ * PG* environment variables and ~/.pgpass for anything left unset, so neither a user-typed
+ * URI nor an empty field may reach it.
+ */
+import { Socket } from "node:net";
+import pg from "pg";
+import { DeadlineExceeded, withDeadline } from "./common/deadline";
+import { endpointOf, type Endpoint } from "./common/endpoint";
+import { displayAddress, socketHost } from "./common/host";
+import { networkFailure, type Failure } from "./common/network-errors";
+import { failed } from "./common/outcome";
+import { startProgress, timeoutFailure, type Progress } from "./common/progress";
+import { secretValuesOf } from "./common/secret-fields";
+import type { ConnectionAdapter, ConnectionSettings, FieldSpec, TestContext, TestOutcome } from "./types";
+
+export const POSTGRES_SSL_MODES = ["disable", "require", "verify-full"] as const;
+export type PostgresSslMode = (typeof POSTGRES_SSL_MODES)[number];
+
+const DEFAULT_PORT = 5432;
+
+const fields: FieldSpec[] = [
+  { name: "host", label: "Host", kind: "STRING", required: true, placeholder: "db.example.com" },
+  { name: "port", label: "Port", kind: "INTEGER", default: DEFAULT_PORT },
+  {
+    name: "schema",
+    label: "Database",
+    kind: "STRING",
+    placeholder: "postgres",
+    description: "The database to connect to; PostgreSQL uses the user name when empty.",
+  },
+  { name: "login", label: "User", kind: "STRING", required: true },
+  { name: "password", label: "Password", kind: "PASSWORD", secret: true },
+  {
+    name: "extra.sslmode",
+    label: "SSL mode",
+    kind: "SELECT",
+    options: [...POSTGRES_SSL_MODES],
+    default: "disable",
+    description:
+      "disable: plain TCP. require: TLS without checking the certificate. verify-full: TLS with a certificate trusted here that names the host.",
+  },
+];
+
+export const postgresAdapter: ConnectionAdapter = {
+  id: "postgres",
+  label: "PostgreSQL",
+  defaultPort: DEFAULT_PORT,
+  fields,
+  test: testPostgres,
+};
+
+export interface PostgresTarget extends Endpoint {
+  user: string;
+  database: string;
+  sslMode: PostgresSslMode;
+}
+
+/** What the adapter connects to, defaults applied, or why the settings cannot be used. */
+export function postgresTarget(settings: ConnectionSettings): PostgresTarget | string {
+  const endpoint = endpointOf(settings, DEFAULT_PORT);
+  if (typeof endpoint === "string") return endpoint;
+  if (!settings.login) return "User is required.";
+  const sslMode = settings.extra.sslmode ?? "disable";
+  if (!POSTGRES_SSL_MODES.includes(sslMode as PostgresSslMode)) return `Unknown SSL mode: ${String(sslMode)}.`;
+  return {
+    ...endpoint,
+    user: settings.login,
+    database: settings.schema || settings.login,
+    sslMode: sslMode as PostgresSslMode,
+  };
+}
+
+/**
+ * The pg client config for a target. Every field that decides where and as whom pg connects
+ * is set, since pg fills unset ones from PG* variables; the password is a function, so pg
+ * never looks in ~/.pgpass.
+ */
+export function postgresClientConfig(
+  target: PostgresTarget,
+  password: string | null,
+  timeoutMs: number,
+  socket: Socket,
+): pg.ClientConfig {
+  return {
+    host: socketHost(target.host),
+    port: target.port,
+    user: target.user,
+    database: target.database,
+    password: async () => password ?? "",
+    ssl: sslConfig(target.sslMode),
+    stream: () => socket,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    statement_timeout: timeoutMs,
+    application_name: "patchbay connection test",
+    keepAlive: false,
+  };
+}
+
+function sslConfig(mode: PostgresSslMode): pg.ClientConfig["ssl"] {
+  switch (mode) {
+    case "disable":
+      return false;
+    case "require":
+      return { rejectUnauthorized: false };
+    case "verify-full":
+      // Node verifies the chain against its trusted CAs and the name against `host`.
+      return { rejectUnauthorized: true };
+  }
+}
+
+async function testPostgres(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
+  const secrets = secretValuesOf(fields, settings);
+  const target = postgresTarget(settings);
+  if (typeof target === "string") return failed("INVALID_CONFIG", target, secrets);
+
+  // Our own socket, so the deadline can destroy it whatever state the driver is in.
+  const socket = new Socket();
+  const progress = startProgress();
+  socket.once("connect", () => (progress.connected = true));
+  const client = new pg.Client(postgresClientConfig(target, settings.password, ctx.timeoutMs, socket));
+  // A late socket error has no one to go to once the test has its outcome.
+  client.on("error", () => {});
+
+  try {
+    const version = await withDeadline(ctx, { end: () => client.end(), destroy: () => socket.destroy() }, async () => {
+      await client.connect();
+      progress.authenticated = true;
+      const result = await client.query<{ version: string }>("SELECT version()");
+      return String(result.rows[0]?.version ?? "");
+    });
+    return {
+      ok: true,
+      message: `Connected to ${displayAddress(target.host, target.port)} as ${target.user}, database ${target.database}.`,
+      serverVersion: shortVersion(version),
+    };
+  } catch (error) {
+    const { code, message } = describeFailure(error, { target, progress, password: settings.password, timeoutMs: ctx.timeoutMs });
+    return failed(code, message, secrets);
+  }
+}
+
+/** "PostgreSQL 18.4 on x86_64-pc-linux-gnu, compiled by ..." becomes "PostgreSQL 18.4". */
+function shortVersion(version: string): string | null {
+  const postgres = /^PostgreSQL [^\s,]+/.exec(version);
+  if (postgres) return postgres[0];
+  return version.split(" on ")[0].slice(0, 100) || null;
+}
+
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+/** pg's own timers (connect, query), set to the same deadline, may fire before ours. */
+const DRIVER_TIMEOUTS = new Set(["timeout expired", "Query read timeout"]);
+
+interface Attempt {
+  target: PostgresTarget;
+  progress: Progress;
+  password: string | null;
+  timeoutMs: number;
+}
+
+function describeFailure(error: unknown, { target, progress, password, timeoutMs }: Attempt): Failure {
+  const address = displayAddress(target.host, target.port);
+  const message = error instanceof Error ? error.message : String(error);
+
+  if (error instanceof DeadlineExceeded || DRIVER_TIMEOUTS.has(message)) {
+    return timeoutFailure(address, progress, timeoutMs, "PostgreSQL");
+  }
+  const network = networkFailure(error, target);
+  if (network) return network;
+
+  // Only an ErrorResponse with a well-formed SQLSTATE comes from a PostgreSQL server; its
+  // text may be shown. Anything else a peer sent before logging in is never echoed.
+  if (error instanceof pg.DatabaseError && error.code && SQLSTATE.test(error.code)) {
+    return serverFailure(error.code, message);
+  }
+  if (message === "The server does not support SSL connections") {
+    return {
+      code: "TLS_ERROR",
+      message: `${address} does not accept TLS connections. Set SSL mode to disable, or enable TLS on the server.`,
+    };
+  }
+  if (message.startsWith("SASL:")) {
+    if (!password) {
+      return { code: "SECRET_REQUIRED", message: `${address} asks for a password, and this connection has none.` };
+    }
+    return { code: "PROTOCOL_ERROR", message: `The SCRAM authentication exchange with ${address} failed.` };
+  }
+  if (!progress.authenticated) {
+    return /terminated/.test(message)
+      ? { code: "PROTOCOL_ERROR", message: `${address} closed the connection before answering like PostgreSQL.` }
+      : { code: "PROTOCOL_ERROR", message: `${address} did not answer like PostgreSQL.` };
+  }
+  return { code: "UNKNOWN", message: `The test query failed: ${message}` };
+}
+
+function serverFailure(sqlState: string, serverMessage: string): Failure {
+  const said = `PostgreSQL said: ${serverMessage}`;
+  switch (sqlState) {
+    case "28P01":
+    case "28000":
+      return { code: "AUTH_FAILED", message: `${said}. Check the user and password.` };
+    case "3D000":
+      return { code: "NOT_FOUND", message: `${said}. Check the database name.` };
+    case "42501":
+      return { code: "PERMISSION_DENIED", message: `${said}. The user needs the CONNECT privilege on the database.` };
+    case "57014": // query_canceled, by the statement_timeout we set
+      return { code: "TIMEOUT", message: `${said}.` };
+    default:
+      return { code: "UNKNOWN", message: `${said} (SQLSTATE ${sqlState}).` };
+  }
+}

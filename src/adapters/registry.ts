@@ -1,0 +1,89 @@
+/**
+ * The connection types this service knows, by registry id, and the checks every type shares.
+ * Adding a type is one module and one line in `adapters` below; nothing else branches on type.
+ */
+import { hostProblem } from "./common/host";
+import { isSecretName, secretExtraKeysOf } from "./common/secret-fields";
+import { mysqlAdapter } from "./mysql";
+import { postgresAdapter } from "./postgres";
+import type { ConnectionAdapter, ConnectionSettings, FieldProblem, FieldSpec } from "./types";
+
+const adapters = {
+  postgres: postgresAdapter,
+  mysql: mysqlAdapter,
+} satisfies Record<string, ConnectionAdapter>;
+
+export type AdapterId = keyof typeof adapters;
+
+export function getAdapter(id: string): ConnectionAdapter | undefined {
+  return Object.hasOwn(adapters, id) ? adapters[id as AdapterId] : undefined;
+}
+
+export function listAdapters(): ConnectionAdapter[] {
+  return Object.values(adapters);
+}
+
+/** Whether a field (`password`, `extra.<key>`, ...) is stored encrypted. `password` always is. */
+export function isSecretField(adapter: ConnectionAdapter, fieldName: string): boolean {
+  return isSecretName(adapter.fields, fieldName);
+}
+
+/** The keys of `extra` (without the `extra.` prefix) whose values are secret. */
+export function secretExtraKeys(adapter: ConnectionAdapter): string[] {
+  return secretExtraKeysOf(adapter.fields);
+}
+
+/**
+ * Every problem with the settings: the generic checks the field specs imply, the host check
+ * every type shares, then the type's own. Empty when the settings are valid.
+ */
+export function validateSettings(adapter: ConnectionAdapter, settings: ConnectionSettings): FieldProblem[] {
+  const problems = adapter.fields.flatMap((field) => {
+    const message = fieldProblem(field, valueOf(settings, field.name));
+    return message ? [{ field: field.name, message }] : [];
+  });
+  // The type's own rules assume the generic ones hold.
+  if (problems.length > 0 || !adapter.validate) return problems;
+  return adapter.validate(settings);
+}
+
+function valueOf(settings: ConnectionSettings, fieldName: FieldSpec["name"]): unknown {
+  return fieldName.startsWith("extra.")
+    ? settings.extra?.[fieldName.slice("extra.".length)]
+    : settings[fieldName as Exclude<FieldSpec["name"], `extra.${string}`>];
+}
+
+function isEmpty(value: unknown): boolean {
+  return value === null || value === undefined || (typeof value === "string" && value.trim() === "");
+}
+
+function fieldProblem(field: FieldSpec, value: unknown): string | null {
+  if (isEmpty(value)) return field.required ? `${field.label} is required.` : null;
+
+  switch (field.kind) {
+    case "STRING":
+    case "TEXT":
+    case "PASSWORD":
+      if (typeof value !== "string") return `${field.label} must be text.`;
+      break;
+    case "INTEGER":
+      if (typeof value !== "number" || !Number.isInteger(value)) return `${field.label} must be a whole number.`;
+      break;
+    case "BOOLEAN":
+      if (typeof value !== "boolean") return `${field.label} must be true or false.`;
+      break;
+    case "SELECT":
+      if (typeof value !== "string" || !(field.options ?? []).includes(value)) {
+        return `${field.label} must be one of: ${(field.options ?? []).join(", ")}.`;
+      }
+      break;
+    case "JSON":
+      break;
+  }
+
+  if (field.name === "port" && ((value as number) < 1 || (value as number) > 65535)) {
+    return `${field.label} must be between 1 and 65535.`;
+  }
+  if (field.name === "host") return hostProblem(value as string);
+  return null;
+}

@@ -1,0 +1,228 @@
+/**
+ * The mysql adapter against a real MariaDB started for this file (with TLS, from a throwaway
+ * certificate), and against fake servers for silence and foreign protocols.
+ */
+import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import mysql from "mysql2/promise";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mysqlAdapter, mysqlConnectionOptions, mysqlTarget, type MysqlTarget } from "../../src/adapters/mysql";
+import type { ConnectionSettings, TestContext, TestOutcome } from "../../src/adapters/types";
+import { freePort } from "../../src/net/free-port";
+import { serviceAvailable } from "../services/availability";
+import { startMariaDb, type MariaDbHandle } from "../services/mariadb";
+import { selfSignedCertificate, type SelfSignedCertificate } from "./support/certificate";
+import { bannerServer, silentServer } from "./support/fake-servers";
+
+const available =
+  serviceAvailable("mariadbd", "the mysql adapter is tested against a real MariaDB") &&
+  serviceAvailable("openssl", "the MariaDB test server gets a throwaway TLS certificate");
+
+const app = { user: "app", password: `pw ${randomBytes(9).toString("base64")}/&'%` };
+const outsider = { user: "outsider", password: `pw-${randomBytes(9).toString("hex")}` };
+const tlsOnly = { user: "tls_only", password: `pw-${randomBytes(9).toString("hex")}` };
+const database = "app_main";
+
+let server: MariaDbHandle;
+let certificate: SelfSignedCertificate;
+
+function settings(overrides: Partial<ConnectionSettings> = {}): ConnectionSettings {
+  return {
+    host: "127.0.0.1",
+    port: server.port,
+    schema: database,
+    login: app.user,
+    password: app.password,
+    extra: {},
+    ...overrides,
+  };
+}
+
+function context(timeoutMs = 10_000): TestContext {
+  return { signal: AbortSignal.timeout(timeoutMs), timeoutMs };
+}
+
+function testConnection(s: ConnectionSettings, ctx = context()): Promise<TestOutcome> {
+  return mysqlAdapter.test!(s, ctx);
+}
+
+function expectFailure(outcome: TestOutcome, code: string): string {
+  expect(outcome).toMatchObject({ ok: false, code });
+  return outcome.message;
+}
+
+describe.skipIf(!available)("mysql adapter against a real MariaDB", () => {
+  beforeAll(async () => {
+    certificate = await selfSignedCertificate();
+    server = await startMariaDb({ tls: certificate });
+    await server.admin(`CREATE DATABASE ${database}`);
+    await server.admin(`CREATE TABLE ${database}.lines (line TEXT)`);
+    await server.admin("CREATE USER ?@'%' IDENTIFIED BY ?", [app.user, app.password]);
+    // Rights on every database named app_*, so a missing one reads as missing, not forbidden.
+    await server.admin("GRANT ALL PRIVILEGES ON `app\\_%`.* TO ?@'%'", [app.user]);
+    await server.admin("CREATE USER ?@'%' IDENTIFIED BY ?", [outsider.user, outsider.password]);
+    await server.admin("CREATE USER ?@'%' IDENTIFIED BY ? REQUIRE SSL", [tlsOnly.user, tlsOnly.password]);
+    await server.admin(`GRANT ALL PRIVILEGES ON ${database}.* TO ?@'%'`, [tlsOnly.user]);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await certificate?.remove();
+  });
+
+  it("succeeds with the right password and reports the server version", async () => {
+    const outcome = await testConnection(settings());
+    expect(outcome).toMatchObject({ ok: true, serverVersion: expect.stringMatching(/^MariaDB \d+\.\d+\.\d+$/) });
+    expect(outcome.message).toContain(database);
+  });
+
+  it("reports AUTH_FAILED for a wrong password, without the password in the message", async () => {
+    const wrong = `wrong ${randomBytes(6).toString("hex")}/+&`;
+    const message = expectFailure(await testConnection(settings({ password: wrong })), "AUTH_FAILED");
+    expect(message).toContain("Access denied");
+    for (const form of [wrong, encodeURIComponent(wrong), Buffer.from(wrong).toString("base64")]) {
+      expect(message).not.toContain(form);
+    }
+  });
+
+  it("reports NOT_FOUND for a database that does not exist", async () => {
+    const message = expectFailure(await testConnection(settings({ schema: "app_missing" })), "NOT_FOUND");
+    expect(message).toContain("app_missing");
+  });
+
+  it("reports PERMISSION_DENIED for a user without rights on the database", async () => {
+    const outcome = await testConnection(settings({ login: outsider.user, password: outsider.password }));
+    expect(expectFailure(outcome, "PERMISSION_DENIED")).toContain(database);
+  });
+
+  it("uses TLS with ssl_mode REQUIRED: a user that requires TLS gets in only then", async () => {
+    const user = { login: tlsOnly.user, password: tlsOnly.password };
+    expectFailure(await testConnection(settings(user)), "AUTH_FAILED");
+    expect(await testConnection(settings({ ...user, extra: { ssl_mode: "REQUIRED" } }))).toMatchObject({ ok: true });
+  });
+
+  it("reports TLS_ERROR with VERIFY_IDENTITY when the certificate is not trusted", async () => {
+    const outcome = await testConnection(settings({ host: "localhost", extra: { ssl_mode: "VERIFY_IDENTITY" } }));
+    expect(expectFailure(outcome, "TLS_ERROR")).toMatch(/self-signed/);
+  });
+
+  describe("LOCAL INFILE", () => {
+    let dir: string;
+    let file: string;
+
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), "patchbay-infile-"));
+      file = join(dir, "local.txt");
+      await writeFile(file, "a line from the client's disk\n");
+    });
+
+    afterAll(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    const load = (connection: mysql.Connection) =>
+      connection.query(`LOAD DATA LOCAL INFILE ${connection.escape(file)} INTO TABLE ${database}.lines`);
+
+    it("is refused on a connection made with the adapter's options", async () => {
+      const target = mysqlTarget(settings()) as MysqlTarget;
+      const socket = connect({ host: target.host, port: target.port });
+      const connection = await mysql.createConnection(mysqlConnectionOptions(target, app.password, 5_000, socket));
+      try {
+        // MariaDB: ER_LOAD_INFILE_CAPABILITY_DISABLED; MySQL: ER_NOT_ALLOWED_COMMAND or ER_CLIENT_LOCAL_FILES_DISABLED.
+        const refused = await load(connection).then(() => null, (error: { errno?: number }) => error);
+        expect([4166, 1148, 3948]).toContain(refused?.errno);
+      } finally {
+        await connection.end();
+      }
+      expect(await server.admin(`SELECT COUNT(*) AS n FROM ${database}.lines`)).toEqual([{ n: 0 }]);
+    });
+
+    it("would be allowed by this server to a client that offers it (the control case)", async () => {
+      const connection = await mysql.createConnection({
+        host: "127.0.0.1",
+        port: server.port,
+        user: app.user,
+        password: app.password,
+        infileStreamFactory: () => createReadStream(file),
+      });
+      try {
+        await load(connection);
+      } finally {
+        await connection.end();
+      }
+      expect(await server.admin(`SELECT COUNT(*) AS n FROM ${database}.lines`)).toEqual([{ n: 1 }]);
+      await server.admin(`DELETE FROM ${database}.lines`);
+    });
+  });
+});
+
+describe("mysql adapter against unreachable or foreign servers", () => {
+  const base = (port: number): ConnectionSettings => ({
+    host: "127.0.0.1",
+    port,
+    schema: database,
+    login: app.user,
+    password: app.password,
+    extra: {},
+  });
+
+  it("reports CONNECTION_REFUSED for a port nothing listens on", async () => {
+    const closedPort = await freePort();
+    const message = expectFailure(await testConnection(base(closedPort)), "CONNECTION_REFUSED");
+    expect(message).toContain(`127.0.0.1:${closedPort}`);
+  });
+
+  it("reports DNS_ERROR for a host that does not resolve", async () => {
+    const outcome = await testConnection({ ...base(3306), host: "no-such-host.invalid" });
+    expect(expectFailure(outcome, "DNS_ERROR")).toContain("no-such-host.invalid");
+  });
+
+  it("refuses a Unix socket path as host without connecting", async () => {
+    const outcome = await testConnection({ ...base(3306), host: "/var/run/mysqld/mysqld.sock" });
+    expect(expectFailure(outcome, "INVALID_CONFIG")).toMatch(/socket/i);
+  });
+
+  it("reports TIMEOUT within the deadline for a server that never answers, and closes its socket", async () => {
+    const silent = await silentServer();
+    try {
+      const started = Date.now();
+      const message = expectFailure(await testConnection(base(silent.port), context(500)), "TIMEOUT");
+      const elapsed = Date.now() - started;
+      expect(elapsed).toBeGreaterThanOrEqual(450);
+      expect(elapsed).toBeLessThan(3_000);
+      expect(message).toMatch(/accepted the connection but did not complete the MySQL handshake within 500 ms/);
+      expect(silent.accepted()).toBe(1);
+      await silent.allClosed();
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it("stops as soon as the caller's signal aborts", async () => {
+    const silent = await silentServer();
+    try {
+      const started = Date.now();
+      const outcome = await testConnection(base(silent.port), { signal: AbortSignal.timeout(200), timeoutMs: 20_000 });
+      expectFailure(outcome, "TIMEOUT");
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await silent.allClosed();
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it("reports PROTOCOL_ERROR for a server that greets in another protocol, without echoing it", async () => {
+    const smtp = await bannerServer("220 mail.internal ESMTP banner-7f3a\r\n", "at-once");
+    try {
+      const message = expectFailure(await testConnection(base(smtp.port)), "PROTOCOL_ERROR");
+      expect(message).toMatch(/MySQL/);
+      expect(message).not.toMatch(/220|ESMTP|banner-7f3a|mail\.internal/);
+    } finally {
+      await smtp.close();
+    }
+  });
+});

@@ -1,0 +1,204 @@
+/**
+ * The registry: which types exist, what their forms look like, and the validation every
+ * type shares (field specs, the host rule) before the type's own.
+ */
+import { describe, expect, it } from "vitest";
+import {
+  getAdapter,
+  isSecretField,
+  listAdapters,
+  secretExtraKeys,
+  validateSettings,
+} from "../../src/adapters/registry";
+import type { ConnectionAdapter, ConnectionSettings, FieldProblem } from "../../src/adapters/types";
+
+function settings(overrides: Partial<ConnectionSettings> = {}): ConnectionSettings {
+  return { host: "db.example.com", port: 5432, schema: "app", login: "app", password: "secret", extra: {}, ...overrides };
+}
+
+const postgres = getAdapter("postgres")!;
+const mysql = getAdapter("mysql")!;
+
+function problems(adapter: ConnectionAdapter, s: ConnectionSettings): FieldProblem[] {
+  return validateSettings(adapter, s);
+}
+
+function fieldsWithProblems(adapter: ConnectionAdapter, s: ConnectionSettings): string[] {
+  return problems(adapter, s).map((problem) => problem.field);
+}
+
+describe("the registry", () => {
+  it("knows postgres and mysql by id, and nothing by an unknown or inherited name", () => {
+    expect(listAdapters().map((adapter) => adapter.id)).toEqual(expect.arrayContaining(["postgres", "mysql"]));
+    expect(postgres).toMatchObject({ id: "postgres", label: "PostgreSQL", defaultPort: 5432 });
+    expect(mysql).toMatchObject({ id: "mysql", label: "MySQL / MariaDB", defaultPort: 3306 });
+    expect(getAdapter("oracle")).toBeUndefined();
+    expect(getAdapter("toString")).toBeUndefined();
+    expect(getAdapter("__proto__")).toBeUndefined();
+  });
+
+  describe.each(listAdapters().map((adapter) => [adapter.id, adapter] as const))("the %s form", (_id, adapter) => {
+    it("has unique field names and labels, each a common field or extra.<key>", () => {
+      const names = adapter.fields.map((field) => field.name);
+      const labels = adapter.fields.map((field) => field.label);
+      expect(new Set(names).size).toBe(names.length);
+      expect(new Set(labels).size).toBe(labels.length);
+      for (const name of names) expect(name).toMatch(/^(host|port|schema|login|password|extra\.[A-Za-z0-9_]+)$/);
+      for (const label of labels) expect(label.trim()).not.toBe("");
+    });
+
+    it("has a secret password field and keeps the other common fields plain", () => {
+      expect(adapter.fields.find((field) => field.name === "password")).toMatchObject({ kind: "PASSWORD", secret: true });
+      for (const name of ["host", "port", "schema", "login"]) expect(isSecretField(adapter, name)).toBe(false);
+      expect(isSecretField(adapter, "password")).toBe(true);
+    });
+
+    it("defaults the port to the type's default port, and its SELECT defaults are among the options", () => {
+      expect(adapter.fields.find((field) => field.name === "port")?.default).toBe(adapter.defaultPort);
+      for (const field of adapter.fields.filter((f) => f.kind === "SELECT")) {
+        expect(field.options?.length).toBeGreaterThan(0);
+        expect(field.options).toContain(field.default);
+      }
+    });
+
+    it("accepts complete settings and settings that rely on the defaults", () => {
+      expect(problems(adapter, settings())).toEqual([]);
+      expect(problems(adapter, settings({ port: null, schema: null, password: null }))).toEqual([]);
+    });
+
+    it("can be tested", () => {
+      expect(typeof adapter.test).toBe("function");
+    });
+  });
+});
+
+describe("secret fields", () => {
+  const withSecretExtra: ConnectionAdapter = {
+    id: "example",
+    label: "Example",
+    fields: [
+      { name: "host", label: "Host", kind: "STRING" },
+      { name: "extra.token", label: "Token", kind: "PASSWORD", secret: true },
+      { name: "extra.region", label: "Region", kind: "STRING" },
+    ],
+  };
+
+  it("lists the extra keys whose spec is secret, without the prefix", () => {
+    expect(secretExtraKeys(withSecretExtra)).toEqual(["token"]);
+    expect(secretExtraKeys(postgres)).toEqual([]);
+    expect(secretExtraKeys(mysql)).toEqual([]);
+  });
+
+  it("treats password as secret even for a type that does not declare it", () => {
+    expect(isSecretField(withSecretExtra, "password")).toBe(true);
+    expect(isSecretField(withSecretExtra, "extra.token")).toBe(true);
+    expect(isSecretField(withSecretExtra, "extra.region")).toBe(false);
+    expect(isSecretField(withSecretExtra, "extra.unknown")).toBe(false);
+  });
+});
+
+describe("validateSettings", () => {
+  it.each([null, "", "   "])("requires a host (%j)", (host) => {
+    expect(problems(postgres, settings({ host }))).toEqual([{ field: "host", message: "Host is required." }]);
+  });
+
+  it("requires a login", () => {
+    expect(fieldsWithProblems(mysql, settings({ login: null }))).toEqual(["login"]);
+  });
+
+  it.each([0, 70_000, -1, 5432.5, "abc", "5432"])("refuses port %j", (port) => {
+    expect(fieldsWithProblems(postgres, settings({ port: port as number }))).toEqual(["port"]);
+  });
+
+  it.each([1, 65_535])("accepts port %j", (port) => {
+    expect(problems(postgres, settings({ port }))).toEqual([]);
+  });
+
+  it("refuses a Unix socket path as host, saying why", () => {
+    const [problem, ...rest] = problems(postgres, settings({ host: "/var/run/postgresql" }));
+    expect(rest).toEqual([]);
+    expect(problem).toMatchObject({ field: "host", message: expect.stringMatching(/Unix socket/) });
+  });
+
+  it.each([
+    ["db server", /whitespace|spaces/],
+    ["db\tserver", /whitespace|spaces/],
+    ["postgres://app:secret@db/app", /URL/],
+    ["app@db.example.com", /Login/],
+    ["db.example.com/app", /'\/'/],
+    ["db.example.com?sslmode=disable", /'\?'/],
+    ["db.example.com#x", /'#'/],
+    ["db.example.com:5432", /Port field/],
+    ["[db.example.com]", /IPv6/],
+    ["[::1", /IPv6/],
+    ["-db.example.com", /valid hostname/],
+    ["db..example.com", /valid hostname/],
+    [`${"a".repeat(60)}.${"b".repeat(60)}.${"c".repeat(60)}.${"d".repeat(70)}`, /253|valid hostname/],
+    ["a".repeat(254), /253/],
+  ])("refuses host %j", (host, reason) => {
+    const found = problems(postgres, settings({ host }));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ field: "host", message: expect.stringMatching(reason) });
+  });
+
+  it.each(["localhost", "db.example.com", "db.example.com.", "my_db", "10.0.0.7", "::1", "[::1]", "[2001:db8::1]", "xn--bcher-kva.example"])(
+    "accepts host %j",
+    (host) => {
+      expect(problems(postgres, settings({ host }))).toEqual([]);
+    },
+  );
+
+  it("refuses a SELECT value that is not among the options, naming extra.<key>", () => {
+    expect(problems(postgres, settings({ extra: { sslmode: "prefer" } }))).toEqual([
+      { field: "extra.sslmode", message: "SSL mode must be one of: disable, require, verify-full." },
+    ]);
+    expect(fieldsWithProblems(mysql, settings({ extra: { ssl_mode: "required" } }))).toEqual(["extra.ssl_mode"]);
+    expect(problems(mysql, settings({ extra: { ssl_mode: "VERIFY_IDENTITY" } }))).toEqual([]);
+  });
+
+  it("reports every generic problem at once", () => {
+    const found = fieldsWithProblems(postgres, settings({ host: "/tmp", port: 0, login: "", extra: { sslmode: 1 } }));
+    expect(found).toEqual(["host", "port", "login", "extra.sslmode"]);
+  });
+
+  describe("for extra fields of every kind", () => {
+    const calls: ConnectionSettings[] = [];
+    const example: ConnectionAdapter = {
+      id: "example",
+      label: "Example",
+      fields: [
+        { name: "host", label: "Host", kind: "STRING", required: true },
+        { name: "extra.region", label: "Region", kind: "STRING", required: true },
+        { name: "extra.retries", label: "Retries", kind: "INTEGER" },
+        { name: "extra.verbose", label: "Verbose", kind: "BOOLEAN" },
+        { name: "extra.mode", label: "Mode", kind: "SELECT", options: ["fast", "safe"] },
+        { name: "extra.options", label: "Options", kind: "JSON" },
+      ],
+      validate(s) {
+        calls.push(s);
+        return s.extra.mode === "fast" && s.extra.verbose ? [{ field: "extra.verbose", message: "Not in fast mode." }] : [];
+      },
+    };
+    const extra = (values: Record<string, unknown>) => settings({ extra: { region: "eu", ...values } });
+
+    it("checks each value against its kind", () => {
+      expect(problems(example, extra({ retries: 3, verbose: true, mode: "safe", options: { a: [1] } }))).toEqual([]);
+      expect(fieldsWithProblems(example, extra({ retries: "3" }))).toEqual(["extra.retries"]);
+      expect(fieldsWithProblems(example, extra({ retries: 1.5 }))).toEqual(["extra.retries"]);
+      expect(fieldsWithProblems(example, extra({ verbose: "true" }))).toEqual(["extra.verbose"]);
+      expect(fieldsWithProblems(example, extra({ mode: "slow" }))).toEqual(["extra.mode"]);
+      expect(fieldsWithProblems(example, settings({ extra: {} }))).toEqual(["extra.region"]);
+      expect(fieldsWithProblems(example, extra({ region: 7 }))).toEqual(["extra.region"]);
+    });
+
+    it("runs the type's own validate only once the generic checks pass", () => {
+      calls.length = 0;
+      expect(problems(example, extra({ mode: "fast", verbose: true }))).toEqual([
+        { field: "extra.verbose", message: "Not in fast mode." },
+      ]);
+      expect(calls).toHaveLength(1);
+      expect(fieldsWithProblems(example, extra({ mode: "slow", verbose: true }))).toEqual(["extra.mode"]);
+      expect(calls).toHaveLength(1);
+    });
+  });
+});
