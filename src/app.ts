@@ -1,0 +1,164 @@
+/**
+ * The composition root: builds the database, keys, services, GraphQL schema and HTTP server
+ * from a Config, and tears them down again. `npm start` and the tests both come through here.
+ */
+import "reflect-metadata";
+import { ApolloServer } from "@apollo/server";
+import type { IncomingMessage, Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { buildSchema } from "type-graphql";
+import { authenticate } from "./auth/authenticate";
+import type { Config } from "./config";
+import { Keyring } from "./crypto/keyring";
+import { deriveSubkey, loadMasterKey } from "./crypto/master-key";
+import { startEmbeddedPostgres } from "./db/embedded-postgres";
+import { applyMigrations } from "./db/migrate";
+import { createPrisma, type PrismaClient } from "./db/prisma";
+import type { GraphQLContext } from "./graphql/context";
+import { createErrorFormatter } from "./graphql/format-error";
+import { createLoaders } from "./graphql/loaders";
+import { graphqlHandler } from "./http/graphql-handler";
+import { clientAddress } from "./http/io";
+import { createHttpServer } from "./http/server";
+import { createLogger, type Logger } from "./log";
+import { Caller } from "./policy/caller";
+import { resolvers } from "./resolvers";
+import type { Services } from "./services";
+import { ApiTokenService } from "./services/api-tokens";
+import { ConnectionSecrets } from "./services/connection-secrets";
+import { ConnectionTestService } from "./services/connection-tests";
+import { ConnectionService } from "./services/connections";
+import { IdentityService } from "./services/identity";
+import { TestLimiter } from "./services/test-limiter";
+import { WorkspaceService } from "./services/workspaces";
+
+const MIGRATIONS_DIR = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
+const EMBEDDED_DATABASE = "patchbay";
+
+export interface App {
+  /** Base URL, e.g. http://127.0.0.1:4000 */
+  url: string;
+  services: Services;
+  prisma: PrismaClient;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  logger?: Logger;
+  /** Called for every SQL statement Prisma sends (tests count them). */
+  onQuery?: (sql: string) => void;
+}
+
+export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const cleanups: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => logger.error("shutdown step failed", { error }));
+  };
+
+  try {
+    const master = await loadMasterKey({ envValue: config.masterKey, dataDir: config.dataDir, production: config.production });
+    if (master.source === "generated") logger.warn("generated a new master key", { path: `${config.dataDir}/master.key` });
+    if (master.warning) logger.warn(master.warning);
+
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const embedded = await startEmbeddedPostgres({ dir: config.dataDir });
+      cleanups.push(() => embedded.stop());
+      databaseUrl = await ensureDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
+      logger.info("embedded PostgreSQL started", { port: embedded.port, dataDir: config.dataDir });
+    }
+
+    const migrations = await applyMigrations(databaseUrl, MIGRATIONS_DIR);
+    if (migrations.applied.length) logger.info("migrations applied", { applied: migrations.applied });
+
+    const prisma = createPrisma({ databaseUrl, onQuery: options.onQuery });
+    cleanups.push(() => prisma.$disconnect());
+    const keyring = new Keyring(prisma, master.key, config.keyCacheSeconds * 1000);
+    await keyring.verifyMasterKey();
+    cleanups.push(async () => keyring.clear());
+
+    const services = buildServices(prisma, keyring, master.key, config);
+    const apollo = new ApolloServer<GraphQLContext>({
+      schema: await buildSchema({ resolvers, validate: false }),
+      formatError: createErrorFormatter(logger),
+      includeStacktraceInErrorResponses: false,
+    });
+    await apollo.start();
+    cleanups.push(() => apollo.stop());
+
+    const buildContext = async (req: IncomingMessage): Promise<GraphQLContext> => {
+      const actor = await authenticate(req.headers.authorization, services);
+      return {
+        caller: new Caller(actor, clientAddress(req, config.trustProxy), prisma),
+        services,
+        loaders: createLoaders(prisma),
+      };
+    };
+    const server = createHttpServer({
+      graphql: graphqlHandler(apollo, buildContext),
+      ready: async () => {
+        await prisma.$queryRaw`SELECT 1`;
+        return true;
+      },
+      logger,
+    });
+    await listen(server, config.host, config.port);
+    cleanups.push(() => closeServer(server));
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+    logger.info("Patchbay is serving", { url: `${url}/graphql` });
+    return { url, services, prisma, logger, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+function buildServices(prisma: PrismaClient, keyring: Keyring, masterKey: Buffer, config: Config): Services {
+  const connections = new ConnectionService(prisma, new ConnectionSecrets(keyring));
+  const limiter = new TestLimiter(config.maxConcurrentTests, config.maxConcurrentTestsPerWorkspace);
+  return {
+    db: prisma,
+    identity: new IdentityService(prisma, deriveSubkey(masterKey, "session-signing"), config.sessionTtlSeconds),
+    workspaces: new WorkspaceService(prisma, keyring),
+    connections,
+    connectionTests: new ConnectionTestService(prisma, connections, limiter, config.testTimeoutMs),
+    apiTokens: new ApiTokenService(prisma, deriveSubkey(masterKey, "api-token-hash")),
+  };
+}
+
+/** Creates the embedded cluster's application database once; returns its URL. */
+async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,41 @@
+/**
+ * The HTTP front door: GraphQL at /graphql, liveness at /healthz, readiness at /readyz.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Logger } from "../log";
+import { sendJson } from "./io";
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
+
+export interface HttpServerOptions {
+  graphql: RouteHandler;
+  /** Resolves true when the service can serve requests (its database answers). */
+  ready: () => Promise<boolean>;
+  logger: Logger;
+  /** Extra routes by path prefix, e.g. the REST resolve endpoint. */
+  routes?: Array<{ prefix: string; handler: RouteHandler }>;
+}
+
+export function createHttpServer(options: HttpServerOptions): Server {
+  return createServer((req, res) => {
+    handle(req, res, options).catch((error) => {
+      options.logger.error("request failed", { error, path: req.url?.split("?")[0] });
+      if (!res.headersSent) sendJson(res, 500, { error: { code: "INTERNAL_SERVER_ERROR", message: "Internal server error." } });
+      else res.end();
+    });
+  });
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, options: HttpServerOptions): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  if (url.pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
+  if (url.pathname === "/readyz") {
+    const ready = await options.ready().catch(() => false);
+    return sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "unavailable" });
+  }
+  if (url.pathname === "/graphql") return options.graphql(req, res, url);
+  for (const route of options.routes ?? []) {
+    if (url.pathname.startsWith(route.prefix)) return route.handler(req, res, url);
+  }
+  sendJson(res, 404, { error: { code: "NOT_FOUND", message: "No such endpoint; GraphQL is served at /graphql." } });
+}

@@ -1,0 +1,38 @@
+import { Arg, Ctx, Mutation, Query, Resolver } from "type-graphql";
+import type { GraphQLContext } from "../graphql/context";
+import { AuthPayloadType } from "../schema/user.type";
+import { ViewerType } from "../schema/viewer.type";
+
+@Resolver()
+export class AuthResolver {
+  @Mutation(() => AuthPayloadType)
+  signUp(
+    @Arg("email", () => String) email: string,
+    @Arg("password", () => String) password: string,
+    @Arg("name", () => String, { nullable: true }) name: string | null,
+    @Ctx() { services }: GraphQLContext,
+  ) {
+    return services.identity.signUp({ email, password, name });
+  }
+
+  @Mutation(() => AuthPayloadType)
+  logIn(
+    @Arg("email", () => String) email: string,
+    @Arg("password", () => String) password: string,
+    @Ctx() { services, caller }: GraphQLContext,
+  ) {
+    return services.identity.logIn({ email, password }, caller.clientIp);
+  }
+
+  @Query(() => ViewerType)
+  async viewer(@Ctx() { caller, services, loaders }: GraphQLContext): Promise<ViewerType> {
+    const actor = caller.actor;
+    if (!actor) return { user: null, apiToken: null, workspace: null };
+    if (actor.kind === "USER") return { user: await loaders.user.load(actor.userId), apiToken: null, workspace: null };
+    const [apiToken, workspace] = await Promise.all([
+      services.db.apiToken.findUnique({ where: { id: actor.tokenId } }),
+      services.db.workspace.findUnique({ where: { id: actor.workspaceId } }),
+    ]);
+    return { user: null, apiToken, workspace };
+  }
+}

@@ -1,0 +1,17 @@
+import { ApiTokenResolver } from "./api-token.resolver";
+import { AuthResolver } from "./auth.resolver";
+import { ConnectionTestResolver } from "./connection-test.resolver";
+import { ConnectionTypeResolver } from "./connection-type.resolver";
+import { ConnectionResolver } from "./connection.resolver";
+import { MemberResolver } from "./member.resolver";
+import { WorkspaceResolver } from "./workspace.resolver";
+
+export const resolvers = [
+  AuthResolver,
+  WorkspaceResolver,
+  MemberResolver,
+  ConnectionResolver,
+  ConnectionTestResolver,
+  ConnectionTypeResolver,
+  ApiTokenResolver,
+] as const;

@@ -1,0 +1,72 @@
+import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { Workspace } from "../generated/prisma/client";
+import type { GraphQLContext } from "../graphql/context";
+import { ApiTokenType } from "../schema/api-token.type";
+import { AuditEventPageType } from "../schema/audit-event.type";
+import { ConnectionPageType, ConnectionType } from "../schema/connection.type";
+import { Role } from "../schema/enums";
+import { MemberType, WorkspaceType } from "../schema/workspace.type";
+
+@Resolver(() => WorkspaceType)
+export class WorkspaceResolver {
+  @Query(() => [WorkspaceType])
+  workspaces(@Ctx() { caller, services }: GraphQLContext) {
+    return services.workspaces.listVisible(caller);
+  }
+
+  @Query(() => WorkspaceType, { nullable: true })
+  workspace(@Arg("slug", () => String) slug: string, @Ctx() { caller, services }: GraphQLContext) {
+    return services.workspaces.bySlug(caller, slug);
+  }
+
+  @Mutation(() => WorkspaceType)
+  createWorkspace(
+    @Arg("slug", () => String) slug: string,
+    @Arg("name", () => String) name: string,
+    @Ctx() { caller, services }: GraphQLContext,
+  ) {
+    return services.workspaces.create(caller, { slug, name });
+  }
+
+  @FieldResolver(() => Role, { nullable: true, description: "The caller's role; null for an API token." })
+  myRole(@Root() workspace: Workspace, @Ctx() { caller }: GraphQLContext) {
+    return caller.role(workspace.id);
+  }
+
+  @FieldResolver(() => [MemberType])
+  members(@Root() workspace: Workspace, @Ctx() { caller, services }: GraphQLContext) {
+    return services.workspaces.members(caller, workspace.id);
+  }
+
+  @FieldResolver(() => ConnectionPageType)
+  connections(
+    @Root() workspace: Workspace,
+    @Arg("first", () => Int, { defaultValue: 50 }) first: number,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Arg("type", () => String, { nullable: true }) type: string | null,
+    @Arg("search", () => String, { nullable: true }) search: string | null,
+    @Ctx() { caller, services }: GraphQLContext,
+  ) {
+    return services.connections.list(caller, workspace.id, { first, after, type, search });
+  }
+
+  @FieldResolver(() => ConnectionType, { nullable: true })
+  connection(@Root() workspace: Workspace, @Arg("name", () => String) name: string, @Ctx() { caller, services }: GraphQLContext) {
+    return services.connections.byName(caller, workspace.id, name);
+  }
+
+  @FieldResolver(() => [ApiTokenType])
+  apiTokens(@Root() workspace: Workspace, @Ctx() { caller, services }: GraphQLContext) {
+    return services.apiTokens.list(caller, workspace.id);
+  }
+
+  @FieldResolver(() => AuditEventPageType)
+  auditEvents(
+    @Root() workspace: Workspace,
+    @Arg("first", () => Int, { defaultValue: 50 }) first: number,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Ctx() { caller, services }: GraphQLContext,
+  ) {
+    return services.workspaces.auditEvents(caller, workspace.id, { first, after });
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * A connection as the user describes it, before it is stored: input checked and split into
+ * plain fields, plain extras and secrets, patches applied with the contract's rules
+ * (omitted keeps, null clears), and the adapter's validation. Pure: no database, no keys.
+ */
+import { getAdapter, secretExtraKeys, validateSettings } from "../adapters/registry";
+import type { ConnectionAdapter, ConnectionSettings } from "../adapters/types";
+import { BadUserInputError } from "../errors";
+
+export const CONNECTION_NAME = /^[A-Za-z0-9_.-]{1,200}$/;
+export const MAX_EXTRA_BYTES = 64 * 1024;
+const MAX_DESCRIPTION = 2000;
+const MAX_TEXT_FIELD = 1024;
+
+export type JsonObject = Record<string, unknown>;
+
+export interface ConnectionInputData {
+  name: string;
+  type: string;
+  description?: string | null;
+  host?: string | null;
+  port?: number | null;
+  schema?: string | null;
+  login?: string | null;
+  password?: string | null;
+  extra?: unknown;
+}
+
+/** Absent (undefined) keeps the stored value; null clears it (name and type refuse null). */
+export type ConnectionPatchData = { [K in keyof ConnectionInputData]?: ConnectionInputData[K] | null };
+
+/** Secret field name (`password` or `extra.<key>`) to its value. */
+export type Secrets = Record<string, string>;
+
+export interface ConnectionDraft {
+  name: string;
+  type: string;
+  description: string | null;
+  host: string | null;
+  port: number | null;
+  schema: string | null;
+  login: string | null;
+  /** Non-secret extras only. */
+  extra: JsonObject;
+  secrets: Secrets;
+}
+
+export function adapterFor(type: string): ConnectionAdapter {
+  const adapter = getAdapter(type);
+  if (!adapter) throw new BadUserInputError(`Unknown connection type "${type}"; see connectionTypes for the list.`, "type");
+  return adapter;
+}
+
+export function checkName(name: string): string {
+  if (!CONNECTION_NAME.test(name)) {
+    throw new BadUserInputError("A connection name is 1 to 200 letters, digits, '_', '.' or '-'.", "name");
+  }
+  return name;
+}
+
+/** Turns create input into a draft, or throws BAD_USER_INPUT naming the field. */
+export function draftFromInput(input: ConnectionInputData): ConnectionDraft {
+  const adapter = adapterFor(input.type);
+  const { plain, secrets } = splitExtra(adapter, checkExtra(input.extra ?? {}));
+  const password = optionalSecret(input.password);
+  if (password !== null) secrets.password = password;
+  return {
+    name: checkName(input.name),
+    type: adapter.id,
+    description: optionalText(input.description, "description", MAX_DESCRIPTION),
+    host: optionalText(input.host, "host"),
+    port: optionalPort(input.port),
+    schema: optionalText(input.schema, "schema"),
+    login: optionalText(input.login, "login"),
+    extra: plain,
+    secrets,
+  };
+}
+
+export interface PatchedDraft {
+  draft: ConnectionDraft;
+  /** type, host, port or login differ from the stored connection. */
+  repointed: boolean;
+  /** Secret fields that keep their stored value (not given in the patch). */
+  keptSecrets: string[];
+}
+
+/** Applies a patch to a stored draft: the contract's keep, clear and replace rules. */
+export function applyPatch(stored: ConnectionDraft, patch: ConnectionPatchData): PatchedDraft {
+  if (patch.type === null) throw new BadUserInputError("A connection always has a type.", "type");
+  if (patch.name === null) throw new BadUserInputError("A connection always has a name.", "name");
+  const adapter = adapterFor(patch.type ?? stored.type);
+  const allowedSecrets = new Set(["password", ...secretExtraKeys(adapter).map((k) => `extra.${k}`)]);
+
+  // Stored secrets survive unless the new type has no such field.
+  const secrets: Secrets = {};
+  for (const [field, value] of Object.entries(stored.secrets)) if (allowedSecrets.has(field)) secrets[field] = value;
+  const given = new Set<string>();
+
+  if (patch.password !== undefined) {
+    given.add("password");
+    const password = optionalSecret(patch.password);
+    if (password === null) delete secrets.password;
+    else secrets.password = password;
+  }
+
+  let extra = stored.extra;
+  if (patch.extra !== undefined) {
+    // `extra` replaces the plain extras; a secret key is set when present, cleared when
+    // null, kept when absent.
+    const raw = patch.extra === null ? {} : checkExtra(patch.extra);
+    const split = splitExtra(adapter, raw, { keepNulls: true });
+    extra = split.plain;
+    for (const [field, value] of Object.entries(split.secretUpdates)) {
+      given.add(field);
+      if (value === null) delete secrets[field];
+      else secrets[field] = value;
+    }
+  } else if (patch.type !== undefined && patch.type !== stored.type) {
+    // A new type reinterprets the stored extras: keys it declares secret cannot stay plain.
+    extra = splitExtra(adapter, stored.extra).plain;
+  }
+
+  const draft: ConnectionDraft = {
+    name: patch.name !== undefined ? checkName(patch.name) : stored.name,
+    type: adapter.id,
+    description: patch.description !== undefined ? optionalText(patch.description, "description", MAX_DESCRIPTION) : stored.description,
+    host: patch.host !== undefined ? optionalText(patch.host, "host") : stored.host,
+    port: patch.port !== undefined ? optionalPort(patch.port) : stored.port,
+    schema: patch.schema !== undefined ? optionalText(patch.schema, "schema") : stored.schema,
+    login: patch.login !== undefined ? optionalText(patch.login, "login") : stored.login,
+    extra,
+    secrets,
+  };
+  const repointed =
+    draft.type !== stored.type || draft.host !== stored.host || draft.port !== stored.port || draft.login !== stored.login;
+  const keptSecrets = Object.keys(secrets).filter((field) => !given.has(field)).sort();
+  return { draft, repointed, keptSecrets };
+}
+
+/** The decrypted settings an adapter works on. */
+export function settingsOf(draft: ConnectionDraft): ConnectionSettings {
+  const extra: JsonObject = { ...draft.extra };
+  for (const [field, value] of Object.entries(draft.secrets)) {
+    if (field.startsWith("extra.")) extra[field.slice("extra.".length)] = value;
+  }
+  return {
+    host: draft.host,
+    port: draft.port,
+    schema: draft.schema,
+    login: draft.login,
+    password: draft.secrets.password ?? null,
+    extra,
+  };
+}
+
+/** Throws BAD_USER_INPUT for the first problem the adapter finds. */
+export function assertValid(draft: ConnectionDraft): void {
+  const problems = validateSettings(adapterFor(draft.type), settingsOf(draft));
+  if (problems.length > 0) {
+    const [first] = problems;
+    throw new BadUserInputError(first.message, first.field);
+  }
+}
+
+export function secretFieldNames(secrets: Secrets): string[] {
+  return Object.keys(secrets).sort();
+}
+
+export function sameDraft(a: ConnectionDraft, b: ConnectionDraft): boolean {
+  return (
+    a.name === b.name &&
+    a.type === b.type &&
+    a.description === b.description &&
+    a.host === b.host &&
+    a.port === b.port &&
+    a.schema === b.schema &&
+    a.login === b.login &&
+    canonicalJson(a.extra) === canonicalJson(b.extra) &&
+    canonicalJson(a.secrets) === canonicalJson(b.secrets)
+  );
+}
+
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y))) : v,
+  );
+}
+
+function checkExtra(extra: unknown): JsonObject {
+  if (extra === null || typeof extra !== "object" || Array.isArray(extra)) {
+    throw new BadUserInputError("extra must be a JSON object.", "extra");
+  }
+  if (Buffer.byteLength(JSON.stringify(extra), "utf8") > MAX_EXTRA_BYTES) {
+    throw new BadUserInputError(`extra must be at most ${MAX_EXTRA_BYTES / 1024} KiB of JSON.`, "extra");
+  }
+  return extra as JsonObject;
+}
+
+function splitExtra(
+  adapter: ConnectionAdapter,
+  extra: JsonObject,
+  options: { keepNulls?: boolean } = {},
+): { plain: JsonObject; secrets: Secrets; secretUpdates: Record<string, string | null> } {
+  const secretKeys = new Set(secretExtraKeys(adapter));
+  const plain: JsonObject = {};
+  const secrets: Secrets = {};
+  const secretUpdates: Record<string, string | null> = {};
+  for (const [key, value] of Object.entries(extra)) {
+    if (!secretKeys.has(key)) {
+      plain[key] = value;
+      continue;
+    }
+    const field = `extra.${key}`;
+    if (value === null || value === "") {
+      if (options.keepNulls) secretUpdates[field] = null;
+      continue;
+    }
+    if (typeof value !== "string") throw new BadUserInputError(`${field} must be a string.`, field);
+    secrets[field] = value;
+    secretUpdates[field] = value;
+  }
+  return { plain, secrets, secretUpdates };
+}
+
+function optionalText(value: string | null | undefined, field: string, max = MAX_TEXT_FIELD): string | null {
+  if (value === null || value === undefined || value === "") return null;
+  if (value.length > max) throw new BadUserInputError(`${field} is too long (${max} characters at most).`, field);
+  if (/[\u0000]/.test(value)) throw new BadUserInputError(`${field} must not contain NUL characters.`, field);
+  return value;
+}
+
+function optionalSecret(value: string | null | undefined): string | null {
+  if (value === null || value === undefined || value === "") return null;
+  if (value.length > 16 * 1024) throw new BadUserInputError("password is too long.", "password");
+  return value;
+}
+
+function optionalPort(port: number | null | undefined): number | null {
+  if (port === null || port === undefined) return null;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new BadUserInputError("port must be a whole number from 1 to 65535.", "port");
+  }
+  return port;
+}

@@ -1,0 +1,178 @@
+/**
+ * Testing connections: a saved one (recorded as history), a saved one with unsaved edits,
+ * and unsaved input (neither recorded). Every test runs under the process's limiter and a
+ * hard deadline, whatever the adapter or the peer does, and its message is scrubbed of
+ * every secret the test used. A failed test is a result, not an error.
+ */
+import { randomUUID } from "node:crypto";
+import type { ConnectionAdapter, TestErrorCode, TestOutcome } from "../adapters/types";
+import type { Db } from "../db/prisma";
+import type { TestResult } from "../generated/prisma/client";
+import { actorId } from "../auth/actor";
+import type { Caller } from "../policy/caller";
+import { recordAudit } from "./audit";
+import {
+  adapterFor,
+  applyPatch,
+  type ConnectionDraft,
+  type ConnectionInputData,
+  type ConnectionPatchData,
+  draftFromInput,
+  settingsOf,
+} from "./connection-draft";
+import type { ConnectionService } from "./connections";
+import { scrubSecrets } from "../adapters/common/scrub";
+import { validateSettings } from "../adapters/registry";
+import type { TestLimiter } from "./test-limiter";
+
+/** A test outcome as the API returns it; unrecorded tests get an id that is never stored. */
+export interface TestReport {
+  id: string;
+  status: "SUCCESS" | "FAILURE";
+  errorCode: TestErrorCode | null;
+  message: string;
+  latencyMs: number;
+  serverVersion: string | null;
+  testedAt: Date;
+}
+
+export class ConnectionTestService {
+  constructor(
+    private readonly db: Db,
+    private readonly connections: ConnectionService,
+    private readonly limiter: TestLimiter,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Tests a saved connection; with a patch, tests the unsaved edits and records nothing. */
+  async testSaved(caller: Caller, id: string, patch?: ConnectionPatchData | null): Promise<TestReport | TestResult> {
+    if (patch) return this.testPatched(caller, id, patch);
+    const row = await this.connections.visible(caller, id, "connection.test");
+    const draft = await this.connections.storedDraft(row);
+    const report = await this.run(row.workspaceId, draft);
+    const actor = caller.signedIn;
+    return this.db.$transaction(async (tx) => {
+      const stored = await tx.testResult.create({
+        data: {
+          id: randomUUID(),
+          workspaceId: row.workspaceId,
+          connectionId: row.id,
+          status: report.status,
+          errorCode: report.errorCode,
+          message: report.message,
+          latencyMs: report.latencyMs,
+          serverVersion: report.serverVersion,
+          testedAt: report.testedAt,
+          actorKind: actor.kind,
+          actorId: actorId(actor),
+        },
+      });
+      await recordAudit(tx, caller, {
+        workspaceId: row.workspaceId,
+        action: "connection.test",
+        targetType: "Connection",
+        targetId: row.id,
+        details: { name: row.name, status: report.status, errorCode: report.errorCode },
+      });
+      return stored;
+    });
+  }
+
+  async testInput(caller: Caller, workspaceId: string, input: ConnectionInputData): Promise<TestReport> {
+    await caller.authorize(workspaceId, "connection.write");
+    const draft = draftFromInput({ ...input, name: input.name || "unsaved" });
+    const report = await this.run(workspaceId, draft);
+    await recordAudit(this.db, caller, {
+      workspaceId,
+      action: "connection.test_input",
+      targetType: "Connection",
+      details: { name: draft.name, type: draft.type, status: report.status, errorCode: report.errorCode },
+    });
+    return report;
+  }
+
+  private async testPatched(caller: Caller, id: string, patch: ConnectionPatchData): Promise<TestReport> {
+    const row = await this.connections.visible(caller, id, "connection.write");
+    const { draft, repointed, keptSecrets } = applyPatch(await this.connections.storedDraft(row), patch);
+    let report: TestReport;
+    if (repointed && keptSecrets.length > 0 && !(await caller.can(row.workspaceId, "connection.resolve"))) {
+      report = failure(
+        "SECRET_REQUIRED",
+        `Testing against a new type, host, port or login needs ${keptSecrets.join(", ")} entered again.`,
+        0,
+      );
+    } else {
+      report = await this.run(row.workspaceId, draft);
+    }
+    await recordAudit(this.db, caller, {
+      workspaceId: row.workspaceId,
+      action: "connection.test_patch",
+      targetType: "Connection",
+      targetId: row.id,
+      details: { name: row.name, status: report.status, errorCode: report.errorCode },
+    });
+    return report;
+  }
+
+  private async run(workspaceId: string, draft: ConnectionDraft): Promise<TestReport> {
+    const adapter = adapterFor(draft.type);
+    const settings = settingsOf(draft);
+    const problems = validateSettings(adapter, settings);
+    if (problems.length > 0) {
+      return failure("INVALID_CONFIG", problems.map((p) => `${p.field}: ${p.message}`).join(" "), 0);
+    }
+    if (!adapter.test) return failure("INVALID_CONFIG", `${adapter.label} connections cannot be tested.`, 0);
+
+    const controller = new AbortController();
+    const deadline = setTimeout(() => controller.abort(), this.timeoutMs);
+    const started = performance.now();
+    let release: (() => void) | undefined;
+    try {
+      release = await this.limiter.acquire(workspaceId, controller.signal);
+      const timeLeft = Math.max(1, this.timeoutMs - (performance.now() - started));
+      const outcome = await withDeadline(adapter, adapter.test(settings, { signal: controller.signal, timeoutMs: timeLeft }), controller.signal);
+      return toReport(outcome, Math.round(performance.now() - started), draft);
+    } catch (error) {
+      const waited = Math.round(performance.now() - started);
+      if (controller.signal.aborted) {
+        const what = release ? "did not answer" : "waited for a free test slot";
+        return failure("TIMEOUT", `The test ${what} within ${this.timeoutMs} ms.`, waited);
+      }
+      return toReport({ ok: false, code: "UNKNOWN", message: (error as Error).message ?? "The test failed." }, waited, draft);
+    } finally {
+      clearTimeout(deadline);
+      controller.abort();
+      release?.();
+    }
+  }
+}
+
+/** Settles with the adapter's outcome, or with a timeout when the deadline passes first. */
+function withDeadline(adapter: ConnectionAdapter, test: Promise<TestOutcome>, signal: AbortSignal): Promise<TestOutcome> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(new Error(`${adapter.id} test passed its deadline`));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    test.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+function toReport(outcome: TestOutcome, latencyMs: number, draft: ConnectionDraft): TestReport {
+  const message = scrubSecrets(outcome.message, Object.values(draft.secrets));
+  if (outcome.ok) {
+    return {
+      id: randomUUID(),
+      status: "SUCCESS",
+      errorCode: null,
+      message,
+      latencyMs,
+      serverVersion: outcome.serverVersion ? scrubSecrets(outcome.serverVersion, Object.values(draft.secrets)) : null,
+      testedAt: new Date(),
+    };
+  }
+  return { ...failure(outcome.code, message, latencyMs) };
+}
+
+function failure(code: TestErrorCode, message: string, latencyMs: number): TestReport {
+  return { id: randomUUID(), status: "FAILURE", errorCode: code, message, latencyMs, serverVersion: null, testedAt: new Date() };
+}

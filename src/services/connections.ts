@@ -1,0 +1,215 @@
+/**
+ * Connections: create, read, update, delete, inside one workspace. Secrets are sealed before
+ * they reach the database and never leave this service except through `storedDraft` for
+ * the code paths that must use them (tests, and resolving).
+ */
+import { randomUUID } from "node:crypto";
+import { isUniqueViolation } from "../db/errors";
+import type { Db } from "../db/prisma";
+import { BadUserInputError, ConflictError, NotFoundError } from "../errors";
+import type { Connection, Prisma } from "../generated/prisma/client";
+import type { Caller } from "../policy/caller";
+import type { Action } from "../policy/policy";
+import { recordAudit } from "./audit";
+import {
+  applyPatch,
+  assertValid,
+  type ConnectionDraft,
+  type ConnectionInputData,
+  type ConnectionPatchData,
+  draftFromInput,
+  type JsonObject,
+  sameDraft,
+} from "./connection-draft";
+import type { ConnectionSecrets } from "./connection-secrets";
+import { decodeCursor, type Page, pageSize, toPage } from "./pagination";
+
+export interface ConnectionListArgs {
+  first?: number | null;
+  after?: string | null;
+  type?: string | null;
+  search?: string | null;
+}
+
+export type ConnectionPage = Page<Connection> & { totalCount: number };
+
+export class ConnectionService {
+  constructor(
+    private readonly db: Db,
+    private readonly secrets: ConnectionSecrets,
+  ) {}
+
+  async create(caller: Caller, workspaceId: string, input: ConnectionInputData): Promise<Connection> {
+    await caller.authorize(workspaceId, "connection.write");
+    const draft = draftFromInput(input);
+    assertValid(draft);
+    const id = randomUUID();
+    const sealed = await this.secrets.seal(workspaceId, id, draft.secrets);
+    try {
+      return await this.db.$transaction(async (tx) => {
+        const created = await tx.connection.create({ data: { id, workspaceId, ...plainColumns(draft), ...sealed } });
+        await recordAudit(tx, caller, {
+          workspaceId,
+          action: "connection.create",
+          targetType: "Connection",
+          targetId: id,
+          details: { name: draft.name, type: draft.type, secretFields: sealed.secretFields },
+        });
+        return created;
+      });
+    } catch (error) {
+      throw nameConflict(error, draft.name);
+    }
+  }
+
+  async update(
+    caller: Caller,
+    id: string,
+    patch: ConnectionPatchData,
+    expectedVersion?: number | null,
+  ): Promise<Connection> {
+    const row = await this.visible(caller, id, "connection.write");
+    if (expectedVersion != null && expectedVersion !== row.version) {
+      throw new ConflictError(`The connection changed meanwhile: it is at version ${row.version}, not ${expectedVersion}.`, {
+        currentVersion: row.version,
+      });
+    }
+    const stored = await this.storedDraft(row);
+    const { draft, repointed, keptSecrets } = applyPatch(stored, patch);
+    if (repointed && keptSecrets.length > 0 && !(await caller.can(row.workspaceId, "connection.resolve"))) {
+      throw secretRequired(keptSecrets[0]);
+    }
+    assertValid(draft);
+    if (sameDraft(stored, draft)) return row;
+
+    const sealed = await this.secrets.seal(row.workspaceId, id, draft.secrets);
+    try {
+      return await this.db.$transaction(async (tx) => {
+        // The version in the WHERE clause makes concurrent updates of one row a CONFLICT
+        // instead of a lost update.
+        const { count } = await tx.connection.updateMany({
+          where: { id, workspaceId: row.workspaceId, version: row.version },
+          data: { ...plainColumns(draft), ...sealed, version: { increment: 1 } },
+        });
+        if (count === 0) throw new ConflictError("The connection changed meanwhile; reload it and try again.");
+        await recordAudit(tx, caller, {
+          workspaceId: row.workspaceId,
+          action: "connection.update",
+          targetType: "Connection",
+          targetId: id,
+          details: { name: draft.name, changed: changedFields(stored, draft) },
+        });
+        return tx.connection.findUniqueOrThrow({ where: { id } });
+      });
+    } catch (error) {
+      throw nameConflict(error, draft.name);
+    }
+  }
+
+  async delete(caller: Caller, id: string): Promise<boolean> {
+    const row = await this.visible(caller, id, "connection.write");
+    await this.db.$transaction(async (tx) => {
+      await tx.connection.delete({ where: { id } });
+      await recordAudit(tx, caller, {
+        workspaceId: row.workspaceId,
+        action: "connection.delete",
+        targetType: "Connection",
+        targetId: id,
+        details: { name: row.name, type: row.type },
+      });
+    });
+    return true;
+  }
+
+  /** A connection the caller may act on; NOT_FOUND for another workspace's or a missing one. */
+  async visible(caller: Caller, id: string, action: Action = "workspace.read"): Promise<Connection> {
+    const row = await this.db.connection.findUnique({ where: { id } });
+    if (!row) throw new NotFoundError("Connection");
+    await caller.authorize(row.workspaceId, action, "Connection");
+    return row;
+  }
+
+  async byName(caller: Caller, workspaceId: string, name: string): Promise<Connection | null> {
+    await caller.authorize(workspaceId, "workspace.read");
+    return this.db.connection.findUnique({ where: { workspaceId_name: { workspaceId, name } } });
+  }
+
+  async list(caller: Caller, workspaceId: string, args: ConnectionListArgs): Promise<ConnectionPage> {
+    await caller.authorize(workspaceId, "workspace.read");
+    const size = pageSize(args.first, 50);
+    const where: Prisma.ConnectionWhereInput = { workspaceId };
+    if (args.type) where.type = args.type;
+    const search = args.search?.trim();
+    if (search) {
+      where.OR = [
+        { name: { contains: search, mode: "insensitive" } },
+        { description: { contains: search, mode: "insensitive" } },
+        { host: { contains: search, mode: "insensitive" } },
+      ];
+    }
+    const after = args.after ? decodeCursor(args.after, 1)[0] : undefined;
+    const [rows, totalCount] = await Promise.all([
+      this.db.connection.findMany({
+        where: after ? { AND: [where, { name: { gt: after } }] } : where,
+        orderBy: { name: "asc" },
+        take: size + 1,
+      }),
+      this.db.connection.count({ where }),
+    ]);
+    return { ...toPage(rows, size, (c) => [c.name]), totalCount };
+  }
+
+  /** The stored connection as a draft, secrets opened. */
+  async storedDraft(row: Connection): Promise<ConnectionDraft> {
+    return {
+      name: row.name,
+      type: row.type,
+      description: row.description,
+      host: row.host,
+      port: row.port,
+      schema: row.schema,
+      login: row.login,
+      extra: (row.extra ?? {}) as JsonObject,
+      secrets: await this.secrets.open(row),
+    };
+  }
+}
+
+function plainColumns(draft: ConnectionDraft) {
+  return {
+    name: draft.name,
+    type: draft.type,
+    description: draft.description,
+    host: draft.host,
+    port: draft.port,
+    schema: draft.schema,
+    login: draft.login,
+    extra: draft.extra as Prisma.InputJsonObject,
+  };
+}
+
+/** Names of the fields an update changed; secret values are compared, never recorded. */
+function changedFields(before: ConnectionDraft, after: ConnectionDraft): string[] {
+  const changed: string[] = [];
+  for (const key of ["name", "type", "description", "host", "port", "schema", "login"] as const) {
+    if (before[key] !== after[key]) changed.push(key);
+  }
+  if (JSON.stringify(before.extra) !== JSON.stringify(after.extra)) changed.push("extra");
+  const secretNames = new Set([...Object.keys(before.secrets), ...Object.keys(after.secrets)]);
+  for (const field of [...secretNames].sort()) if (before.secrets[field] !== after.secrets[field]) changed.push(field);
+  return changed;
+}
+
+export function secretRequired(field: string): BadUserInputError {
+  return new BadUserInputError(
+    `Changing the type, host, port or login keeps the stored ${field}, which you may not read: enter ${field} again.`,
+    field,
+  );
+}
+
+function nameConflict(error: unknown, name: string): unknown {
+  if (isUniqueViolation(error)) {
+    return new ConflictError(`A connection named ${name} exists in this workspace.`, { field: "name" });
+  }
+  return error;
+}

@@ -1,0 +1,16 @@
+/** The domain services one process runs, built once by the composition root (src/app.ts). */
+import type { Db } from "../db/prisma";
+import type { ApiTokenService } from "./api-tokens";
+import type { ConnectionTestService } from "./connection-tests";
+import type { ConnectionService } from "./connections";
+import type { IdentityService } from "./identity";
+import type { WorkspaceService } from "./workspaces";
+
+export interface Services {
+  db: Db;
+  identity: IdentityService;
+  workspaces: WorkspaceService;
+  connections: ConnectionService;
+  connectionTests: ConnectionTestService;
+  apiTokens: ApiTokenService;
+}

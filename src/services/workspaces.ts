@@ -1,0 +1,191 @@
+/**
+ * Workspaces and their members. A workspace is the tenant: its creator becomes its OWNER and
+ * it gets its own data key. Admins manage members below OWNER; only owners manage owners, and
+ * the last owner can neither leave nor be demoted.
+ */
+import { randomUUID } from "node:crypto";
+import type { Keyring } from "../crypto/keyring";
+import { isUniqueViolation } from "../db/errors";
+import type { Db } from "../db/prisma";
+import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from "../errors";
+import type { AuditEvent, Membership, Workspace } from "../generated/prisma/client";
+import type { Role } from "../generated/prisma/enums";
+import type { Caller } from "../policy/caller";
+import { roleAtLeast } from "../policy/policy";
+import { recordAudit } from "./audit";
+import { normaliseEmail } from "./identity";
+import { decodeCursor, type Page, pageSize, toPage } from "./pagination";
+
+const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export class WorkspaceService {
+  constructor(
+    private readonly db: Db,
+    private readonly keyring: Keyring,
+  ) {}
+
+  async create(caller: Caller, input: { slug: string; name: string }): Promise<Workspace> {
+    const person = caller.person;
+    const slug = input.slug.trim();
+    if (!SLUG.test(slug)) {
+      throw new BadUserInputError("A slug is 1 to 63 lower-case letters, digits and inner hyphens.", "slug");
+    }
+    const name = input.name.trim();
+    if (!name || name.length > 200) throw new BadUserInputError("Give the workspace a name of 1 to 200 characters.", "name");
+    try {
+      return await this.db.$transaction(async (tx) => {
+        const workspace = await tx.workspace.create({ data: { id: randomUUID(), slug, name } });
+        await tx.membership.create({ data: { workspaceId: workspace.id, userId: person.userId, role: "OWNER" } });
+        await this.keyring.createInitialKey(tx, workspace.id);
+        await recordAudit(tx, caller, {
+          workspaceId: workspace.id,
+          action: "workspace.create",
+          targetType: "Workspace",
+          targetId: workspace.id,
+          details: { slug, name },
+        });
+        return workspace;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictError(`The slug ${slug} is taken.`, { field: "slug" });
+      throw error;
+    }
+  }
+
+  /** The workspaces the caller can see: a person's memberships, or a token's own workspace. */
+  async listVisible(caller: Caller): Promise<Workspace[]> {
+    const actor = caller.signedIn;
+    if (actor.kind === "API_TOKEN") {
+      return this.db.workspace.findMany({ where: { id: actor.workspaceId } });
+    }
+    return this.db.workspace.findMany({
+      where: { memberships: { some: { userId: actor.userId } } },
+      orderBy: { slug: "asc" },
+    });
+  }
+
+  async bySlug(caller: Caller, slug: string): Promise<Workspace | null> {
+    const workspace = await this.db.workspace.findUnique({ where: { slug } });
+    if (!workspace || !(await caller.canSee(workspace.id))) return null;
+    await caller.authorize(workspace.id, "workspace.read");
+    return workspace;
+  }
+
+  async byId(caller: Caller, id: string): Promise<Workspace> {
+    const workspace = await this.db.workspace.findUnique({ where: { id } });
+    if (!workspace) throw new NotFoundError("Workspace");
+    await caller.authorize(id, "workspace.read");
+    return workspace;
+  }
+
+  async members(caller: Caller, workspaceId: string): Promise<Membership[]> {
+    await caller.authorize(workspaceId, "workspace.read");
+    return this.db.membership.findMany({ where: { workspaceId }, orderBy: [{ createdAt: "asc" }, { userId: "asc" }] });
+  }
+
+  async addMember(caller: Caller, input: { workspaceId: string; email: string; role: Role }): Promise<Membership> {
+    await this.authorizeRoleChange(caller, input.workspaceId, input.role);
+    const user = await this.db.user.findUnique({ where: { email: normaliseEmail(input.email) } });
+    if (!user) throw new BadUserInputError("No account has this email; ask them to sign up first.", "email");
+    try {
+      return await this.db.$transaction(async (tx) => {
+        const membership = await tx.membership.create({ data: { workspaceId: input.workspaceId, userId: user.id, role: input.role } });
+        await recordAudit(tx, caller, {
+          workspaceId: input.workspaceId,
+          action: "member.add",
+          targetType: "User",
+          targetId: user.id,
+          details: { email: user.email, role: input.role },
+        });
+        return membership;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictError("This person is already a member.", { field: "email" });
+      throw error;
+    }
+  }
+
+  async setMemberRole(caller: Caller, input: { workspaceId: string; userId: string; role: Role }): Promise<Membership> {
+    const current = await this.membershipVisibleTo(caller, input.workspaceId, input.userId);
+    await this.authorizeRoleChange(caller, input.workspaceId, input.role, current.role);
+    if (current.role === input.role) return current;
+    return this.db.$transaction(async (tx) => {
+      if (current.role === "OWNER") await assertAnotherOwner(tx, input.workspaceId, input.userId);
+      const updated = await tx.membership.update({
+        where: { workspaceId_userId: { workspaceId: input.workspaceId, userId: input.userId } },
+        data: { role: input.role },
+      });
+      await recordAudit(tx, caller, {
+        workspaceId: input.workspaceId,
+        action: "member.set_role",
+        targetType: "User",
+        targetId: input.userId,
+        details: { from: current.role, to: input.role },
+      });
+      caller.forgetRole(input.workspaceId);
+      return updated;
+    });
+  }
+
+  /** Admins remove members below OWNER, owners anyone; everyone may leave. */
+  async removeMember(caller: Caller, input: { workspaceId: string; userId: string }): Promise<boolean> {
+    const current = await this.membershipVisibleTo(caller, input.workspaceId, input.userId);
+    const leaving = caller.actor?.kind === "USER" && caller.actor.userId === input.userId;
+    if (!leaving) await this.authorizeRoleChange(caller, input.workspaceId, current.role, current.role);
+    await this.db.$transaction(async (tx) => {
+      if (current.role === "OWNER") await assertAnotherOwner(tx, input.workspaceId, input.userId);
+      await tx.membership.delete({ where: { workspaceId_userId: { workspaceId: input.workspaceId, userId: input.userId } } });
+      await recordAudit(tx, caller, {
+        workspaceId: input.workspaceId,
+        action: leaving ? "member.leave" : "member.remove",
+        targetType: "User",
+        targetId: input.userId,
+        details: { role: current.role },
+      });
+    });
+    caller.forgetRole(input.workspaceId);
+    return true;
+  }
+
+  async auditEvents(caller: Caller, workspaceId: string, args: { first?: number | null; after?: string | null }): Promise<Page<AuditEvent>> {
+    await caller.authorize(workspaceId, "workspace.admin");
+    caller.person;
+    const size = pageSize(args.first, 50);
+    let before = {};
+    if (args.after) {
+      const [at, id] = decodeCursor(args.after, 2);
+      const atDate = new Date(at);
+      if (Number.isNaN(atDate.getTime())) decodeCursor("", 2);
+      before = { OR: [{ at: { lt: atDate } }, { at: atDate, id: { lt: id } }] };
+    }
+    const rows = await this.db.auditEvent.findMany({
+      where: { workspaceId, ...before },
+      orderBy: [{ at: "desc" }, { id: "desc" }],
+      take: size + 1,
+    });
+    return toPage(rows, size, (e) => [e.at.toISOString(), e.id]);
+  }
+
+  private async membershipVisibleTo(caller: Caller, workspaceId: string, userId: string): Promise<Membership> {
+    await caller.authorize(workspaceId, "workspace.read");
+    const membership = await this.db.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId } } });
+    if (!membership) throw new NotFoundError("Member");
+    return membership;
+  }
+
+  /** Admins may grant and change roles below OWNER; owners any role. People only. */
+  private async authorizeRoleChange(caller: Caller, workspaceId: string, newRole: Role, currentRole?: Role): Promise<void> {
+    await caller.authorize(workspaceId, "workspace.admin");
+    caller.person;
+    const touchesOwner = newRole === "OWNER" || currentRole === "OWNER";
+    const callerRole = await caller.role(workspaceId);
+    if (touchesOwner && !(callerRole && roleAtLeast(callerRole, "OWNER"))) {
+      throw new ForbiddenError("Only an owner can grant, change or remove the OWNER role.");
+    }
+  }
+}
+
+async function assertAnotherOwner(tx: Pick<Db, "membership">, workspaceId: string, userId: string): Promise<void> {
+  const others = await tx.membership.count({ where: { workspaceId, role: "OWNER", userId: { not: userId } } });
+  if (others === 0) throw new ConflictError("A workspace needs at least one owner; make someone else owner first.");
+}

@@ -1,0 +1,85 @@
+/**
+ * Nothing crosses workspaces: every operation that takes an id, run by another workspace's
+ * owner and by its most powerful token, answers NOT_FOUND (never FORBIDDEN, so ids cannot
+ * be probed) and changes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type TestApp } from "../support/app";
+import { GraphQLClient } from "../support/client";
+import { createApiToken, createConnection, createWorkspace, signUp, type SignedUp } from "../support/factories";
+
+let app: TestApp;
+let victim: SignedUp;
+let victimWorkspace: { id: string; slug: string };
+let victimConnection: { id: string; name: string };
+let victimTokenId: string;
+const intruders: Record<string, GraphQLClient> = {};
+
+beforeAll(async () => {
+  app = await startTestApp();
+  const anonymous = new GraphQLClient(app.url);
+  victim = await signUp(anonymous, "victim");
+  victimWorkspace = await createWorkspace(victim.client);
+  victimConnection = await createConnection(victim.client, victimWorkspace.id, { name: "crown_jewels" });
+  victimTokenId = (await createApiToken(victim.client, victimWorkspace.id, ["READ"])).id;
+
+  const intruder = await signUp(anonymous, "intruder");
+  const own = await createWorkspace(intruder.client);
+  intruders.owner = intruder.client;
+  intruders.token = anonymous.as((await createApiToken(intruder.client, own.id, ["READ", "TEST", "WRITE", "RESOLVE"])).token);
+});
+
+afterAll(async () => {
+  await app.stop();
+});
+
+const operations: Record<string, () => [string, Record<string, unknown>]> = {
+  updateConnection: () => [`mutation($id: ID!) { updateConnection(id: $id, patch: { description: "x" }) { id } }`, { id: victimConnection.id }],
+  deleteConnection: () => [`mutation($id: ID!) { deleteConnection(id: $id, force: true) }`, { id: victimConnection.id }],
+  testConnection: () => [`mutation($id: ID!) { testConnection(id: $id) { status } }`, { id: victimConnection.id }],
+  "testConnection with a patch": () => [
+    `mutation($id: ID!) { testConnection(id: $id, patch: { host: "127.0.0.1" }) { status } }`,
+    { id: victimConnection.id },
+  ],
+  createConnection: () => [
+    `mutation($w: ID!) { createConnection(workspaceId: $w, input: { name: "planted", type: "postgres", host: "h", login: "u" }) { id } }`,
+    { w: victimWorkspace.id },
+  ],
+  testConnectionInput: () => [
+    `mutation($w: ID!) { testConnectionInput(workspaceId: $w, input: { name: "p", type: "postgres", host: "127.0.0.1", login: "u" }) { status } }`,
+    { w: victimWorkspace.id },
+  ],
+  createApiToken: () => [`mutation($w: ID!) { createApiToken(workspaceId: $w, name: "x", scopes: [RESOLVE]) { token } }`, { w: victimWorkspace.id }],
+  revokeApiToken: () => [`mutation($id: ID!) { revokeApiToken(id: $id) { id } }`, { id: victimTokenId }],
+  addMember: () => [`mutation($w: ID!) { addMember(workspaceId: $w, email: "nobody@example.com", role: ADMIN) { role } }`, { w: victimWorkspace.id }],
+  setMemberRole: () => [`mutation($w: ID!, $u: ID!) { setMemberRole(workspaceId: $w, userId: $u, role: VIEWER) { role } }`, { w: victimWorkspace.id, u: victim.userId }],
+  removeMember: () => [`mutation($w: ID!, $u: ID!) { removeMember(workspaceId: $w, userId: $u) }`, { w: victimWorkspace.id, u: victim.userId }],
+};
+
+describe.each(["owner", "token"])("another workspace's %s", (who) => {
+  it.each(Object.keys(operations))("gets NOT_FOUND from %s", async (name) => {
+    const [query, variables] = operations[name]();
+    const error = await intruders[who].fails(query, variables);
+    expect(error.code).toBe("NOT_FOUND");
+  });
+
+  it("cannot see the workspace by slug, nor list it", async () => {
+    const data = await intruders[who].ok(`query($s: String!) { workspace(slug: $s) { id } workspaces { slug } }`, { s: victimWorkspace.slug });
+    expect(data.workspace).toBeNull();
+    expect(data.workspaces.map((w: any) => w.slug)).not.toContain(victimWorkspace.slug);
+  });
+});
+
+it("left the victim's objects untouched", async () => {
+  const data = await victim.client.ok(
+    `query($s: String!) { workspace(slug: $s) {
+      connections { totalCount nodes { name description version } }
+      members { role user { id } }
+      apiTokens { id revokedAt }
+    } }`,
+    { s: victimWorkspace.slug },
+  );
+  expect(data.workspace.connections).toEqual({ totalCount: 1, nodes: [{ name: "crown_jewels", description: null, version: 1 }] });
+  expect(data.workspace.members).toEqual([{ role: "OWNER", user: { id: victim.userId } }]);
+  expect(data.workspace.apiTokens).toEqual([{ id: victimTokenId, revokedAt: null }]);
+});
