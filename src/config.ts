@@ -31,7 +31,17 @@ export interface Config {
   trustProxy: boolean;
   /** PATCHBAY_LOG_LEVEL: debug, info (default), warn, error. */
   logLevel: LogLevel;
+  /** PATCHBAY_EGRESS_MODE: `default` denies link-local and metadata addresses; `strict` also loopback and private ranges. */
+  egressMode: EgressMode;
+  /** PATCHBAY_EGRESS_ALLOW: comma-separated CIDRs allowed even where the mode denies them. */
+  egressAllow: string[];
+  /** PATCHBAY_EGRESS_DENY: comma-separated CIDRs denied in every mode. */
+  egressDeny: string[];
+  /** PATCHBAY_SQLITE_ROOT: the only directory SQLite connections may open files in; unset disables SQLite tests. */
+  sqliteRoot: string | null;
 }
+
+export type EgressMode = "default" | "strict";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -54,6 +64,10 @@ export function loadConfig(env: Env = process.env): Config {
     keyCacheSeconds: integer(env, "PATCHBAY_KEY_CACHE_SECONDS", 300, 0, 86_400),
     trustProxy: env.PATCHBAY_TRUST_PROXY === "1" || env.PATCHBAY_TRUST_PROXY === "true",
     logLevel: logLevel(env.PATCHBAY_LOG_LEVEL),
+    egressMode: egressMode(env.PATCHBAY_EGRESS_MODE),
+    egressAllow: list(env.PATCHBAY_EGRESS_ALLOW),
+    egressDeny: list(env.PATCHBAY_EGRESS_DENY),
+    sqliteRoot: env.PATCHBAY_SQLITE_ROOT ? resolve(env.PATCHBAY_SQLITE_ROOT) : null,
   };
 }
 
@@ -71,4 +85,17 @@ function logLevel(raw: string | undefined): LogLevel {
   if (raw === undefined || raw === "") return "info";
   if (raw === "debug" || raw === "info" || raw === "warn" || raw === "error") return raw;
   throw new ConfigError("PATCHBAY_LOG_LEVEL must be debug, info, warn or error.");
+}
+
+function egressMode(raw: string | undefined): EgressMode {
+  if (raw === undefined || raw === "" || raw === "default") return "default";
+  if (raw === "strict") return "strict";
+  throw new ConfigError("PATCHBAY_EGRESS_MODE must be default or strict.");
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
 }

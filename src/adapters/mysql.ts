@@ -6,6 +6,7 @@
 import { connect, type Socket } from "node:net";
 import mysql, { type Connection, type ConnectionOptions, type QueryError } from "mysql2";
 import { DeadlineExceeded, withDeadline } from "./common/deadline";
+import { checkEgress, identityHost, isFailure } from "./common/egress-check";
 import { endpointOf, type Endpoint } from "./common/endpoint";
 import { displayAddress, socketHost } from "./common/host";
 import { errorCode, networkFailure, type Failure } from "./common/network-errors";
@@ -117,11 +118,16 @@ async function testMysql(settings: ConnectionSettings, ctx: TestContext): Promis
   const target = mysqlTarget(settings);
   if (typeof target === "string") return failed("INVALID_CONFIG", target, secrets);
 
+  const address = await checkEgress(ctx, target.host);
+  if (isFailure(address)) return failed(address.code, address.message, secrets);
+
   const progress = startProgress();
-  const socket = connect({ host: socketHost(target.host), port: target.port });
+  // To the checked address only; the name stays with mysql2 for TLS verification.
+  const socket = connect({ host: address.address, family: address.family, port: target.port });
   socket.setNoDelay(true);
   socket.once("connect", () => (progress.connected = true));
-  const connection = mysql.createConnection(mysqlConnectionOptions(target, settings.password, ctx.timeoutMs, socket));
+  const verifiedAs = { ...target, host: identityHost(target.host, address) };
+  const connection = mysql.createConnection(mysqlConnectionOptions(verifiedAs, settings.password, ctx.timeoutMs, socket));
   // A late error has no one to go to once the test has its outcome.
   connection.on("error", () => {});
 

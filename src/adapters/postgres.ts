@@ -4,9 +4,10 @@
  * PG* environment variables and ~/.pgpass for anything left unset, so neither a user-typed
  * URI nor an empty field may reach it.
  */
-import { Socket } from "node:net";
+import type { Socket } from "node:net";
 import pg from "pg";
 import { DeadlineExceeded, withDeadline } from "./common/deadline";
+import { checkEgress, identityHost, isFailure, pinnedSocket } from "./common/egress-check";
 import { endpointOf, type Endpoint } from "./common/endpoint";
 import { displayAddress, socketHost } from "./common/host";
 import { networkFailure, type Failure } from "./common/network-errors";
@@ -75,7 +76,8 @@ export function postgresTarget(settings: ConnectionSettings): PostgresTarget | s
 /**
  * The pg client config for a target. Every field that decides where and as whom pg connects
  * is set, since pg fills unset ones from PG* variables; the password is a function, so pg
- * never looks in ~/.pgpass.
+ * never looks in ~/.pgpass. `host` is only what TLS verifies: the socket is already pinned
+ * to the address the egress policy checked.
  */
 export function postgresClientConfig(
   target: PostgresTarget,
@@ -116,11 +118,16 @@ async function testPostgres(settings: ConnectionSettings, ctx: TestContext): Pro
   const target = postgresTarget(settings);
   if (typeof target === "string") return failed("INVALID_CONFIG", target, secrets);
 
-  // Our own socket, so the deadline can destroy it whatever state the driver is in.
-  const socket = new Socket();
+  const address = await checkEgress(ctx, target.host);
+  if (isFailure(address)) return failed(address.code, address.message, secrets);
+
+  // Our own socket, so the deadline can destroy it whatever state the driver is in, and
+  // pinned to the checked address whatever host pg asks it to connect to.
+  const socket = pinnedSocket(address);
   const progress = startProgress();
   socket.once("connect", () => (progress.connected = true));
-  const client = new pg.Client(postgresClientConfig(target, settings.password, ctx.timeoutMs, socket));
+  const verifiedAs = { ...target, host: identityHost(target.host, address) };
+  const client = new pg.Client(postgresClientConfig(verifiedAs, settings.password, ctx.timeoutMs, socket));
   // A late socket error has no one to go to once the test has its outcome.
   client.on("error", () => {});
 

@@ -4,13 +4,33 @@
  */
 import { hostProblem } from "./common/host";
 import { isSecretName, secretExtraKeysOf } from "./common/secret-fields";
+import { genericAdapter } from "./generic";
+import { httpAdapter } from "./http";
+import { imapAdapter } from "./imap";
+import { mongodbAdapter } from "./mongodb";
+import { mssqlAdapter } from "./mssql";
 import { mysqlAdapter } from "./mysql";
+import { packageIndexAdapter } from "./package-index";
 import { postgresAdapter } from "./postgres";
+import { redisAdapter } from "./redis";
+import { s3Adapter } from "./s3";
+import { smtpAdapter } from "./smtp";
+import { sqliteAdapter } from "./sqlite";
 import type { ConnectionAdapter, ConnectionSettings, FieldProblem, FieldSpec } from "./types";
 
 const adapters = {
   postgres: postgresAdapter,
   mysql: mysqlAdapter,
+  http: httpAdapter,
+  package_index: packageIndexAdapter,
+  s3: s3Adapter,
+  mssql: mssqlAdapter,
+  mongodb: mongodbAdapter,
+  smtp: smtpAdapter,
+  imap: imapAdapter,
+  sqlite: sqliteAdapter,
+  redis: redisAdapter,
+  generic: genericAdapter,
 } satisfies Record<string, ConnectionAdapter>;
 
 export type AdapterId = keyof typeof adapters;
@@ -84,6 +104,6 @@ function fieldProblem(field: FieldSpec, value: unknown): string | null {
   if (field.name === "port" && ((value as number) < 1 || (value as number) > 65535)) {
     return `${field.label} must be between 1 and 65535.`;
   }
-  if (field.name === "host") return hostProblem(value as string);
+  if (field.name === "host" && !field.path) return hostProblem(value as string);
   return null;
 }

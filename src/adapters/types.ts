@@ -23,6 +23,12 @@ export interface FieldSpec {
   placeholder?: string;
   description?: string;
   options?: string[];
+  /**
+   * The value is a file path, not a network host (SQLite keeps its file in `host`, as in
+   * Airflow): the registry's shared host check does not apply, and the adapter confines the
+   * path itself.
+   */
+  path?: boolean;
 }
 
 /** A connection's settings with secrets decrypted: what an adapter works on. */
@@ -54,11 +60,34 @@ export type TestOutcome =
   | { ok: true; message: string; serverVersion?: string | null }
   | { ok: false; code: TestErrorCode; message: string };
 
+/** An address the egress policy allowed, to connect to instead of looking the name up again. */
+export interface CheckedAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/**
+ * The way out to the network (src/net/egress.ts). Adapters never resolve a host name
+ * themselves: they ask here, then connect to exactly the returned address, keeping the
+ * original name for TLS verification (servername) and HTTP Host headers.
+ */
+export interface Egress {
+  /**
+   * Resolves `host` once (or parses it when it is an IP literal in any spelling) and checks
+   * every address against the policy. Rejects with an EgressError whose `code` is
+   * EGRESS_DENIED or DNS_ERROR; nothing has been sent to the host then.
+   */
+  resolve(host: string, signal: AbortSignal): Promise<CheckedAddress>;
+}
+
 export interface TestContext {
   /** Aborted when the deadline passes or the caller goes away; close sockets on abort. */
   signal: AbortSignal;
   /** Milliseconds left until the deadline when the test starts. */
   timeoutMs: number;
+  egress: Egress;
+  /** The directory SQLite files must live in (PATCHBAY_SQLITE_ROOT); null: SQLite is off. */
+  sqliteRoot: string | null;
 }
 
 /** One problem with a settings object, named by field (`host`, `extra.region`, ...). */
@@ -73,6 +102,12 @@ export interface ConnectionAdapter {
   label: string;
   defaultPort?: number;
   fields: FieldSpec[];
+  /**
+   * Rewrites what people commonly type into the canonical fields before validation, e.g. an
+   * http connection's host given as a whole URL (as Airflow keeps it) becomes scheme, host,
+   * port and path. Only host, port, schema and non-secret extras may change.
+   */
+  normalize?(settings: ConnectionSettings): ConnectionSettings;
   /**
    * Type-specific checks beyond the field specs (required fields and kinds are checked by
    * the registry's generic validation). Return an empty list when the settings are valid.

@@ -5,7 +5,7 @@
  * every secret the test used. A failed test is a result, not an error.
  */
 import { randomUUID } from "node:crypto";
-import type { ConnectionAdapter, TestErrorCode, TestOutcome } from "../adapters/types";
+import type { ConnectionAdapter, Egress, TestErrorCode, TestOutcome } from "../adapters/types";
 import type { Db } from "../db/prisma";
 import type { TestResult } from "../generated/prisma/client";
 import { actorId } from "../auth/actor";
@@ -36,13 +36,24 @@ export interface TestReport {
   testedAt: Date;
 }
 
+/** What every test gets from the configuration. */
+export interface TestEnvironment {
+  timeoutMs: number;
+  egress: Egress;
+  sqliteRoot: string | null;
+}
+
 export class ConnectionTestService {
   constructor(
     private readonly db: Db,
     private readonly connections: ConnectionService,
     private readonly limiter: TestLimiter,
-    private readonly timeoutMs: number,
+    private readonly environment: TestEnvironment,
   ) {}
+
+  private get timeoutMs(): number {
+    return this.environment.timeoutMs;
+  }
 
   /** Tests a saved connection; with a patch, tests the unsaved edits and records nothing. */
   async testSaved(caller: Caller, id: string, patch?: ConnectionPatchData | null): Promise<TestReport | TestResult> {
@@ -130,7 +141,8 @@ export class ConnectionTestService {
     try {
       release = await this.limiter.acquire(workspaceId, controller.signal);
       const timeLeft = Math.max(1, this.timeoutMs - (performance.now() - started));
-      const outcome = await withDeadline(adapter, adapter.test(settings, { signal: controller.signal, timeoutMs: timeLeft }), controller.signal);
+      const context = { signal: controller.signal, timeoutMs: timeLeft, egress: this.environment.egress, sqliteRoot: this.environment.sqliteRoot };
+      const outcome = await withDeadline(adapter, adapter.test(settings, context), controller.signal);
       return toReport(outcome, Math.round(performance.now() - started), draft);
     } catch (error) {
       const waited = Math.round(performance.now() - started);

@@ -15,6 +15,7 @@ import type { ConnectionSettings, TestContext, TestOutcome } from "../../src/ada
 import { freePort } from "../../src/net/free-port";
 import { serviceAvailable } from "../services/availability";
 import { startMariaDb, type MariaDbHandle } from "../services/mariadb";
+import { strictEgress, testContext } from "./support/context";
 import { selfSignedCertificate, type SelfSignedCertificate } from "./support/certificate";
 import { bannerServer, silentServer } from "./support/fake-servers";
 
@@ -43,7 +44,7 @@ function settings(overrides: Partial<ConnectionSettings> = {}): ConnectionSettin
 }
 
 function context(timeoutMs = 10_000): TestContext {
-  return { signal: AbortSignal.timeout(timeoutMs), timeoutMs };
+  return testContext({ timeoutMs });
 }
 
 function testConnection(s: ConnectionSettings, ctx = context()): Promise<TestOutcome> {
@@ -103,6 +104,12 @@ describe.skipIf(!available)("mysql adapter against a real MariaDB", () => {
     const user = { login: tlsOnly.user, password: tlsOnly.password };
     expectFailure(await testConnection(settings(user)), "AUTH_FAILED");
     expect(await testConnection(settings({ ...user, extra: { ssl_mode: "REQUIRED" } }))).toMatchObject({ ok: true });
+  });
+
+  it("connects to the address the egress module checked, never looking the name up again", async () => {
+    const egress = strictEgress({ allow: ["127.0.0.1/32"], lookup: async () => [{ address: "127.0.0.1", family: 4 }] });
+    const outcome = await testConnection(settings({ host: "db.patchbay.invalid" }), testContext({ egress }));
+    expect(outcome).toMatchObject({ ok: true });
   });
 
   it("reports TLS_ERROR with VERIFY_IDENTITY when the certificate is not trusted", async () => {
@@ -181,6 +188,17 @@ describe("mysql adapter against unreachable or foreign servers", () => {
     expect(expectFailure(outcome, "DNS_ERROR")).toContain("no-such-host.invalid");
   });
 
+  it("reports EGRESS_DENIED for an address the policy denies, without connecting", async () => {
+    const silent = await silentServer();
+    try {
+      const outcome = await testConnection(base(silent.port), testContext({ egress: strictEgress() }));
+      expect(expectFailure(outcome, "EGRESS_DENIED")).toMatch(/127\.0\.0\.1 is a loopback address.*egress policy/);
+      expect(silent.accepted()).toBe(0);
+    } finally {
+      await silent.close();
+    }
+  });
+
   it("refuses a Unix socket path as host without connecting", async () => {
     const outcome = await testConnection({ ...base(3306), host: "/var/run/mysqld/mysqld.sock" });
     expect(expectFailure(outcome, "INVALID_CONFIG")).toMatch(/socket/i);
@@ -206,7 +224,7 @@ describe("mysql adapter against unreachable or foreign servers", () => {
     const silent = await silentServer();
     try {
       const started = Date.now();
-      const outcome = await testConnection(base(silent.port), { signal: AbortSignal.timeout(200), timeoutMs: 20_000 });
+      const outcome = await testConnection(base(silent.port), testContext({ signal: AbortSignal.timeout(200), timeoutMs: 20_000 }));
       expectFailure(outcome, "TIMEOUT");
       expect(Date.now() - started).toBeLessThan(2_000);
       await silent.allClosed();

@@ -10,6 +10,7 @@ import { postgresAdapter } from "../../src/adapters/postgres";
 import type { ConnectionSettings, TestContext, TestOutcome } from "../../src/adapters/types";
 import { freePort } from "../../src/net/free-port";
 import { findProgram } from "../services/availability";
+import { strictEgress, testContext } from "./support/context";
 import { selfSignedCertificate } from "./support/certificate";
 import { bannerServer, postgresTlsServer, silentServer } from "./support/fake-servers";
 
@@ -36,7 +37,7 @@ function settings(overrides: Partial<ConnectionSettings> = {}): ConnectionSettin
 }
 
 function context(timeoutMs = 10_000): TestContext {
-  return { signal: AbortSignal.timeout(timeoutMs), timeoutMs };
+  return testContext({ timeoutMs });
 }
 
 function testConnection(s: ConnectionSettings, ctx = context()): Promise<TestOutcome> {
@@ -93,6 +94,18 @@ describe("postgres adapter against a real server", () => {
     expect(expectFailure(outcome, "TLS_ERROR")).toMatch(/does not accept TLS/);
   });
 
+  it("connects to the address the egress module checked, never looking the name up again", async () => {
+    const lookups: string[] = [];
+    const egress = strictEgress({
+      allow: ["127.0.0.1/32"],
+      lookup: async (host) => (lookups.push(host), [{ address: "127.0.0.1", family: 4 }]),
+    });
+    // The name does not resolve anywhere else: success means pg went to the checked address.
+    const outcome = await testConnection(settings({ host: "db.patchbay.invalid" }), testContext({ egress }));
+    expect(outcome).toMatchObject({ ok: true });
+    expect(lookups).toEqual(["db.patchbay.invalid"]);
+  });
+
   it("never takes a password from PGPASSWORD or ~/.pgpass", async () => {
     const saved = process.env.PGPASSWORD;
     process.env.PGPASSWORD = app.password;
@@ -115,6 +128,19 @@ describe("postgres adapter against unreachable or foreign servers", () => {
   it("reports DNS_ERROR for a host that does not resolve", async () => {
     const message = expectFailure(await testConnection(settings({ host: "no-such-host.invalid" })), "DNS_ERROR");
     expect(message).toContain("no-such-host.invalid");
+  });
+
+  it("reports EGRESS_DENIED for an address the policy denies, without connecting", async () => {
+    const server = await silentServer();
+    try {
+      const outcome = await testConnection(settings({ port: server.port }), testContext({ egress: strictEgress() }));
+      expect(expectFailure(outcome, "EGRESS_DENIED")).toMatch(/127\.0\.0\.1 is a loopback address.*egress policy/);
+      expect(server.accepted()).toBe(0);
+      const metadata = await testConnection(settings({ host: "169.254.169.254" }));
+      expect(expectFailure(metadata, "EGRESS_DENIED")).toMatch(/metadata/);
+    } finally {
+      await server.close();
+    }
   });
 
   it("refuses a Unix socket path as host without connecting", async () => {
@@ -142,7 +168,7 @@ describe("postgres adapter against unreachable or foreign servers", () => {
     const server = await silentServer();
     try {
       const started = Date.now();
-      const outcome = await testConnection(settings({ port: server.port }), { signal: AbortSignal.timeout(200), timeoutMs: 20_000 });
+      const outcome = await testConnection(settings({ port: server.port }), testContext({ signal: AbortSignal.timeout(200), timeoutMs: 20_000 }));
       expectFailure(outcome, "TIMEOUT");
       expect(Date.now() - started).toBeLessThan(2_000);
       await server.allClosed();
@@ -156,7 +182,7 @@ describe("postgres adapter against unreachable or foreign servers", () => {
     try {
       const message = expectFailure(await testConnection(settings({ port: server.port })), "PROTOCOL_ERROR");
       expect(message).toMatch(/PostgreSQL/);
-      expect(message).not.toMatch(/HTTP|400|banner-7f3a/);
+      expect(message).not.toMatch(/HTTP|Bad Request|banner-7f3a/);
     } finally {
       await server.close();
     }

@@ -1,0 +1,282 @@
+/**
+ * One HTTP GET for a connection test, the way DESIGN.md's "Outbound connections" wants it:
+ * every hop's host is resolved and checked by the egress module and the request goes to the
+ * checked address (the name stays in the Host header, SNI and certificate check); redirects
+ * are followed by hand, at most three, and credentials never follow one to another origin;
+ * one deadline covers every hop, the body is read only up to a small limit, and what a peer
+ * sends is never put into a failure message.
+ */
+import http, { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
+import https from "node:https";
+import { isIP, isIPv6 } from "node:net";
+import type { CheckedAddress, FieldProblem, TestContext } from "../types";
+import { checkEgress, isFailure } from "./egress-check";
+import { displayAddress, hostProblem, socketHost } from "./host";
+import { errorCode, networkFailure, type Failure } from "./network-errors";
+
+export const MAX_REDIRECTS = 3;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const USER_AGENT = "patchbay-connection-test";
+
+export interface HttpGetOptions {
+  url: URL;
+  /** Sent on every hop (Accept, the connection's default headers). */
+  headers?: Record<string, string>;
+  /** Sent only to the first URL's origin (Authorization, a custom auth header). */
+  credentials?: Record<string, string>;
+  verifyTls: boolean;
+  /** Bytes of the final response body to read; 0 (the default) reads none. */
+  maxBodyBytes?: number;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** At most maxBodyBytes of the body. */
+  body: Buffer;
+  /** Whether `body` is the whole body. */
+  complete: boolean;
+  /** The URL that gave this answer, after redirects. */
+  url: URL;
+  redirects: number;
+}
+
+/** How far one exchange got, so a timeout can say where it stalled. */
+interface Progress {
+  connected: boolean;
+  responded: boolean;
+}
+
+export function isHttpFailure(value: HttpAnswer | Failure): value is Failure {
+  return "code" in value;
+}
+
+/** The default port for an http(s) URL's scheme. */
+export function portOf(url: URL): number {
+  return url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
+}
+
+/** The host of a URL as a socket API wants it (IPv6 without brackets). */
+function bareHost(url: URL): string {
+  return url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+}
+
+export async function httpGet(ctx: TestContext, options: HttpGetOptions): Promise<HttpAnswer | Failure> {
+  // One deadline for all hops: the caller's signal, or our own timer, whichever comes first.
+  const timeoutMs = Math.max(0, Math.round(ctx.timeoutMs));
+  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
+  const hopCtx: TestContext = { ...ctx, signal, timeoutMs };
+  const origin = options.url.origin;
+  let url = options.url;
+
+  for (let redirects = 0; ; redirects++) {
+    const where = redirects === 0 ? displayAddress(bareHost(url), portOf(url)) : "the redirect target";
+    const address = await checkEgress(hopCtx, bareHost(url));
+    if (isFailure(address)) return redirects === 0 ? address : redirectFailure(address, timeoutMs);
+
+    const progress: Progress = { connected: false, responded: false };
+    const headers = {
+      ...options.headers,
+      ...(url.origin === origin ? options.credentials : {}),
+      host: url.host,
+      "user-agent": USER_AGENT,
+      "accept-encoding": "identity",
+    };
+    let answer: Omit<HttpAnswer, "url" | "redirects">;
+    try {
+      const isFinal = (status: number, location: string | undefined) => !(REDIRECTS.has(status) && location);
+      answer = await exchange(url, address, headers, options, signal, progress, isFinal);
+    } catch (error) {
+      return describeFailure(error, { url, where, progress, signal, timeoutMs });
+    }
+
+    const location = answer.headers.location;
+    if (!REDIRECTS.has(answer.status) || !location) return { ...answer, url, redirects };
+    if (redirects === MAX_REDIRECTS) {
+      return { code: "PROTOCOL_ERROR", message: `Stopped after ${MAX_REDIRECTS} redirects: too many redirects.` };
+    }
+    const next = URL.canParse(location, url.href) ? new URL(location, url) : null;
+    if (!next || (next.protocol !== "http:" && next.protocol !== "https:")) {
+      // The Location header is the peer's text; it is not repeated.
+      return { code: "PROTOCOL_ERROR", message: `${where} answered ${answer.status} with a redirect to an address that is not an http or https URL.` };
+    }
+    url = next;
+  }
+}
+
+/** A refusal or failure while checking a redirect target; the target (peer-chosen) is not named. */
+function redirectFailure(failure: Failure, timeoutMs: number): Failure {
+  switch (failure.code) {
+    case "EGRESS_DENIED":
+      return {
+        code: "EGRESS_DENIED",
+        message: "The server redirected to an address this server's egress policy does not allow; nothing was sent there.",
+      };
+    case "DNS_ERROR":
+      return { code: "DNS_ERROR", message: "The server redirected to a host name that could not be resolved." };
+    case "TIMEOUT":
+      return { code: "TIMEOUT", message: `Following a redirect did not finish within ${timeoutMs} ms.` };
+    default:
+      return { code: failure.code, message: "The server redirected to a host that could not be checked." };
+  }
+}
+
+function exchange(
+  url: URL,
+  address: CheckedAddress,
+  headers: Record<string, string>,
+  options: HttpGetOptions,
+  signal: AbortSignal,
+  progress: Progress,
+  isFinal: (status: number, location: string | undefined) => boolean,
+): Promise<Omit<HttpAnswer, "url" | "redirects">> {
+  return new Promise((resolve, reject) => {
+    const secure = url.protocol === "https:";
+    const name = bareHost(url);
+    const request = (secure ? https : http).request({
+      host: address.address,
+      family: address.family,
+      port: portOf(url),
+      method: "GET",
+      path: `${url.pathname}${url.search}`,
+      headers,
+      setHost: false,
+      // A fresh connection, closed after this exchange: no pool shared between tests.
+      agent: false,
+      signal,
+      // Node checks the certificate against `servername`, or `host` (the checked address) when
+      // it is empty, as it must be for an IP literal, which SNI does not carry.
+      ...(secure ? { servername: isIP(name) ? "" : name, rejectUnauthorized: options.verifyTls } : {}),
+    });
+    request.on("socket", (socket) => {
+      // Under TLS the request waits for the handshake; "connect" is still the TCP connection.
+      socket.once("connect", () => (progress.connected = true));
+    });
+    request.on("error", reject);
+    request.on("response", (response) => {
+      progress.responded = true;
+      const status = response.statusCode ?? 0;
+      const limit = isFinal(status, response.headers.location) ? (options.maxBodyBytes ?? 0) : 0;
+      readBody(response, limit).then(
+        ({ body, complete }) => {
+          request.destroy();
+          resolve({ status, headers: response.headers, body, complete });
+        },
+        (error) => {
+          request.destroy();
+          reject(error);
+        },
+      );
+    });
+    request.end();
+  });
+}
+
+/** Reads up to `limit` bytes, then stops; the caller destroys the connection either way. */
+function readBody(response: IncomingMessage, limit: number): Promise<{ body: Buffer; complete: boolean }> {
+  // Errors after the answer is settled have no one to go to; unheard, they would crash.
+  response.on("error", () => {});
+  if (limit <= 0) return Promise.resolve({ body: Buffer.alloc(0), complete: false });
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (complete: boolean) => {
+      response.off("data", onData);
+      resolve({ body: Buffer.concat(chunks).subarray(0, limit), complete: complete && size <= limit });
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= limit) finish(false);
+    };
+    response.on("data", onData);
+    response.once("end", () => finish(true));
+    response.once("error", reject);
+    response.once("aborted", () => reject(Object.assign(new Error("response aborted"), { code: "ECONNRESET" })));
+  });
+}
+
+interface Attempt {
+  url: URL;
+  where: string;
+  progress: Progress;
+  signal: AbortSignal;
+  timeoutMs: number;
+}
+
+function describeFailure(error: unknown, { url, where, progress, signal, timeoutMs }: Attempt): Failure {
+  const within = `within ${timeoutMs} ms`;
+  if (signal.aborted) {
+    if (progress.responded) return { code: "TIMEOUT", message: `${where} sent its headers but not the body ${within}.` };
+    if (progress.connected) {
+      return { code: "TIMEOUT", message: `${where} accepted the connection but sent no complete HTTP response ${within}.` };
+    }
+    return { code: "TIMEOUT", message: `${where} did not accept a connection ${within}. Check the host, port and firewall.` };
+  }
+  const code = errorCode(error) ?? "";
+  if (code === "EPROTO" && url.protocol === "https:") {
+    // OpenSSL's "wrong version number": the peer answered the handshake with something else.
+    return { code: "TLS_ERROR", message: `${where} did not answer the TLS handshake; is it an https server? (Set the scheme to http if not.)` };
+  }
+  const network = networkFailure(error, { host: bareHost(url), port: portOf(url) });
+  if (network) {
+    if (where === "the redirect target") {
+      const named = displayAddress(bareHost(url), portOf(url));
+      return { code: network.code, message: network.message.split(named).join(where).split(bareHost(url)).join(where) };
+    }
+    return network;
+  }
+  if (code.startsWith("HPE_")) return { code: "PROTOCOL_ERROR", message: `${where} did not answer like an HTTP server.` };
+  if (code === "ERR_INVALID_HTTP_TOKEN" || code === "ERR_INVALID_CHAR" || code === "ERR_UNESCAPED_CHARACTERS") {
+    return { code: "INVALID_CONFIG", message: `The request could not be sent: a header or the path contains characters HTTP does not allow (${code}).` };
+  }
+  return { code: "UNKNOWN", message: `The request to ${where} failed${code ? ` (${code})` : ""}.` };
+}
+
+/**
+ * The URL of `path` on the server a connection's common fields name: `schema` is the scheme
+ * (http or https, https when empty), `host` a bare host name or IP literal, `port` optional.
+ * Returns what is wrong with the settings instead, naming the field (`pathField` for the path).
+ */
+export function serverUrl(
+  settings: { host: string | null; port: number | null; schema: string | null },
+  path: string,
+  pathField: string,
+): URL | FieldProblem {
+  const scheme = (settings.schema || "https").toLowerCase();
+  if (scheme !== "http" && scheme !== "https") return { field: "schema", message: "Scheme must be http or https." };
+  if (!settings.host) return { field: "host", message: "Host is required." };
+  const problem = hostProblem(settings.host);
+  if (problem) return { field: "host", message: problem };
+  const port = settings.port ?? (scheme === "https" ? 443 : 80);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return { field: "port", message: "Port must be between 1 and 65535." };
+  const pathProblem = urlPathProblem(path);
+  if (pathProblem) return { field: pathField, message: pathProblem };
+  const host = socketHost(settings.host);
+  const href = `${scheme}://${isIPv6(host) ? `[${host}]` : host}:${port}${path}`;
+  if (!URL.canParse(href)) return { field: "host", message: `${settings.host} cannot be used as the host of a URL.` };
+  return new URL(href);
+}
+
+/** Why `path` is not a usable absolute path (and query) for a request, or null. */
+export function urlPathProblem(path: string): string | null {
+  if (!path.startsWith("/")) return "The path must start with '/'.";
+  if (path.startsWith("//")) return "The path cannot start with '//'.";
+  if (/[\s\\#]|[\u0000-\u001f\u007f]/.test(path)) return "The path cannot contain spaces, '\\', '#' or control characters.";
+  return null;
+}
+
+/** The Server header of an answer, made safe to show as a version, or null. */
+export function serverHeader(answer: HttpAnswer): string | null {
+  const server = answer.headers.server;
+  if (typeof server !== "string") return null;
+  const printable = server.replace(/[^\x20-\x7e]+/g, " ").trim();
+  return printable ? printable.slice(0, 100) : null;
+}
+
+/** "GET https://host:443/path answered 200 OK", for messages; the URL is the one configured. */
+export function describeStatus(url: URL, answer: HttpAnswer): string {
+  const reason = STATUS_CODES[answer.status];
+  const after = answer.redirects ? ` after ${answer.redirects} redirect${answer.redirects === 1 ? "" : "s"}` : "";
+  return `GET ${url.href} answered ${answer.status}${reason ? ` ${reason}` : ""}${after}`;
+}

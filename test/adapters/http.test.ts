@@ -1,0 +1,380 @@
+/**
+ * The http adapter against real node:http(s) servers on 127.0.0.1: each authentication type,
+ * redirects within and outside the egress policy, servers that never answer or trickle, a
+ * certificate nobody trusts, and servers that are not HTTP at all.
+ */
+import { randomBytes } from "node:crypto";
+import { createServer, type Socket } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { httpAdapter, statusMatcher } from "../../src/adapters/http";
+import { validateSettings } from "../../src/adapters/registry";
+import type { ConnectionSettings, TestContext, TestOutcome } from "../../src/adapters/types";
+import { createEgress } from "../../src/net/egress";
+import { freePort } from "../../src/net/free-port";
+import { findProgram } from "../services/availability";
+import { selfSignedCertificate, type SelfSignedCertificate } from "./support/certificate";
+import { testContext } from "./support/context";
+import { bannerServer, silentServer } from "./support/fake-servers";
+import { respond, startHttpServer, type TestHttpServer } from "./support/http-servers";
+
+const PASSWORD = `pw ${randomBytes(6).toString("hex")}:/+&`;
+const TOKEN = `tok-${randomBytes(12).toString("hex")}`;
+const API_KEY = `key-${randomBytes(12).toString("hex")}`;
+const BODY_MARKER = "body-marker-5c1e";
+
+let api: TestHttpServer;
+
+function settings(overrides: Partial<ConnectionSettings> = {}, extra: Record<string, unknown> = {}): ConnectionSettings {
+  return { host: "127.0.0.1", port: api.port, schema: "http", login: null, password: null, extra, ...overrides };
+}
+
+function testHttp(s: ConnectionSettings, ctx: TestContext = testContext()): Promise<TestOutcome> {
+  return httpAdapter.test!(s, ctx);
+}
+
+function expectFailure(outcome: TestOutcome, code: string): string {
+  expect(outcome).toMatchObject({ ok: false, code });
+  return outcome.message;
+}
+
+/** Routes of the API server: auth checks per path, redirects, statuses. */
+beforeAll(async () => {
+  api = await startHttpServer((req, res, self) => {
+    const url = new URL(req.url ?? "/", "http://x");
+    const auth = req.headers.authorization;
+    const redirect = /^\/redirect\/(\d+)$/.exec(url.pathname);
+    if (redirect) {
+      const left = Number(redirect[1]);
+      return respond(res, 302, "", { location: left > 1 ? `/redirect/${left - 1}` : "/open" });
+    }
+    switch (url.pathname) {
+      case "/open":
+        return respond(res, 200, BODY_MARKER, { server: "test-api/1.2" });
+      case "/basic":
+        return respond(res, auth === `Basic ${Buffer.from(`reporter:${PASSWORD}`).toString("base64")}` ? 200 : 401, BODY_MARKER);
+      case "/bearer":
+        return respond(res, auth === `Bearer ${TOKEN}` ? 200 : 401, BODY_MARKER);
+      case "/header":
+        return respond(res, req.headers["x-api-key"] === API_KEY ? 200 : 401, BODY_MARKER);
+      case "/tenant":
+        return respond(res, req.headers["x-tenant"] === "blue" ? 200 : 400, BODY_MARKER);
+      case "/forbidden":
+        return respond(res, 403, BODY_MARKER);
+      case "/teapot":
+        return respond(res, 418, BODY_MARKER);
+      case "/broken":
+        return respond(res, 500, BODY_MARKER);
+      case "/elsewhere":
+        return respond(res, 302, "", { location: url.searchParams.get("to") ?? "/" });
+      default:
+        void self;
+        return respond(res, 404, BODY_MARKER);
+    }
+  });
+});
+
+afterAll(async () => {
+  await api.close();
+});
+
+describe("http authentication", () => {
+  it("succeeds without authentication and reports the status and Server header", async () => {
+    const outcome = await testHttp(settings({}, { test_path: "/open" }));
+    expect(outcome).toMatchObject({ ok: true, serverVersion: "test-api/1.2" });
+    expect(outcome.message).toBe(`GET http://127.0.0.1:${api.port}/open answered 200 OK.`);
+    expect(outcome.message).not.toContain(BODY_MARKER);
+  });
+
+  it("uses basic authentication, and reports a wrong password as AUTH_FAILED without the password", async () => {
+    const basic = (password: string, auth_type?: string) =>
+      settings({ login: "reporter", password }, { test_path: "/basic", ...(auth_type ? { auth_type } : {}) });
+    expect(await testHttp(basic(PASSWORD, "basic"))).toMatchObject({ ok: true });
+    // With a login and no authentication type, basic is meant (as in Airflow).
+    expect(await testHttp(basic(PASSWORD))).toMatchObject({ ok: true });
+    const wrong = `wrong ${randomBytes(4).toString("hex")}`;
+    const message = expectFailure(await testHttp(basic(wrong, "basic")), "AUTH_FAILED");
+    expect(message).toMatch(/answered 401 Unauthorized: the server refused the credentials/);
+    expect(message).not.toContain(wrong);
+    expect(message).not.toContain(Buffer.from(`reporter:${wrong}`).toString("base64"));
+  });
+
+  it("uses a bearer token, and reports a wrong or missing one", async () => {
+    const bearer = (token: string | undefined) => settings({}, { test_path: "/bearer", auth_type: "bearer", bearer_token: token });
+    expect(await testHttp(bearer(TOKEN))).toMatchObject({ ok: true });
+    expect(expectFailure(await testHttp(bearer("not-the-token")), "AUTH_FAILED")).not.toContain("not-the-token");
+    expectFailure(await testHttp(bearer(undefined)), "SECRET_REQUIRED");
+  });
+
+  it("uses a custom header, and reports a wrong or missing value", async () => {
+    const header = (value: string | undefined) =>
+      settings({}, { test_path: "/header", auth_type: "header", header_name: "X-API-Key", header_value: value });
+    expect(await testHttp(header(API_KEY))).toMatchObject({ ok: true });
+    expectFailure(await testHttp(header("wrong-key-value")), "AUTH_FAILED");
+    expectFailure(await testHttp(header(undefined)), "SECRET_REQUIRED");
+  });
+
+  it("asks for authentication when none is configured and the server wants it", async () => {
+    expect(expectFailure(await testHttp(settings({}, { test_path: "/basic" })), "AUTH_FAILED")).toMatch(/asks for authentication/);
+  });
+
+  it("sends the default headers", async () => {
+    expect(await testHttp(settings({}, { test_path: "/tenant", headers: { "X-Tenant": "blue" } }))).toMatchObject({ ok: true });
+    expectFailure(await testHttp(settings({}, { test_path: "/tenant", headers: { "X-Tenant": "red" } })), "PROTOCOL_ERROR");
+  });
+
+  it("keeps the host name in the Host header while connecting to the checked address", async () => {
+    const lookups: string[] = [];
+    const egress = createEgress({
+      mode: "default",
+      allow: [],
+      deny: [],
+      lookup: async (host) => (lookups.push(host), [{ address: "127.0.0.1", family: 4 }]),
+    });
+    const outcome = await testHttp(settings({ host: "api.patchbay.invalid" }, { test_path: "/open" }), testContext({ egress }));
+    expect(outcome).toMatchObject({ ok: true });
+    expect(lookups).toEqual(["api.patchbay.invalid"]);
+    expect(api.requests.at(-1)?.headers.host).toBe(`api.patchbay.invalid:${api.port}`);
+  });
+});
+
+describe("http statuses", () => {
+  it.each([
+    ["/forbidden", "PERMISSION_DENIED", /403 Forbidden/],
+    ["/nowhere", "NOT_FOUND", /404 Not Found\. Check the test path/],
+    ["/broken", "PROTOCOL_ERROR", /answered 500 Internal Server Error; expected 2xx\./],
+    ["/teapot", "PROTOCOL_ERROR", /418/],
+  ])("maps GET %s to %s, naming the status but never the body", async (path, code, reason) => {
+    const message = expectFailure(await testHttp(settings({}, { test_path: path })), code);
+    expect(message).toMatch(reason);
+    expect(message).not.toContain(BODY_MARKER);
+  });
+
+  it("honours the expected status list", async () => {
+    expect(await testHttp(settings({}, { test_path: "/teapot", expected_status: "2xx, 418" }))).toMatchObject({ ok: true });
+    expect(await testHttp(settings({}, { test_path: "/forbidden", expected_status: "403" }))).toMatchObject({ ok: true });
+    expect(expectFailure(await testHttp(settings({}, { test_path: "/open", expected_status: "201" })), "PROTOCOL_ERROR")).toMatch(
+      /answered 200 OK; expected 201/,
+    );
+  });
+
+  it("reads status lists of codes and classes", () => {
+    const matcher = statusMatcher("2xx, 304,4XX");
+    if (typeof matcher === "string") throw new Error(matcher);
+    expect([200, 299, 304, 404].map(matcher.matches)).toEqual([true, true, true, true]);
+    expect([301, 500].map(matcher.matches)).toEqual([false, false]);
+    for (const bad of ["", "2x", "600", "2xx;3xx", "ok"]) expect(typeof statusMatcher(bad)).toBe("string");
+  });
+});
+
+describe("http redirects", () => {
+  it.each([1, 2, 3])("follows %i redirect(s) on the same server", async (hops) => {
+    const outcome = await testHttp(settings({}, { test_path: `/redirect/${hops}` }));
+    expect(outcome).toMatchObject({ ok: true });
+    expect(outcome.message).toContain(`after ${hops} redirect`);
+  });
+
+  it("refuses a fourth redirect as PROTOCOL_ERROR, without requesting it", async () => {
+    const before = api.requests.length;
+    const message = expectFailure(await testHttp(settings({}, { test_path: "/redirect/4" })), "PROTOCOL_ERROR");
+    expect(message).toMatch(/too many redirects/);
+    expect(api.requests.slice(before).map((r) => r.path)).toEqual(["/redirect/4", "/redirect/3", "/redirect/2", "/redirect/1"]);
+  });
+
+  it("refuses a redirect to the cloud metadata address as EGRESS_DENIED", async () => {
+    const outcome = await testHttp(settings({}, { test_path: `/elsewhere?to=${encodeURIComponent("http://169.254.169.254/latest/meta-data/")}` }));
+    const message = expectFailure(outcome, "EGRESS_DENIED");
+    expect(message).toMatch(/redirected to an address this server's egress policy does not allow/);
+    expect(message).not.toContain("169.254");
+  });
+
+  it("refuses a redirect to a denied address without connecting to it", async () => {
+    const target = await startHttpServer((_req, res) => respond(res, 200), { host: "127.0.0.2" });
+    try {
+      const egress = createEgress({ mode: "default", allow: [], deny: ["127.0.0.2/32"] });
+      const path = `/elsewhere?to=${encodeURIComponent(`${target.origin}/`)}`;
+      expectFailure(await testHttp(settings({}, { test_path: path }), testContext({ egress })), "EGRESS_DENIED");
+      expect(target.connections()).toBe(0);
+      // The control case: the same redirect is followed when the policy allows it.
+      expect(await testHttp(settings({}, { test_path: path }))).toMatchObject({ ok: true });
+      expect(target.connections()).toBe(1);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it("sends credentials only to the configured origin, never after a redirect elsewhere", async () => {
+    const target = await startHttpServer((_req, res) => respond(res, 200));
+    try {
+      const path = `/elsewhere?to=${encodeURIComponent(`${target.origin}/landing`)}`;
+      const outcome = await testHttp(
+        settings({}, { test_path: path, auth_type: "header", header_name: "X-API-Key", header_value: API_KEY, headers: { "X-Tenant": "blue" } }),
+      );
+      expect(outcome).toMatchObject({ ok: true });
+      expect(api.requests.at(-1)?.headers["x-api-key"]).toBe(API_KEY);
+      expect(target.requests).toHaveLength(1);
+      expect(target.requests[0].headers["x-api-key"]).toBeUndefined();
+      expect(target.requests[0].headers.authorization).toBeUndefined();
+      expect(target.requests[0].headers["x-tenant"]).toBe("blue");
+    } finally {
+      await target.close();
+    }
+  });
+
+  it("refuses a redirect to another scheme without naming it", async () => {
+    const outcome = await testHttp(settings({}, { test_path: `/elsewhere?to=${encodeURIComponent("file:///etc/passwd")}` }));
+    const message = expectFailure(outcome, "PROTOCOL_ERROR");
+    expect(message).not.toMatch(/passwd|file:/);
+  });
+});
+
+describe("http against unreachable, silent and foreign servers", () => {
+  it("reports CONNECTION_REFUSED for a port nothing listens on", async () => {
+    const closed = await freePort();
+    const message = expectFailure(await testHttp(settings({ port: closed })), "CONNECTION_REFUSED");
+    expect(message).toContain(`127.0.0.1:${closed}`);
+  });
+
+  it("reports DNS_ERROR for a host that does not resolve", async () => {
+    expect(expectFailure(await testHttp(settings({ host: "no-such-host.invalid" })), "DNS_ERROR")).toContain("no-such-host.invalid");
+  });
+
+  it("reports TIMEOUT within the deadline for a server that accepts and never answers, and closes its socket", async () => {
+    const server = await silentServer();
+    try {
+      const started = Date.now();
+      const message = expectFailure(await testHttp(settings({ port: server.port }), testContext({ timeoutMs: 500 })), "TIMEOUT");
+      expect(Date.now() - started).toBeLessThan(1_500);
+      expect(message).toMatch(/accepted the connection but sent no complete HTTP response within 500 ms/);
+      await server.allClosed();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("reports TIMEOUT within the deadline for a server that trickles its headers", async () => {
+    const sockets = new Set<Socket>();
+    const trickle = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.resume();
+      socket.write("HTTP/1.1 200 OK\r\n");
+      const timer = setInterval(() => socket.write("X-Slow: a\r\n"), 50);
+      socket.once("close", () => (clearInterval(timer), sockets.delete(socket)));
+    });
+    await new Promise<void>((resolve) => trickle.listen(0, "127.0.0.1", resolve));
+    const port = (trickle.address() as { port: number }).port;
+    try {
+      const started = Date.now();
+      expectFailure(await testHttp(settings({ port }), testContext({ timeoutMs: 600 })), "TIMEOUT");
+      expect(Date.now() - started).toBeLessThan(1_600);
+      await new Promise<void>((resolve) => (sockets.size === 0 ? resolve() : setTimeout(resolve, 100)));
+      expect(sockets.size).toBe(0);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => trickle.close(resolve));
+    }
+  });
+
+  it("copes with a fractional time budget, as the service hands out", async () => {
+    expect(await testHttp(settings({}, { test_path: "/open" }), testContext({ timeoutMs: 2_345.678 }))).toMatchObject({ ok: true });
+    const server = await silentServer();
+    try {
+      const outcome = await testHttp(settings({ port: server.port }), testContext({ timeoutMs: 300.4 }));
+      expect(expectFailure(outcome, "TIMEOUT")).toMatch(/within 300 ms/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("stops as soon as the caller's signal aborts", async () => {
+    const server = await silentServer();
+    try {
+      const started = Date.now();
+      const ctx = testContext({ signal: AbortSignal.timeout(200), timeoutMs: 20_000 });
+      expectFailure(await testHttp(settings({ port: server.port }), ctx), "TIMEOUT");
+      expect(Date.now() - started).toBeLessThan(1_200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("reports PROTOCOL_ERROR for a server that is not HTTP, without echoing it", async () => {
+    const smtp = await bannerServer("220 mail.internal ESMTP banner-7f3a\r\n", "at-once");
+    try {
+      const message = expectFailure(await testHttp(settings({ port: smtp.port })), "PROTOCOL_ERROR");
+      expect(message).not.toMatch(/220|ESMTP|banner-7f3a|mail\.internal/);
+    } finally {
+      await smtp.close();
+    }
+  });
+});
+
+describe.skipIf(!findProgram("openssl"))("https", () => {
+  let certificate: SelfSignedCertificate;
+  let secure: TestHttpServer;
+
+  beforeAll(async () => {
+    certificate = await selfSignedCertificate();
+    secure = await startHttpServer((_req, res) => respond(res, 200, "", { server: "secure-api" }), { tls: certificate });
+  });
+
+  afterAll(async () => {
+    await secure?.close();
+    await certificate?.remove();
+  });
+
+  const https = (extra: Record<string, unknown> = {}, host = "127.0.0.1") =>
+    settings({ host, port: secure.port, schema: "https" }, extra);
+
+  it("reports TLS_ERROR for a self-signed certificate", async () => {
+    expect(expectFailure(await testHttp(https()), "TLS_ERROR")).toMatch(/self-signed/);
+  });
+
+  it("succeeds with verify_tls off, sending the host name as SNI", async () => {
+    const egress = createEgress({ mode: "default", allow: [], deny: [], lookup: async () => [{ address: "127.0.0.1", family: 4 }] });
+    const outcome = await testHttp(https({ verify_tls: false }, "localhost"), testContext({ egress }));
+    expect(outcome).toMatchObject({ ok: true, serverVersion: "secure-api" });
+    expect(secure.requests.at(-1)?.servername).toBe("localhost");
+  });
+
+  it("reports TLS_ERROR when https meets a plain HTTP server", async () => {
+    const outcome = await testHttp(settings({ schema: "https" }, { test_path: "/open" }));
+    expectFailure(outcome, "TLS_ERROR");
+  });
+});
+
+describe("http settings", () => {
+  const problems = (s: ConnectionSettings) => validateSettings(httpAdapter, s).map((p) => p.field);
+
+  it("accepts a minimal connection and fills in the defaults", () => {
+    expect(problems({ host: "api.example.com", port: null, schema: null, login: null, password: null, extra: {} })).toEqual([]);
+  });
+
+  it.each([
+    [{ schema: "ftp" }, {}, ["schema"]],
+    [{ host: "https://api.example.com" }, {}, ["host"]],
+    [{}, { test_path: "health" }, ["extra.test_path"]],
+    [{}, { test_path: "//evil.example/x" }, ["extra.test_path"]],
+    [{}, { expected_status: "ok" }, ["extra.expected_status"]],
+    [{}, { headers: { Authorization: "Basic abc" } }, ["extra.headers"]],
+    [{}, { headers: { "Bad Header": "x" } }, ["extra.headers"]],
+    [{}, { headers: { "X-A": "a\r\nInjected: 1" } }, ["extra.headers"]],
+    [{}, { headers: "[1]" }, ["extra.headers"]],
+    [{}, { auth_type: "basic" }, ["login"]],
+    [{ login: "a:b" }, {}, ["login"]],
+    [{}, { auth_type: "header" }, ["extra.header_name"]],
+    [{}, { auth_type: "header", header_name: "Host" }, ["extra.header_name"]],
+    [{}, { auth_type: "bearer", bearer_token: "a\nb" }, ["extra.bearer_token"]],
+  ] as Array<[Partial<ConnectionSettings>, Record<string, unknown>, string[]]>)("refuses %j %j", (overrides, extra, fields) => {
+    expect(problems({ host: "api.example.com", port: null, schema: "https", login: null, password: null, ...overrides, extra })).toEqual(fields);
+  });
+
+  it("refuses to test settings it would not save", async () => {
+    expectFailure(await testHttp(settings({}, { test_path: "no-slash" })), "INVALID_CONFIG");
+  });
+
+  it("declares its secrets", () => {
+    const secret = httpAdapter.fields.filter((f) => f.secret).map((f) => f.name);
+    expect(secret).toEqual(["password", "extra.bearer_token", "extra.header_value"]);
+  });
+});

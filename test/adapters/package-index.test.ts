@@ -1,0 +1,173 @@
+/**
+ * The package_index adapter against a simple repository (PEP 503 HTML and PEP 691 JSON)
+ * served over HTTP by node:http, with and without basic authentication.
+ */
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { countProjects, packageIndexAdapter } from "../../src/adapters/package-index";
+import { validateSettings } from "../../src/adapters/registry";
+import type { ConnectionSettings, TestContext, TestOutcome } from "../../src/adapters/types";
+import { freePort } from "../../src/net/free-port";
+import { strictEgress, testContext } from "./support/context";
+import { silentServer } from "./support/fake-servers";
+import { respond, startHttpServer, type TestHttpServer } from "./support/http-servers";
+
+const PASSWORD = `pw-${randomBytes(8).toString("hex")}`;
+const PROJECTS = ["numpy", "pandas", "patchbay-client"];
+
+function simpleHtml(projects: string[], meta = true): string {
+  return [
+    "<!DOCTYPE html><html><head>",
+    meta ? '<meta name="pypi:repository-version" content="1.1">' : "",
+    "<title>Simple index</title></head><body>",
+    ...projects.map((name) => `<a href="/simple/${name}/">${name}</a><br/>`),
+    "</body></html>",
+  ].join("\n");
+}
+
+let index: TestHttpServer;
+
+beforeAll(async () => {
+  const bigList = Array.from({ length: 40_000 }, (_, i) => `project-${i}-${"x".repeat(20)}`);
+  index = await startHttpServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://x");
+    const html = { "content-type": "application/vnd.pypi.simple.v1+html" };
+    const authorized = req.headers.authorization === `Basic ${Buffer.from(`ci:${PASSWORD}`).toString("base64")}`;
+    switch (url.pathname) {
+      case "/simple/":
+        return respond(res, 200, simpleHtml(PROJECTS), html);
+      case "/simple":
+        return respond(res, 301, "", { location: "/simple/" });
+      case "/private/simple/":
+        if (!authorized) return respond(res, 401, "", { "www-authenticate": 'Basic realm="pypi"' });
+        return respond(res, 200, simpleHtml(PROJECTS), html);
+      case "/json/simple/":
+        return respond(
+          res,
+          200,
+          JSON.stringify({ meta: { "api-version": "1.1" }, projects: PROJECTS.map((name) => ({ name })) }),
+          { "content-type": "application/vnd.pypi.simple.v1+json" },
+        );
+      case "/empty/simple/":
+        return respond(res, 200, simpleHtml([]), html);
+      case "/big/simple/":
+        return respond(res, 200, simpleHtml(bigList), html);
+      case "/not-an-index/":
+        return respond(res, 200, "<html><body>Welcome to nginx!</body></html>", { "content-type": "text/html" });
+      case "/teapot/":
+        return respond(res, 418, "");
+      default:
+        return respond(res, 404, "");
+    }
+  });
+});
+
+afterAll(async () => {
+  await index.close();
+});
+
+function settings(path = "/simple/", overrides: Partial<ConnectionSettings> = {}): ConnectionSettings {
+  return { host: "127.0.0.1", port: index.port, schema: "http", login: null, password: null, extra: { path }, ...overrides };
+}
+
+function testIndex(s: ConnectionSettings, ctx: TestContext = testContext()): Promise<TestOutcome> {
+  return packageIndexAdapter.test!(s, ctx);
+}
+
+function expectFailure(outcome: TestOutcome, code: string): string {
+  expect(outcome).toMatchObject({ ok: false, code });
+  return outcome.message;
+}
+
+describe("package_index against a simple index over HTTP", () => {
+  it("reads an open index and counts its projects, asking for the HTML simple API", async () => {
+    const outcome = await testIndex(settings());
+    expect(outcome).toMatchObject({ ok: true, message: "Index answered with 3 projects (PEP 503 HTML)." });
+    expect(index.requests.at(-1)?.headers.accept).toMatch(/application\/vnd\.pypi\.simple\.v1\+html/);
+    expect(index.requests.at(-1)?.headers.authorization).toBeUndefined();
+  });
+
+  it("follows the redirect an index gives for a path without its trailing slash", async () => {
+    expect(await testIndex(settings("/simple"))).toMatchObject({ ok: true, message: expect.stringContaining("3 projects") });
+  });
+
+  it("logs in with basic authentication, and reports a wrong or missing password", async () => {
+    const withLogin = (password: string | null) => settings("/private/simple/", { login: "ci", password });
+    expect(await testIndex(withLogin(PASSWORD))).toMatchObject({ ok: true });
+    const message = expectFailure(await testIndex(withLogin("wrong-password")), "AUTH_FAILED");
+    expect(message).toMatch(/refused the login and password/);
+    expect(message).not.toContain("wrong-password");
+    expect(expectFailure(await testIndex(settings("/private/simple/")), "AUTH_FAILED")).toMatch(/needs a login and password/);
+  });
+
+  it("reads a PEP 691 JSON answer", async () => {
+    expect(await testIndex(settings("/json/simple/"))).toMatchObject({ ok: true, message: "Index answered with 3 projects (PEP 691 JSON)." });
+  });
+
+  it("accepts an index with no projects yet when it declares itself one", async () => {
+    expect(await testIndex(settings("/empty/simple/"))).toMatchObject({ ok: true, message: expect.stringContaining("0 projects") });
+  });
+
+  it("reads only the start of a very large index", async () => {
+    const outcome = await testIndex(settings("/big/simple/"));
+    expect(outcome).toMatchObject({ ok: true, message: expect.stringMatching(/^Index answered with at least \d+ projects/) });
+  });
+
+  it("reports NOT_FOUND for a wrong path, PROTOCOL_ERROR for a page that is no index or an odd status", async () => {
+    expect(expectFailure(await testIndex(settings("/pypi/")), "NOT_FOUND")).toMatch(/Check the index path/);
+    expect(expectFailure(await testIndex(settings("/not-an-index/")), "PROTOCOL_ERROR")).not.toMatch(/nginx/);
+    expect(expectFailure(await testIndex(settings("/teapot/")), "PROTOCOL_ERROR")).toMatch(/418/);
+  });
+
+  it("reports CONNECTION_REFUSED for a port nothing listens on", async () => {
+    expectFailure(await testIndex(settings("/simple/", { port: await freePort() })), "CONNECTION_REFUSED");
+  });
+
+  it("reports TIMEOUT within the deadline for a server that never answers", async () => {
+    const silent = await silentServer();
+    try {
+      const started = Date.now();
+      expectFailure(await testIndex(settings("/simple/", { port: silent.port }), testContext({ timeoutMs: 400 })), "TIMEOUT");
+      expect(Date.now() - started).toBeLessThan(1_400);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it("is refused by a strict egress policy before connecting", async () => {
+    const before = index.connections();
+    expectFailure(await testIndex(settings(), testContext({ egress: strictEgress() })), "EGRESS_DENIED");
+    expect(index.connections()).toBe(before);
+  });
+});
+
+describe("package_index settings", () => {
+  const problems = (s: Partial<ConnectionSettings>) =>
+    validateSettings(packageIndexAdapter, { host: "pypi.example.com", port: null, schema: null, login: null, password: null, extra: {}, ...s }).map(
+      (p) => p.field,
+    );
+
+  it("needs only a host", () => {
+    expect(problems({})).toEqual([]);
+  });
+
+  it.each([
+    [{ extra: { path: "simple" } }, ["extra.path"]],
+    [{ schema: "ftp" }, ["schema"]],
+    [{ password: "x" }, ["login"]],
+    [{ login: "a:b" }, ["login"]],
+  ] as Array<[Partial<ConnectionSettings>, string[]]>)("refuses %j", (s, fields) => {
+    expect(problems(s)).toEqual(fields);
+  });
+
+  it("counts projects in HTML and JSON bodies", () => {
+    const answer = (type: string, body: string, complete = true) => ({ headers: { "content-type": type }, body: Buffer.from(body), complete });
+    expect(countProjects(answer("text/html", simpleHtml(["a", "b"], false)))).toEqual({ count: 2, format: "PEP 503 HTML" });
+    expect(countProjects(answer("text/html", "<html></html>"))).toBeNull();
+    expect(countProjects(answer("application/vnd.pypi.simple.v1+json", "{}"))).toBeNull();
+    expect(countProjects(answer("application/vnd.pypi.simple.v1+json", '{"meta":{"api-version":"1.0"},"projects":[{"name":"a"},{"na', false))).toEqual({
+      count: 1,
+      format: "PEP 691 JSON",
+    });
+  });
+});
