@@ -21,8 +21,10 @@ import { createErrorFormatter } from "./graphql/format-error";
 import { createLoaders } from "./graphql/loaders";
 import { graphqlHandler } from "./http/graphql-handler";
 import { clientAddress } from "./http/io";
+import { REST_PREFIX, restConnectionsHandler } from "./http/rest-connections";
 import { createHttpServer } from "./http/server";
 import { createLogger, type Logger } from "./log";
+import { createEgress } from "./net/egress";
 import { Caller } from "./policy/caller";
 import { resolvers } from "./resolvers";
 import type { Services } from "./services";
@@ -30,7 +32,10 @@ import { ApiTokenService } from "./services/api-tokens";
 import { ConnectionSecrets } from "./services/connection-secrets";
 import { ConnectionTestService } from "./services/connection-tests";
 import { ConnectionService } from "./services/connections";
+import { ConnectionSync } from "./services/connection-sync";
+import { ConnectionTransfer } from "./services/connection-transfer";
 import { IdentityService } from "./services/identity";
+import { ResolutionService } from "./services/resolution";
 import { TestLimiter } from "./services/test-limiter";
 import { WorkspaceService } from "./services/workspaces";
 
@@ -56,7 +61,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const cleanups: Array<() => Promise<void>> = [];
   const close = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => logger.error("shutdown step failed", { error }));
+    // splice: a second close() finds nothing left to undo.
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error) => logger.error("shutdown step failed", { error }));
   };
 
   try {
@@ -86,6 +92,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       schema: await buildSchema({ resolvers, validate: false }),
       formatError: createErrorFormatter(logger),
       includeStacktraceInErrorResponses: false,
+      // main.ts owns shutdown, so the database stops after the server, in order.
+      stopOnTerminationSignals: false,
     });
     await apollo.start();
     cleanups.push(() => apollo.stop());
@@ -95,7 +103,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       return {
         caller: new Caller(actor, clientAddress(req, config.trustProxy), prisma),
         services,
-        loaders: createLoaders(prisma),
+        loaders: createLoaders(prisma, services.resolution),
       };
     };
     const server = createHttpServer({
@@ -105,6 +113,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         return true;
       },
       logger,
+      routes: [{ prefix: REST_PREFIX, handler: restConnectionsHandler(services, prisma, { trustProxy: config.trustProxy, logger }) }],
     });
     await listen(server, config.host, config.port);
     cleanups.push(() => closeServer(server));
@@ -119,15 +128,24 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 }
 
 function buildServices(prisma: PrismaClient, keyring: Keyring, masterKey: Buffer, config: Config): Services {
-  const connections = new ConnectionService(prisma, new ConnectionSecrets(keyring));
+  const secrets = new ConnectionSecrets(keyring);
+  const connections = new ConnectionService(prisma, secrets);
+  const sync = new ConnectionSync(prisma, connections, secrets);
   const limiter = new TestLimiter(config.maxConcurrentTests, config.maxConcurrentTestsPerWorkspace);
   return {
     db: prisma,
     identity: new IdentityService(prisma, deriveSubkey(masterKey, "session-signing"), config.sessionTtlSeconds),
     workspaces: new WorkspaceService(prisma, keyring),
     connections,
-    connectionTests: new ConnectionTestService(prisma, connections, limiter, config.testTimeoutMs),
+    connectionTests: new ConnectionTestService(prisma, connections, limiter, {
+      timeoutMs: config.testTimeoutMs,
+      egress: createEgress({ mode: config.egressMode, allow: config.egressAllow, deny: config.egressDeny }),
+      sqliteRoot: config.sqliteRoot,
+    }),
     apiTokens: new ApiTokenService(prisma, deriveSubkey(masterKey, "api-token-hash")),
+    resolution: new ResolutionService(prisma, connections),
+    sync,
+    transfer: new ConnectionTransfer(prisma, connections, sync),
   };
 }
 

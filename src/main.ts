@@ -25,6 +25,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info("shutting down", { signal });
+    setTimeout(() => {
+      logger.error("shutdown took longer than 10 s; exiting anyway");
+      process.exit(1);
+    }, 10_000).unref();
     await app.close();
     process.exit(0);
   };

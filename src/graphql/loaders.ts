@@ -5,14 +5,17 @@
 import DataLoader from "dataloader";
 import type { Db } from "../db/prisma";
 import type { TestResult, User } from "../generated/prisma/client";
+import type { ConnectionUsageData, ResolutionService } from "../services/resolution";
 
 export interface Loaders {
   lastTest: DataLoader<string, TestResult | null>;
   user: DataLoader<string, User | null>;
+  usage: DataLoader<string, ConnectionUsageData[]>;
 }
 
-export function createLoaders(db: Db): Loaders {
+export function createLoaders(db: Db, resolution: ResolutionService): Loaders {
   return {
+    usage: new DataLoader((connectionIds) => resolution.usageOf(connectionIds.map((id) => ({ id })))),
     lastTest: new DataLoader(async (connectionIds) => {
       const rows = await db.$queryRaw<TestResult[]>`
         SELECT DISTINCT ON ("connectionId") *

@@ -3,6 +3,8 @@ import type { Connection } from "../generated/prisma/client";
 import type { GraphQLContext } from "../graphql/context";
 import { ConnectionInput, ConnectionPatch } from "../schema/connection-input";
 import { ConnectionType } from "../schema/connection.type";
+import { UpsertReportType } from "../schema/import-export.type";
+import { ConnectionUsageType } from "../schema/resolved-connection.type";
 import { TestResultType } from "../schema/test-result.type";
 
 @Resolver(() => ConnectionType)
@@ -29,10 +31,24 @@ export class ConnectionResolver {
   @Mutation(() => Boolean, { description: "force: delete even when the connection was resolved in the last 7 days." })
   deleteConnection(
     @Arg("id", () => ID) id: string,
-    @Arg("force", () => Boolean, { defaultValue: false }) _force: boolean,
+    @Arg("force", () => Boolean, { defaultValue: false }) force: boolean,
     @Ctx() { caller, services }: GraphQLContext,
   ) {
-    return services.connections.delete(caller, id);
+    return services.connections.delete(caller, id, force);
+  }
+
+  @Mutation(() => UpsertReportType, { description: "Idempotent by name, in one transaction; an unchanged connection keeps its version." })
+  upsertConnections(
+    @Arg("workspaceId", () => ID) workspaceId: string,
+    @Arg("inputs", () => [ConnectionInput]) inputs: ConnectionInput[],
+    @Ctx() { caller, services }: GraphQLContext,
+  ) {
+    return services.sync.upsert(caller, workspaceId, inputs);
+  }
+
+  @FieldResolver(() => [ConnectionUsageType], { description: "Who resolved this connection in the last 30 days." })
+  usage(@Root() connection: Connection, @Ctx() { loaders }: GraphQLContext) {
+    return loaders.usage.load(connection.id);
   }
 
   @FieldResolver(() => TestResultType, { nullable: true })

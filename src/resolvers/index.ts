@@ -4,6 +4,9 @@ import { ConnectionTestResolver } from "./connection-test.resolver";
 import { ConnectionTypeResolver } from "./connection-type.resolver";
 import { ConnectionResolver } from "./connection.resolver";
 import { MemberResolver } from "./member.resolver";
+import { ResolveResolver } from "./resolve.resolver";
+import { ResolvedConnectionResolver } from "./resolved-connection.resolver";
+import { TransferResolver } from "./transfer.resolver";
 import { WorkspaceResolver } from "./workspace.resolver";
 
 export const resolvers = [
@@ -14,4 +17,7 @@ export const resolvers = [
   ConnectionTestResolver,
   ConnectionTypeResolver,
   ApiTokenResolver,
+  ResolveResolver,
+  ResolvedConnectionResolver,
+  TransferResolver,
 ] as const;

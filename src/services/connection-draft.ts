@@ -64,7 +64,7 @@ export function draftFromInput(input: ConnectionInputData): ConnectionDraft {
   const { plain, secrets } = splitExtra(adapter, checkExtra(input.extra ?? {}));
   const password = optionalSecret(input.password);
   if (password !== null) secrets.password = password;
-  return {
+  return normalized(adapter, {
     name: checkName(input.name),
     type: adapter.id,
     description: optionalText(input.description, "description", MAX_DESCRIPTION),
@@ -74,7 +74,16 @@ export function draftFromInput(input: ConnectionInputData): ConnectionDraft {
     login: optionalText(input.login, "login"),
     extra: plain,
     secrets,
-  };
+  });
+}
+
+/** Applies the adapter's normalize(): only host, port, schema and plain extras may change. */
+function normalized(adapter: ConnectionAdapter, draft: ConnectionDraft): ConnectionDraft {
+  if (!adapter.normalize) return draft;
+  const result = adapter.normalize(settingsOf(draft));
+  const secretKeys = new Set(secretExtraKeys(adapter));
+  const extra = Object.fromEntries(Object.entries(result.extra).filter(([key]) => !secretKeys.has(key)));
+  return { ...draft, host: result.host, port: result.port, schema: result.schema, extra };
 }
 
 export interface PatchedDraft {
@@ -121,7 +130,7 @@ export function applyPatch(stored: ConnectionDraft, patch: ConnectionPatchData):
     extra = splitExtra(adapter, stored.extra).plain;
   }
 
-  const draft: ConnectionDraft = {
+  const draft: ConnectionDraft = normalized(adapter, {
     name: patch.name !== undefined ? checkName(patch.name) : stored.name,
     type: adapter.id,
     description: patch.description !== undefined ? optionalText(patch.description, "description", MAX_DESCRIPTION) : stored.description,
@@ -131,7 +140,7 @@ export function applyPatch(stored: ConnectionDraft, patch: ConnectionPatchData):
     login: patch.login !== undefined ? optionalText(patch.login, "login") : stored.login,
     extra,
     secrets,
-  };
+  });
   const repointed =
     draft.type !== stored.type || draft.host !== stored.host || draft.port !== stored.port || draft.login !== stored.login;
   const keptSecrets = Object.keys(secrets).filter((field) => !given.has(field)).sort();

@@ -22,6 +22,8 @@ import {
   sameDraft,
 } from "./connection-draft";
 import type { ConnectionSecrets } from "./connection-secrets";
+import { actorNameOf, actorNames, usageSince } from "./connection-usage";
+import { plainColumns } from "./connection-sync";
 import { decodeCursor, type Page, pageSize, toPage } from "./pagination";
 
 export interface ConnectionListArgs {
@@ -32,6 +34,9 @@ export interface ConnectionListArgs {
 }
 
 export type ConnectionPage = Page<Connection> & { totalCount: number };
+
+/** A connection resolved this recently is in use: deleting it needs force. */
+const RECENT_USE_DAYS = 7;
 
 export class ConnectionService {
   constructor(
@@ -106,8 +111,13 @@ export class ConnectionService {
     }
   }
 
-  async delete(caller: Caller, id: string): Promise<boolean> {
+  /**
+   * Deletes a connection. One that code resolved in the last 7 days is refused with CONFLICT
+   * naming who used it, unless `force` is given: deleting it would break them.
+   */
+  async delete(caller: Caller, id: string, force = false): Promise<boolean> {
     const row = await this.visible(caller, id, "connection.write");
+    if (!force) await this.refuseIfRecentlyUsed(row);
     await this.db.$transaction(async (tx) => {
       await tx.connection.delete({ where: { id } });
       await recordAudit(tx, caller, {
@@ -115,10 +125,28 @@ export class ConnectionService {
         action: "connection.delete",
         targetType: "Connection",
         targetId: id,
-        details: { name: row.name, type: row.type },
+        details: { name: row.name, type: row.type, forced: force },
       });
     });
     return true;
+  }
+
+  private async refuseIfRecentlyUsed(row: Connection): Promise<void> {
+    const recent = await usageSince(this.db, [row.id], RECENT_USE_DAYS);
+    if (recent.length === 0) return;
+    const names = await actorNames(this.db, recent);
+    const usedBy = recent.map((r) => ({
+      actorKind: r.actorKind,
+      actorId: r.actorId,
+      actorName: actorNameOf(names, r),
+      count: r.count,
+      lastUsedAt: r.lastUsedAt.toISOString(),
+    }));
+    throw new ConflictError(
+      `${row.name} was resolved in the last ${RECENT_USE_DAYS} days by ${usedBy.map((u) => u.actorName).join(", ")}; ` +
+        "deleting it would break them. Pass force: true to delete it anyway.",
+      { usedBy },
+    );
   }
 
   /** A connection the caller may act on; NOT_FOUND for another workspace's or a missing one. */
@@ -173,19 +201,6 @@ export class ConnectionService {
       secrets: await this.secrets.open(row),
     };
   }
-}
-
-function plainColumns(draft: ConnectionDraft) {
-  return {
-    name: draft.name,
-    type: draft.type,
-    description: draft.description,
-    host: draft.host,
-    port: draft.port,
-    schema: draft.schema,
-    login: draft.login,
-    extra: draft.extra as Prisma.InputJsonObject,
-  };
 }
 
 /** Names of the fields an update changed; secret values are compared, never recorded. */

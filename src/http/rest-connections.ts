@@ -1,0 +1,65 @@
+/**
+ * `GET /api/v1/connections/{name}`: resolving a connection for code that does not speak
+ * GraphQL. Answers Airflow's JSON form, or with `?format=uri` the Airflow URI as text; a
+ * person's token names the workspace with `?workspace=<slug>`. Errors are JSON with the
+ * GraphQL codes and the matching HTTP status.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { toAirflowConnectionDict } from "../airflow/connection-dict";
+import { toAirflowUri } from "../airflow/uri";
+import { authenticate } from "../auth/authenticate";
+import type { Db } from "../db/prisma";
+import { type PublicErrorCode, PublicError } from "../errors";
+import type { Logger } from "../log";
+import { Caller } from "../policy/caller";
+import type { Services } from "../services";
+import { clientAddress, sendJson } from "./io";
+
+export const REST_PREFIX = "/api/v1/connections/";
+
+const STATUS: Record<PublicErrorCode, number> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  BAD_USER_INPUT: 400,
+  CONFLICT: 409,
+  RATE_LIMITED: 429,
+};
+
+export function restConnectionsHandler(services: Services, db: Db, options: { trustProxy: boolean; logger: Logger }) {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    try {
+      if (req.method !== "GET") {
+        res.setHeader("allow", "GET");
+        return sendJson(res, 405, { error: { code: "BAD_REQUEST", message: "Only GET is supported here." } });
+      }
+      const name = decodeURIComponent(url.pathname.slice(REST_PREFIX.length));
+      const format = url.searchParams.get("format") ?? "json";
+      if (format !== "json" && format !== "uri") {
+        return sendJson(res, 400, { error: { code: "BAD_USER_INPUT", field: "format", message: "format is json or uri." } });
+      }
+      const actor = await authenticate(req.headers.authorization, services);
+      const caller = new Caller(actor, clientAddress(req, options.trustProxy), db);
+      const resolved = await services.resolution.resolve(caller, name, url.searchParams.get("workspace"));
+      res.setHeader("cache-control", "no-store");
+      if (format === "uri") {
+        const text = toAirflowUri(resolved);
+        res.writeHead(200, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(text) });
+        res.end(text);
+        return;
+      }
+      sendJson(res, 200, toAirflowConnectionDict(resolved));
+    } catch (error) {
+      if (error instanceof PublicError) {
+        return sendJson(res, STATUS[error.code], { error: { code: error.code, message: error.message, ...fieldOf(error) } });
+      }
+      options.logger.error("resolve over HTTP failed", { error });
+      sendJson(res, 500, { error: { code: "INTERNAL_SERVER_ERROR", message: "Internal server error." } });
+    }
+  };
+}
+
+function fieldOf(error: PublicError): { field?: string } {
+  const field = error.extensions.field;
+  return typeof field === "string" ? { field } : {};
+}

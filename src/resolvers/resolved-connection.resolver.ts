@@ -1,0 +1,28 @@
+import { FieldResolver, Resolver, Root } from "type-graphql";
+import { toAirflowConnectionDict } from "../airflow/connection-dict";
+import { toSqlalchemyUrl } from "../airflow/sqlalchemy";
+import { toAirflowUri } from "../airflow/uri";
+import { JSONScalar } from "../schema/scalars";
+import { ResolvedConnectionType } from "../schema/resolved-connection.type";
+import type { ResolvedConnectionData } from "../services/resolution";
+
+/** The other forms a resolved connection is wanted in, computed only when asked for. */
+@Resolver(() => ResolvedConnectionType)
+export class ResolvedConnectionResolver {
+  @FieldResolver(() => String, { description: "Airflow's URI form, exactly as Airflow's Connection.get_uri() would write it." })
+  airflowUri(@Root() connection: ResolvedConnectionData): string {
+    return toAirflowUri(connection);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: "For database types, a SQLAlchemy URL; null otherwise." })
+  sqlalchemyUrl(@Root() connection: ResolvedConnectionData): string | null {
+    return toSqlalchemyUrl(connection);
+  }
+
+  @FieldResolver(() => JSONScalar, {
+    description: "Airflow's JSON form: conn_type, description, host, login, password, schema, port, extra.",
+  })
+  airflowJson(@Root() connection: ResolvedConnectionData) {
+    return toAirflowConnectionDict(connection);
+  }
+}

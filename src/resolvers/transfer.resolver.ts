@@ -1,0 +1,31 @@
+import { Arg, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import type { GraphQLContext } from "../graphql/context";
+import { ExportFormat, ImportFormat, ImportReportType, OnConflict } from "../schema/import-export.type";
+
+@Resolver()
+export class TransferResolver {
+  @Query(() => String, { description: "includeSecrets needs ADMIN or above; without it, secrets are left out (stubs for git)." })
+  exportConnections(
+    @Arg("workspaceId", () => ID) workspaceId: string,
+    @Arg("format", () => ExportFormat) format: ExportFormat,
+    @Arg("includeSecrets", () => Boolean, { defaultValue: false }) includeSecrets: boolean,
+    @Ctx() { caller, services }: GraphQLContext,
+  ) {
+    return services.transfer.export(caller, workspaceId, format, includeSecrets);
+  }
+
+  @Mutation(() => ImportReportType, {
+    description: "A line per conn_id. Without dryRun it is all or nothing: any ERROR line means nothing was written.",
+  })
+  importConnections(
+    @Arg("workspaceId", () => ID) workspaceId: string,
+    @Arg("format", () => ImportFormat) format: ImportFormat,
+    @Arg("content", () => String) content: string,
+    @Arg("onConflict", () => OnConflict, { defaultValue: OnConflict.FAIL }) onConflict: OnConflict,
+    @Arg("dryRun", () => Boolean, { defaultValue: false }) dryRun: boolean,
+    @Arg("unknownTypesAsGeneric", () => Boolean, { defaultValue: false }) unknownTypesAsGeneric: boolean,
+    @Ctx() { caller, services }: GraphQLContext,
+  ) {
+    return services.transfer.import(caller, workspaceId, { format, content, onConflict, dryRun, unknownTypesAsGeneric });
+  }
+}

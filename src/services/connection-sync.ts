@@ -1,0 +1,147 @@
+/**
+ * Bringing a workspace's connections to a described state in one transaction: the engine
+ * behind upsertConnections (sync from a team's own secret manager) and importConnections.
+ * A described connection is complete: what it leaves out is empty, so applying the same
+ * description twice changes nothing and keeps every version.
+ */
+import { randomUUID } from "node:crypto";
+import type { Db } from "../db/prisma";
+import { isUniqueViolation } from "../db/errors";
+import { BadUserInputError, ConflictError } from "../errors";
+import type { Connection, Prisma } from "../generated/prisma/client";
+import type { Caller } from "../policy/caller";
+import { recordAudit } from "./audit";
+import { assertValid, type ConnectionDraft, type ConnectionInputData, draftFromInput, sameDraft } from "./connection-draft";
+import type { ConnectionSecrets } from "./connection-secrets";
+import type { ConnectionService } from "./connections";
+
+export type SyncOutcome = "CREATED" | "UPDATED" | "UNCHANGED";
+
+/** The most connections one upsert or import may carry. */
+export const MAX_BATCH = 1000;
+
+export interface UpsertReport {
+  created: number;
+  updated: number;
+  unchanged: number;
+  connections: Connection[];
+}
+
+/** Runs `build`, re-labelling a BAD_USER_INPUT's field as `<prefix>.<field>`. */
+export function withFieldPrefix<T>(prefix: string, build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof BadUserInputError) throw new BadUserInputError(error.message, `${prefix}.${error.field}`);
+    throw error;
+  }
+}
+
+export interface SyncPlanItem {
+  draft: ConnectionDraft;
+  existing: Connection | null;
+  outcome: SyncOutcome;
+}
+
+export class ConnectionSync {
+  constructor(
+    private readonly db: Db,
+    private readonly connections: ConnectionService,
+    private readonly secrets: ConnectionSecrets,
+  ) {}
+
+  /** upsertConnections: idempotent by name, all or nothing. */
+  async upsert(caller: Caller, workspaceId: string, inputs: ConnectionInputData[]): Promise<UpsertReport> {
+    await caller.authorize(workspaceId, "connection.write");
+    if (inputs.length > MAX_BATCH) throw new BadUserInputError(`Send at most ${MAX_BATCH} connections at once.`, "inputs");
+    const seen = new Set<string>();
+    const drafts = inputs.map((input, index) => {
+      const draft = withFieldPrefix(`inputs.${index}`, () => {
+        const d = draftFromInput(input);
+        assertValid(d);
+        return d;
+      });
+      if (seen.has(draft.name)) throw new BadUserInputError(`${draft.name} appears twice.`, `inputs.${index}.name`);
+      seen.add(draft.name);
+      return draft;
+    });
+    const plan = await this.plan(workspaceId, drafts);
+    const connections = await this.apply(caller, workspaceId, plan, "connection.upsert");
+    const count = (outcome: SyncOutcome) => plan.filter((p) => p.outcome === outcome).length;
+    return { created: count("CREATED"), updated: count("UPDATED"), unchanged: count("UNCHANGED"), connections };
+  }
+
+  /** What applying these drafts would do, without writing. */
+  async plan(workspaceId: string, drafts: ConnectionDraft[]): Promise<SyncPlanItem[]> {
+    const existing = await this.db.connection.findMany({ where: { workspaceId, name: { in: drafts.map((d) => d.name) } } });
+    const byName = new Map(existing.map((c) => [c.name, c]));
+    return Promise.all(
+      drafts.map(async (draft) => {
+        const row = byName.get(draft.name) ?? null;
+        if (!row) return { draft, existing: null, outcome: "CREATED" as const };
+        const same = sameDraft(await this.connections.storedDraft(row), draft);
+        return { draft, existing: row, outcome: same ? ("UNCHANGED" as const) : ("UPDATED" as const) };
+      }),
+    );
+  }
+
+  /**
+   * Writes a plan in one transaction; returns the connections as stored. A row changed since
+   * it was planned, or a name taken meanwhile, fails the whole plan with CONFLICT.
+   */
+  async apply(caller: Caller, workspaceId: string, plan: SyncPlanItem[], action: string): Promise<Connection[]> {
+    const prepared = await Promise.all(
+      plan.map(async (item) => {
+        const id = item.existing?.id ?? randomUUID();
+        const sealed = item.outcome === "UNCHANGED" ? null : await this.secrets.seal(workspaceId, id, item.draft.secrets);
+        return { ...item, id, sealed };
+      }),
+    );
+    try {
+      return await this.db.$transaction(async (tx) => {
+        const stored: Connection[] = [];
+        for (const item of prepared) {
+          if (item.outcome === "UNCHANGED" || !item.sealed) {
+            stored.push(item.existing!);
+            continue;
+          }
+          const columns = { ...plainColumns(item.draft), ...item.sealed };
+          if (item.outcome === "CREATED") {
+            stored.push(await tx.connection.create({ data: { id: item.id, workspaceId, ...columns } }));
+          } else {
+            const { count } = await tx.connection.updateMany({
+              where: { id: item.id, workspaceId, version: item.existing!.version },
+              data: { ...columns, version: { increment: 1 } },
+            });
+            if (count === 0) throw new ConflictError(`${item.draft.name} changed meanwhile; nothing was written.`, { name: item.draft.name });
+            stored.push(await tx.connection.findUniqueOrThrow({ where: { id: item.id } }));
+          }
+          await recordAudit(tx, caller, {
+            workspaceId,
+            action,
+            targetType: "Connection",
+            targetId: item.id,
+            details: { name: item.draft.name, type: item.draft.type, outcome: item.outcome, secretFields: item.sealed.secretFields },
+          });
+        }
+        return stored;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictError("A connection of the same name was created meanwhile; nothing was written.");
+      throw error;
+    }
+  }
+}
+
+export function plainColumns(draft: ConnectionDraft) {
+  return {
+    name: draft.name,
+    type: draft.type,
+    description: draft.description,
+    host: draft.host,
+    port: draft.port,
+    schema: draft.schema,
+    login: draft.login,
+    extra: draft.extra as Prisma.InputJsonObject,
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Resolving a connection by name: the one path where secrets leave the service, for code
+ * that will use them. Every resolution is audited and counted as usage.
+ */
+import type { ConnectionSettings } from "../adapters/types";
+import type { Connection } from "../generated/prisma/client";
+import type { Db } from "../db/prisma";
+import { BadUserInputError, NotFoundError } from "../errors";
+import type { Caller } from "../policy/caller";
+import { recordAudit } from "./audit";
+import { type ConnectionDraft, settingsOf } from "./connection-draft";
+import { actorNameOf, actorNames, recordUsage, usageSince } from "./connection-usage";
+import type { ConnectionService } from "./connections";
+
+/** A connection with its secrets, `extra` holding the secret keys too. */
+export type ResolvedConnectionData = ConnectionSettings & Pick<ConnectionDraft, "name" | "type" | "description">;
+
+export interface ConnectionUsageData {
+  actorKind: "USER" | "API_TOKEN";
+  actorId: string;
+  actorName: string;
+  count: number;
+  lastUsedAt: Date;
+}
+
+const USAGE_WINDOW_DAYS = 30;
+
+export class ResolutionService {
+  constructor(
+    private readonly db: Db,
+    private readonly connections: ConnectionService,
+  ) {}
+
+  /**
+   * An API token resolves in its own workspace (a slug, when given, must name it); a person
+   * names the workspace by slug.
+   */
+  async resolve(caller: Caller, name: string, workspaceSlug?: string | null): Promise<ResolvedConnectionData> {
+    const actor = caller.signedIn;
+    const workspaceId = await this.workspaceFor(caller, workspaceSlug);
+    await caller.authorize(workspaceId, "connection.resolve", "Connection");
+    const row = await this.db.connection.findUnique({ where: { workspaceId_name: { workspaceId, name } } });
+    if (!row) throw new NotFoundError("Connection");
+    const draft = await this.connections.storedDraft(row);
+    const now = new Date();
+    await this.db.$transaction(async (tx) => {
+      await recordUsage(tx, workspaceId, row.id, actor, now);
+      await tx.connection.update({ where: { id: row.id }, data: { lastUsedAt: now } });
+      await recordAudit(tx, caller, {
+        workspaceId,
+        action: "connection.resolve",
+        targetType: "Connection",
+        targetId: row.id,
+        details: { name: row.name },
+      });
+    });
+    return resolvedFrom(draft);
+  }
+
+  /** Usage over the last 30 days for each connection, in one query per batch. */
+  async usageOf(connections: readonly Pick<Connection, "id">[]): Promise<ConnectionUsageData[][]> {
+    const rows = await usageSince(this.db, connections.map((c) => c.id), USAGE_WINDOW_DAYS);
+    const names = await actorNames(this.db, rows);
+    return connections.map((c) =>
+      rows
+        .filter((r) => r.connectionId === c.id)
+        .map((r) => ({ actorKind: r.actorKind, actorId: r.actorId, actorName: actorNameOf(names, r), count: r.count, lastUsedAt: r.lastUsedAt })),
+    );
+  }
+
+  private async workspaceFor(caller: Caller, slug?: string | null): Promise<string> {
+    const actor = caller.signedIn;
+    if (actor.kind === "API_TOKEN" && !slug) return actor.workspaceId;
+    if (!slug) throw new BadUserInputError("Name the workspace by its slug.", "workspace");
+    const workspace = await this.db.workspace.findUnique({ where: { slug }, select: { id: true } });
+    if (!workspace || !(await caller.canSee(workspace.id))) throw new NotFoundError("Connection");
+    return workspace.id;
+  }
+}
+
+export function resolvedFrom(draft: ConnectionDraft): ResolvedConnectionData {
+  return { name: draft.name, type: draft.type, description: draft.description, ...settingsOf(draft) };
+}
