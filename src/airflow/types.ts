@@ -1,20 +1,16 @@
+import type { ConnectionSettings } from "../adapters/types";
+
 /**
  * The shape the Airflow import/export functions work on: a connection with its secrets
- * decrypted, independent of storage.
+ * decrypted (the adapters' settings, `extra` holding secret and plain keys), independent of
+ * storage. It is also what resolving a connection returns.
  */
-export interface PortableConnection {
+export interface PortableConnection extends ConnectionSettings {
   /** Airflow's conn_id. */
   name: string;
   /** Patchbay type id (postgres, mysql, http, smtp, imap, sqlite, s3, package_index, mssql, mongodb, redis, generic). */
   type: string;
   description: string | null;
-  host: string | null;
-  port: number | null;
-  schema: string | null;
-  login: string | null;
-  password: string | null;
-  /** Secret and non-secret extra keys together. */
-  extra: Record<string, unknown>;
 }
 
 /** The Airflow fields of a connection: everything but its name, type and description. */

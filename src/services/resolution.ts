@@ -2,7 +2,7 @@
  * Resolving a connection by name: the one path where secrets leave the service, for code
  * that will use them. Every resolution is audited and counted as usage.
  */
-import type { ConnectionSettings } from "../adapters/types";
+import type { PortableConnection } from "../airflow/types";
 import type { Connection } from "../generated/prisma/client";
 import type { Db } from "../db/prisma";
 import { BadUserInputError, NotFoundError } from "../errors";
@@ -13,7 +13,7 @@ import { actorNameOf, actorNames, recordUsage, usageSince } from "./connection-u
 import type { ConnectionService } from "./connections";
 
 /** A connection with its secrets, `extra` holding the secret keys too. */
-export type ResolvedConnectionData = ConnectionSettings & Pick<ConnectionDraft, "name" | "type" | "description">;
+export type ResolvedConnectionData = PortableConnection;
 
 export interface ConnectionUsageData {
   actorKind: "USER" | "API_TOKEN";

@@ -1,0 +1,82 @@
+/**
+ * What every API command needs: a GraphQL transport with the URL and token from the flags or
+ * PATCHBAY_URL / PATCHBAY_TOKEN, and the workspace: `--workspace <slug>` (or
+ * PATCHBAY_WORKSPACE), else an API token's own.
+ */
+import { PatchbayError } from "../client/errors";
+import { resolveOptions, type ResolvedOptions } from "../client/options";
+import { createTransport, type Transport } from "../client/transport";
+import { UsageError, type ParsedArgs } from "./args";
+import type { Io } from "./output";
+
+/** Imports and connection tests can take a while; each request still has a deadline. */
+const CLI_TIMEOUT_MS = 60_000;
+
+export interface Context {
+  io: Io;
+  args: ParsedArgs;
+  settings: ResolvedOptions;
+  api: Transport;
+  /** The workspace slug from --workspace or PATCHBAY_WORKSPACE, or null. */
+  workspace: string | null;
+}
+
+export function createContext(io: Io, args: ParsedArgs): Context {
+  let settings: ResolvedOptions;
+  try {
+    settings = resolveOptions(
+      { url: args.values.url, token: args.values.token, workspace: args.values.workspace, timeoutMs: CLI_TIMEOUT_MS, env: io.env },
+      { requireToken: true },
+    );
+  } catch (error) {
+    if (error instanceof PatchbayError && error.code === "CONFIG") {
+      throw new UsageError(error.message.replace("or pass { url }", "or pass --url").replace("or pass { token }", "or pass --token"));
+    }
+    throw error;
+  }
+  return { io, args, settings, api: createTransport(settings), workspace: settings.workspace };
+}
+
+export interface Variable {
+  type: string;
+  value: unknown;
+}
+
+/**
+ * Runs `selection` on the chosen workspace and returns the workspace object: by slug when
+ * one is given, else the API token's own (viewer.workspace). A person without --workspace
+ * is told to give one.
+ */
+export async function onWorkspace(ctx: Context, selection: string, variables: Record<string, Variable> = {}): Promise<any> {
+  const defs = Object.entries(variables).map(([name, v]) => `$${name}: ${v.type}`);
+  const values = Object.fromEntries(Object.entries(variables).map(([name, v]) => [name, v.value]));
+  if (ctx.workspace) {
+    const data = await ctx.api.graphql(
+      `query(${["$slug: String!", ...defs].join(", ")}) { workspace(slug: $slug) { ${selection} } }`,
+      { slug: ctx.workspace, ...values },
+    );
+    if (!data.workspace) throw new PatchbayError("NOT_FOUND", `Workspace "${ctx.workspace}" not found, or you are not a member of it.`);
+    return data.workspace;
+  }
+  const head = defs.length ? `query(${defs.join(", ")})` : "query";
+  const data = await ctx.api.graphql(`${head} { viewer { user { id } workspace { ${selection} } } }`, values);
+  if (!data.viewer.workspace) {
+    throw new UsageError("You are signed in as a person, not with an API token: name the workspace with --workspace <slug> (or PATCHBAY_WORKSPACE).");
+  }
+  return data.viewer.workspace;
+}
+
+/** A connection's id by name, or NOT_FOUND. */
+export async function connectionId(ctx: Context, name: string): Promise<string> {
+  let workspace: any;
+  try {
+    workspace = await onWorkspace(ctx, "connection(name: $name) { id }", { name: { type: "String!", value: name } });
+  } catch (error) {
+    if (error instanceof PatchbayError && error.code === "FORBIDDEN") {
+      throw new PatchbayError("FORBIDDEN", `${error.message} Finding a connection by name needs the READ scope (or a role in the workspace).`, { status: error.status });
+    }
+    throw error;
+  }
+  if (!workspace.connection) throw new PatchbayError("NOT_FOUND", `Connection "${name}" not found.`);
+  return workspace.connection.id;
+}

@@ -1,0 +1,100 @@
+/**
+ * createPatchbayClient: connections by name for TypeScript code.
+ *
+ *   const patchbay = createPatchbayClient();            // PATCHBAY_URL, PATCHBAY_TOKEN
+ *   const pool = await patchbay.pgPool("warehouse");    // a pg.Pool, TLS per extra.sslmode
+ *   const { rows } = await pool.query("SELECT 1");
+ *
+ * Resolved connections are cached per name for cacheTtlMs (default 30 s), and concurrent
+ * calls for one name share one request; each request has a deadline of timeoutMs.
+ */
+import type { Pool as PgPool, PoolConfig as PgPoolConfig } from "pg";
+import type { Pool as MysqlPool, PoolOptions as MysqlPoolOptions } from "mysql2/promise";
+import { TtlCache } from "./cache";
+import { type ResolvedConnection, resolveQuery, toResolvedConnection } from "./connection";
+import { PatchbayError } from "./errors";
+import { type PatchbayClientOptions, resolveOptions } from "./options";
+import { mysqlPoolOptions, pgPoolConfig } from "./pools";
+import { createTransport } from "./transport";
+
+export interface PatchbayClient {
+  /** The server's base URL. */
+  readonly url: string;
+  /** The workspace slug sent with each resolve, or null (an API token's own workspace). */
+  readonly workspace: string | null;
+  /** Every field with the secrets, the Airflow URI and the SQLAlchemy URL; cached for cacheTtlMs. */
+  connection(name: string): Promise<ResolvedConnection>;
+  /** A pg.Pool for a postgres connection. It connects lazily; end() it when done. */
+  pgPool(name: string, options?: PgPoolConfig): Promise<PgPool>;
+  /** A mysql2/promise pool for a mysql connection, LOCAL INFILE off. end() it when done. */
+  mysqlPool(name: string, options?: MysqlPoolOptions): Promise<MysqlPool>;
+  /** Forgets the cached connection of one name, or all of them. */
+  clearCache(name?: string): void;
+}
+
+export function createPatchbayClient(options: PatchbayClientOptions = {}): PatchbayClient {
+  const settings = resolveOptions(options, { requireToken: true });
+  const transport = createTransport(settings);
+  const cache = new TtlCache<ResolvedConnection>(settings.cacheTtlMs);
+  // Servers from before sqlalchemyUrl refuse the whole query; ask them without it.
+  let withSqlalchemy = true;
+
+  async function fetchConnection(name: string): Promise<ResolvedConnection> {
+    const variables = { name, workspace: settings.workspace };
+    try {
+      const data = await transport.graphql(resolveQuery(withSqlalchemy), variables);
+      return toResolvedConnection(data.resolveConnection);
+    } catch (error) {
+      if (withSqlalchemy && isUnknownField(error, "sqlalchemyUrl")) {
+        withSqlalchemy = false;
+        return fetchConnection(name);
+      }
+      throw withContext(error, name);
+    }
+  }
+
+  function connection(name: string): Promise<ResolvedConnection> {
+    if (typeof name !== "string" || name === "") {
+      return Promise.reject(new PatchbayError("BAD_USER_INPUT", "A connection name is required.", { field: "name" }));
+    }
+    return cache.get(name, () => fetchConnection(name));
+  }
+
+  // Closures, not `this`: the methods work when destructured.
+  return {
+    url: settings.url,
+    workspace: settings.workspace,
+    connection,
+
+    async pgPool(name, poolOptions) {
+      const config = pgPoolConfig(await connection(name), poolOptions, settings.timeoutMs);
+      const { default: pg } = await import("pg");
+      return new pg.Pool(config);
+    },
+
+    async mysqlPool(name, poolOptions) {
+      const config = mysqlPoolOptions(await connection(name), poolOptions, settings.timeoutMs);
+      const { default: mysql } = await import("mysql2/promise");
+      return mysql.createPool(config);
+    },
+
+    clearCache(name) {
+      cache.clear(name);
+    },
+  };
+}
+
+function isUnknownField(error: unknown, field: string): boolean {
+  return error instanceof PatchbayError && error.code === "GRAPHQL_VALIDATION_FAILED" && error.message.includes(`"${field}"`);
+}
+
+/** Names the connection in the message; the code and status stay the server's. */
+function withContext(error: unknown, name: string): unknown {
+  if (!(error instanceof PatchbayError) || error.code === "NETWORK" || error.code === "TIMEOUT") return error;
+  const hint = error.field === "workspace" ? " Set PATCHBAY_WORKSPACE or pass { workspace }." : "";
+  return new PatchbayError(error.code, `Could not resolve connection "${name}": ${error.message}${hint}`, {
+    status: error.status,
+    field: error.field,
+    extensions: error.extensions,
+  });
+}

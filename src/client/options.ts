@@ -1,0 +1,93 @@
+/**
+ * Where the client's settings come from: the options first, then PATCHBAY_URL,
+ * PATCHBAY_TOKEN and PATCHBAY_WORKSPACE. A missing or malformed one is a CONFIG error that
+ * names the option and the variable, raised when the client is created.
+ */
+import { PatchbayError } from "./errors";
+
+export interface PatchbayClientOptions {
+  /** The server's base URL, e.g. https://patchbay.example.com (default: PATCHBAY_URL). */
+  url?: string;
+  /** An API token (`pbt_…`, needs RESOLVE to resolve) or a session token (default: PATCHBAY_TOKEN). */
+  token?: string;
+  /** Workspace slug; needed with a person's session token (default: PATCHBAY_WORKSPACE). */
+  workspace?: string;
+  /** How long a resolved connection is reused without asking again; 0 turns caching off. Default 30 000. */
+  cacheTtlMs?: number;
+  /** Deadline of each request to Patchbay, and the default connect timeout of pools. Default 10 000. */
+  timeoutMs?: number;
+  /** The fetch to use (default: the global one); tests count requests with it. */
+  fetch?: typeof globalThis.fetch;
+  /** Where to read the PATCHBAY_* variables (default: process.env). */
+  env?: Record<string, string | undefined>;
+}
+
+export interface ResolvedOptions {
+  url: string;
+  token: string | null;
+  workspace: string | null;
+  cacheTtlMs: number;
+  timeoutMs: number;
+  fetch: typeof globalThis.fetch;
+}
+
+export const DEFAULT_CACHE_TTL_MS = 30_000;
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+export function resolveOptions(options: PatchbayClientOptions, { requireToken }: { requireToken: boolean }): ResolvedOptions {
+  const env = options.env ?? process.env;
+  const rawUrl = pick(options.url, env.PATCHBAY_URL);
+  if (!rawUrl) {
+    throw new PatchbayError("CONFIG", "No Patchbay URL: set PATCHBAY_URL (e.g. https://patchbay.example.com) or pass { url }.");
+  }
+  const token = pick(options.token, env.PATCHBAY_TOKEN) ?? null;
+  if (requireToken && !token) {
+    throw new PatchbayError("CONFIG", "No Patchbay token: set PATCHBAY_TOKEN to an API token or pass { token }.");
+  }
+  if (token && /\s/.test(token)) {
+    // Never echo it: a pasted token with a newline is still a secret.
+    throw new PatchbayError("CONFIG", "The Patchbay token contains whitespace; check PATCHBAY_TOKEN (or the token option).");
+  }
+  return {
+    url: baseUrl(rawUrl),
+    token,
+    workspace: pick(options.workspace, env.PATCHBAY_WORKSPACE) ?? null,
+    cacheTtlMs: nonNegative(options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS, "cacheTtlMs"),
+    timeoutMs: positive(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, "timeoutMs"),
+    fetch: options.fetch ?? globalThis.fetch,
+  };
+}
+
+/** The server's base URL without a trailing slash or /graphql, or a CONFIG error. */
+export function baseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new PatchbayError("CONFIG", "PATCHBAY_URL is not a URL; expected e.g. https://patchbay.example.com.");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new PatchbayError("CONFIG", `PATCHBAY_URL must be http:// or https://, not ${url.protocol}//.`);
+  }
+  if (url.username || url.password) {
+    throw new PatchbayError("CONFIG", "PATCHBAY_URL must not carry credentials; send the token as PATCHBAY_TOKEN.");
+  }
+  url.search = "";
+  url.hash = "";
+  return url.toString().replace(/\/+$/, "").replace(/\/graphql$/, "");
+}
+
+function pick(...values: Array<string | undefined>): string | undefined {
+  for (const value of values) if (value !== undefined && value.trim() !== "") return value.trim();
+  return undefined;
+}
+
+function nonNegative(value: number, name: string): number {
+  if (!Number.isFinite(value) || value < 0) throw new PatchbayError("CONFIG", `${name} must be a number ≥ 0.`);
+  return value;
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isFinite(value) || value <= 0) throw new PatchbayError("CONFIG", `${name} must be a number > 0.`);
+  return value;
+}
