@@ -179,14 +179,12 @@ function problemsOf(settings: ConnectionSettings): FieldProblem[] {
   const extra = settings.extra;
   const add = (field: string, message: string) => problems.push({ field, message });
 
+  // Where the server is, then what to ask it: one problem with the URL at a time.
   const urlInHost = hostUrlProblem(settings, HOST_URL);
+  const server = urlInHost ?? serverUrl(settings, "/", "extra.test_path");
   const request = requestPath(settings);
-  if (urlInHost) add(urlInHost.field, urlInHost.message);
+  if (!(server instanceof URL)) add(server.field, server.message);
   else if (request.problem) add(request.problem.field, request.problem.message);
-  else {
-    const url = serverUrl(settings, request.path, "extra.test_path");
-    if (!(url instanceof URL)) add(url.field, url.field === "extra.test_path" ? `Test path: ${url.message}` : url.message);
-  }
   const expected = statusMatcher(stringOr(extra.expected_status, DEFAULT_EXPECTED_STATUS));
   if (typeof expected === "string") add("extra.expected_status", expected);
   const headers = defaultHeaders(extra.headers);

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { httpAdapter, statusMatcher } from "../../src/adapters/http";
+import { httpAdapter, httpTarget, requestPath, statusMatcher } from "../../src/adapters/http";
 import { validateSettings } from "../../src/adapters/registry";
 import type { ConnectionSettings, TestContext, TestOutcome } from "../../src/adapters/types";
 import { createEgress } from "../../src/net/egress";
@@ -50,6 +50,9 @@ beforeAll(async () => {
     switch (url.pathname) {
       case "/open":
         return respond(res, 200, BODY_MARKER, { server: "test-api/1.2" });
+      case "/v1":
+      case "/v1/open":
+        return respond(res, 200, BODY_MARKER);
       case "/basic":
         return respond(res, auth === `Basic ${Buffer.from(`reporter:${PASSWORD}`).toString("base64")}` ? 200 : 401, BODY_MARKER);
       case "/bearer":
@@ -376,5 +379,139 @@ describe("http settings", () => {
   it("declares its secrets", () => {
     const secret = httpAdapter.fields.filter((f) => f.secret).map((f) => f.name);
     expect(secret).toEqual(["password", "extra.bearer_token", "extra.header_value"]);
+  });
+});
+
+describe("http base URL in host (normalize)", () => {
+  const normalize = (s: Partial<ConnectionSettings>): ConnectionSettings =>
+    httpAdapter.normalize!({ host: null, port: null, schema: null, login: null, password: null, extra: {}, ...s });
+  const problemsOf = (s: ConnectionSettings) => validateSettings(httpAdapter, s);
+  const ownProblems = (s: ConnectionSettings) => httpAdapter.validate!(s);
+
+  it("splits Airflow's base URL into scheme, host, port and base path, keeping everything else", () => {
+    const extra = { auth_type: "basic", bearer_token: TOKEN, test_path: "/health", verify_tls: false };
+    const s = normalize({ host: "https://api.example.com:8443/v1", login: "reporter", password: PASSWORD, extra });
+    expect(s).toEqual({
+      host: "api.example.com",
+      port: 8443,
+      schema: "https",
+      login: "reporter",
+      password: PASSWORD,
+      extra: { ...extra, base_path: "/v1" },
+    });
+    expect(problemsOf(s)).toEqual([]);
+    const target = httpTarget(s);
+    expect("url" in target && target.url.href).toBe("https://api.example.com:8443/v1/health");
+  });
+
+  it.each([
+    ["http://api.example.com", { schema: "http", host: "api.example.com", port: null }, undefined],
+    ["https://api.example.com/", { schema: "https", host: "api.example.com", port: null }, undefined],
+    ["HTTPS://API.example.com/v1/", { schema: "https", host: "API.example.com", port: null }, "/v1/"],
+    ["  https://api.example.com/v1  ", { schema: "https", host: "api.example.com", port: null }, "/v1"],
+    ["https://api.example.com:443/a/b%20c", { schema: "https", host: "api.example.com", port: 443 }, "/a/b%20c"],
+    ["http://10.0.0.7:8080/api", { schema: "http", host: "10.0.0.7", port: 8080 }, "/api"],
+    ["https://[2001:db8::1]:8443/api", { schema: "https", host: "[2001:db8::1]", port: 8443 }, "/api"],
+    ["http://[::1]/", { schema: "http", host: "[::1]", port: null }, undefined],
+  ])("reads %j", (host, fields, basePath) => {
+    const s = normalize({ host });
+    expect(s).toMatchObject(fields);
+    expect(s.extra.base_path).toBe(basePath);
+    expect(problemsOf(s)).toEqual([]);
+  });
+
+  it("takes the scheme from the URL over the Scheme field, as Airflow does", () => {
+    expect(normalize({ host: "http://api.example.com", schema: "https" })).toMatchObject({ schema: "http", host: "api.example.com" });
+  });
+
+  it("keeps a Port the URL does not contradict, and refuses one it does", () => {
+    expect(normalize({ host: "https://api.example.com/v1", port: 9443 })).toMatchObject({ host: "api.example.com", port: 9443 });
+    expect(normalize({ host: "https://api.example.com:9443/v1", port: 9443 })).toMatchObject({ host: "api.example.com", port: 9443 });
+
+    const conflicting = normalize({ host: "https://api.example.com:8443/v1", port: 9443 });
+    expect(conflicting).toMatchObject({ host: "https://api.example.com:8443/v1", port: 9443 });
+    expect(problemsOf(conflicting).map((p) => p.field)).toEqual(["host"]);
+    expect(ownProblems(conflicting)).toEqual([{ field: "host", message: expect.stringMatching(/port 8443 but the Port field says 9443/) }]);
+  });
+
+  it("keeps a Base path the URL agrees with, and refuses one it contradicts", () => {
+    expect(normalize({ host: "https://api.example.com/v1", extra: { base_path: "/v1" } }).extra.base_path).toBe("/v1");
+    expect(normalize({ host: "https://api.example.com", extra: { base_path: "/v1" } })).toMatchObject({ host: "api.example.com", extra: { base_path: "/v1" } });
+
+    const conflicting = normalize({ host: "https://api.example.com/v2", extra: { base_path: "/v1" } });
+    expect(conflicting.host).toBe("https://api.example.com/v2");
+    expect(ownProblems(conflicting)).toEqual([{ field: "host", message: expect.stringMatching(/path \/v2 but Base path says \/v1/) }]);
+  });
+
+  it.each(["https://reporter:hunter2-secret@api.example.com/v1", "https://reporter@api.example.com", "ftp://reporter:hunter2-secret@files.example.com"])(
+    "refuses credentials in the URL (%j), pointing to Login and Password without repeating them",
+    (host) => {
+      const s = normalize({ host });
+      expect(s.host).toBe(host);
+      expect(s.login).toBeNull();
+      expect(s.password).toBeNull();
+      const found = problemsOf(s);
+      expect(found).toEqual([{ field: "host", message: expect.stringMatching(/user name or password.*login and password/) }]);
+      expect(ownProblems(s)).toEqual([{ field: "host", message: expect.stringMatching(/user name or password.*Login and Password/) }]);
+      for (const problem of [...found, ...ownProblems(s)]) {
+        expect(problem.message).not.toContain("hunter2");
+        expect(problem.message).not.toContain("reporter");
+      }
+    },
+  );
+
+  it.each(["ftp://files.example.com/pub", "postgres://db.example.com:5432/app", "ws://api.example.com/socket"])(
+    "refuses a scheme other than http and https (%j) on the Scheme field",
+    (host) => {
+      expect(problemsOf(normalize({ host }))).toEqual([{ field: "schema", message: "Scheme must be one of: https, http." }]);
+    },
+  );
+
+  it.each([
+    ["https://api.example.com/v1?key=abc", /query/],
+    ["https://api.example.com/v1#top", /fragment/],
+    ["https://", /no host name/],
+    ["https:///v1", /no host name/],
+    ["https://2001:db8::1/v1", /brackets/],
+    ["https://api.example.com:https/v1", /port .* must be a number/],
+    ["https//api.example.com://x", /not a URL/],
+  ])("leaves %j for validation to refuse, saying why", (host, reason) => {
+    const s = normalize({ host });
+    expect(s.host).toBe(host);
+    expect(problemsOf(s).map((p) => p.field)).toEqual(["host"]);
+    expect(ownProblems(s)).toEqual([{ field: "host", message: expect.stringMatching(reason) }]);
+  });
+
+  it.each([
+    ["https://api example.com/v1", "host", /whitespace|spaces/],
+    ["https://api.example.com:99999/v1", "port", /65535/],
+    ["https://api.example.com//evil.example/x", "extra.base_path", /'\/\/'/],
+    ["https://api.example.com/a b", "extra.base_path", /spaces/],
+    ["https://[db.example.com]/v1", "host", /IPv6/],
+  ])("splits %j and lets the usual field checks refuse the bad part", (host, field, reason) => {
+    const found = problemsOf(normalize({ host }));
+    expect(found).toEqual([{ field, message: expect.stringMatching(reason) }]);
+  });
+
+  it("joins the base path and the test path with one '/'", () => {
+    const path = (extra: Record<string, unknown>) => requestPath({ host: "h", port: null, schema: null, login: null, password: null, extra });
+    expect(path({})).toEqual({ path: "/", problem: null });
+    expect(path({ test_path: "/health" })).toEqual({ path: "/health", problem: null });
+    expect(path({ base_path: "/v1" })).toEqual({ path: "/v1", problem: null });
+    expect(path({ base_path: "/v1", test_path: "/" })).toEqual({ path: "/v1", problem: null });
+    expect(path({ base_path: "/v1", test_path: "/health?deep=1" })).toEqual({ path: "/v1/health?deep=1", problem: null });
+    expect(path({ base_path: "/v1/", test_path: "/health" })).toEqual({ path: "/v1/health", problem: null });
+    expect(path({ base_path: "v1" }).problem).toMatchObject({ field: "extra.base_path" });
+    expect(path({ base_path: "/v1?x=1", test_path: "/health" }).problem).toMatchObject({ field: "extra.base_path", message: expect.stringMatching(/'\?'/) });
+    expect(path({ base_path: "/v1", test_path: "health" }).problem).toMatchObject({ field: "extra.test_path" });
+  });
+
+  it("tests below the base path of a URL given as host", async () => {
+    const base = normalize({ host: `http://127.0.0.1:${api.port}/v1` });
+    const alone = await testHttp(base);
+    expect(alone).toMatchObject({ ok: true, message: `GET http://127.0.0.1:${api.port}/v1 answered 200 OK.` });
+    const below = await testHttp({ ...base, extra: { ...base.extra, test_path: "/open" } });
+    expect(below).toMatchObject({ ok: true, message: `GET http://127.0.0.1:${api.port}/v1/open answered 200 OK.` });
+    expect(api.requests.at(-1)?.path).toBe("/v1/open");
   });
 });

@@ -171,3 +171,70 @@ describe("package_index settings", () => {
     });
   });
 });
+
+describe("package_index URL in host (normalize)", () => {
+  const normalize = (s: Partial<ConnectionSettings>): ConnectionSettings =>
+    packageIndexAdapter.normalize!({ host: null, port: null, schema: null, login: null, password: null, extra: {}, ...s });
+  const problemsOf = (s: ConnectionSettings) => validateSettings(packageIndexAdapter, s);
+
+  it.each([
+    ["https://pypi.example.com/repository/pypi/simple/", { schema: "https", host: "pypi.example.com", port: null }, "/repository/pypi/simple/"],
+    ["http://10.0.0.5:8080/root/pypi/+simple/", { schema: "http", host: "10.0.0.5", port: 8080 }, "/root/pypi/+simple/"],
+    ["https://[2001:db8::5]:3141/simple/", { schema: "https", host: "[2001:db8::5]", port: 3141 }, "/simple/"],
+    // No path, or only "/": the index path keeps its default (/simple/).
+    ["https://pypi.example.com", { schema: "https", host: "pypi.example.com", port: null }, undefined],
+    ["https://pypi.example.com/", { schema: "https", host: "pypi.example.com", port: null }, undefined],
+  ])("reads %j", (host, fields, path) => {
+    const s = normalize({ host, login: "ci", password: PASSWORD });
+    expect(s).toMatchObject({ ...fields, login: "ci", password: PASSWORD });
+    expect(s.extra.path).toBe(path);
+    expect(problemsOf(s)).toEqual([]);
+  });
+
+  it("replaces an index path still at its default, and refuses one the URL contradicts", () => {
+    expect(normalize({ host: "https://pypi.example.com/private/simple/", extra: { path: "/simple/" } }).extra.path).toBe("/private/simple/");
+    expect(normalize({ host: "https://pypi.example.com/private/simple/", extra: { path: "/private/simple/" } }).host).toBe("pypi.example.com");
+
+    const conflicting = normalize({ host: "https://pypi.example.com/private/simple/", extra: { path: "/other/simple/" } });
+    expect(conflicting.host).toBe("https://pypi.example.com/private/simple/");
+    expect(problemsOf(conflicting).map((p) => p.field)).toEqual(["host"]);
+    expect(packageIndexAdapter.validate!(conflicting)).toEqual([
+      { field: "host", message: expect.stringMatching(/path \/private\/simple\/ but Index path says \/other\/simple\//) },
+    ]);
+  });
+
+  it("refuses a port the URL contradicts", () => {
+    const conflicting = normalize({ host: "https://pypi.example.com:8443/simple/", port: 443 });
+    expect(conflicting.host).toBe("https://pypi.example.com:8443/simple/");
+    expect(packageIndexAdapter.validate!(conflicting)).toEqual([{ field: "host", message: expect.stringMatching(/port 8443 but the Port field says 443/) }]);
+  });
+
+  it("refuses a login and password in the URL, without repeating them", () => {
+    const host = `https://ci:${PASSWORD}@pypi.example.com/simple/`;
+    const s = normalize({ host });
+    expect(s).toMatchObject({ host, login: null, password: null, extra: {} });
+    const found = [...problemsOf(s), ...packageIndexAdapter.validate!(s)];
+    expect(found.map((p) => p.field)).toEqual(["host", "host"]);
+    for (const problem of found) {
+      expect(problem.message).toMatch(/user name or password.*(login and password|Login and Password)/);
+      expect(problem.message).not.toContain(PASSWORD);
+    }
+  });
+
+  it("refuses a scheme other than http and https on the Scheme field", () => {
+    expect(problemsOf(normalize({ host: "ftp://pypi.example.com/simple/" }))).toEqual([
+      { field: "schema", message: "Scheme must be one of: https, http." },
+    ]);
+  });
+
+  it("refuses a query in the URL", () => {
+    const s = normalize({ host: "https://pypi.example.com/simple/?token=abc" });
+    expect(packageIndexAdapter.validate!(s)).toEqual([{ field: "host", message: expect.stringMatching(/query/) }]);
+  });
+
+  it("tests the index a URL names", async () => {
+    const outcome = await testIndex(normalize({ host: `http://127.0.0.1:${index.port}/json/simple/` }));
+    expect(outcome).toMatchObject({ ok: true, message: "Index answered with 3 projects (PEP 691 JSON)." });
+    expect(await testIndex(normalize({ host: `http://127.0.0.1:${index.port}` }))).toMatchObject({ ok: true, message: expect.stringContaining("PEP 503") });
+  });
+});

@@ -9,8 +9,9 @@ import {
   listAdapters,
   secretExtraKeys,
   validateSettings,
+  type AdapterId,
 } from "../../src/adapters/registry";
-import type { ConnectionAdapter, ConnectionSettings, FieldProblem } from "../../src/adapters/types";
+import type { CommonField, ConnectionAdapter, ConnectionSettings, FieldProblem } from "../../src/adapters/types";
 
 function settings(overrides: Partial<ConnectionSettings> = {}): ConnectionSettings {
   return { host: "db.example.com", port: 5432, schema: "app", login: "app", password: "secret", extra: {}, ...overrides };
@@ -27,6 +28,104 @@ function fieldsWithProblems(adapter: ConnectionAdapter, s: ConnectionSettings): 
   return problems(adapter, s).map((problem) => problem.field);
 }
 
+const COMMON_FIELDS: CommonField[] = ["host", "port", "schema", "login", "password"];
+const none = { host: null, port: null, schema: null, login: null, password: null, extra: {} } satisfies ConnectionSettings;
+
+/**
+ * Valid settings for each registered type that fill every field its form declares, and only
+ * those. Typed by AdapterId: registering a type without adding its fixture here does not compile.
+ */
+const complete: Record<AdapterId, ConnectionSettings> = {
+  postgres: { host: "db.example.com", port: 5432, schema: "app", login: "app", password: "secret", extra: { sslmode: "require" } },
+  mysql: { host: "db.example.com", port: 3306, schema: "app", login: "app", password: "secret", extra: { ssl_mode: "VERIFY_IDENTITY" } },
+  http: {
+    host: "api.example.com",
+    port: 8443,
+    schema: "https",
+    login: "app",
+    password: "secret",
+    extra: {
+      base_path: "/v1",
+      auth_type: "basic",
+      bearer_token: "token",
+      header_name: "X-API-Key",
+      header_value: "key",
+      headers: { Accept: "application/json" },
+      test_path: "/health",
+      expected_status: "2xx,304",
+      verify_tls: true,
+    },
+  },
+  package_index: {
+    host: "pypi.example.com",
+    port: 443,
+    schema: "https",
+    login: "app",
+    password: "secret",
+    extra: { path: "/repository/pypi/simple/", verify_tls: true },
+  },
+  mssql: {
+    host: "sql.example.com",
+    port: 1433,
+    schema: "app",
+    login: "app",
+    password: "secret",
+    extra: { encrypt: "strict", trust_server_certificate: false },
+  },
+  mongodb: {
+    host: "mongo.example.com",
+    port: 27017,
+    schema: "app",
+    login: "app",
+    password: "secret",
+    extra: { auth_source: "admin", tls: true, allow_insecure: false, replica_set: "rs0", direct_connection: true },
+  },
+  s3: {
+    ...none,
+    login: "AKIAIOSFODNN7EXAMPLE",
+    password: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    extra: {
+      region_name: "eu-west-1",
+      endpoint_url: "https://minio.example.com:9000",
+      aws_session_token: "session-token",
+      bucket: "my-bucket",
+      verify: true,
+      force_path_style: true,
+    },
+  },
+  smtp: { ...none, host: "smtp.example.com", port: 587, login: "mailer@example.com", password: "secret", extra: { tls_mode: "starttls", tls_verify: true } },
+  imap: {
+    ...none,
+    host: "imap.example.com",
+    port: 993,
+    login: "someone@example.com",
+    password: "secret",
+    extra: { tls_mode: "tls", tls_verify: true, mailbox: "INBOX" },
+  },
+  sqlite: { ...none, host: "analytics/events.db" },
+  redis: { ...none, host: "redis.example.com", port: 6379, login: "default", password: "secret", extra: { db: 0, tls: true, tls_verify: true } },
+  generic: { host: "service.example.com", port: 9000, schema: "anything", login: "app", password: "secret", extra: {} },
+};
+
+/** Fields a complete fixture leaves empty because they exclude another one it fills. */
+const exclusive: Partial<Record<AdapterId, string[]>> = {
+  // Either a port or an instance name (whose port the SQL Server Browser gives), not both.
+  mssql: ["extra.instance_name"],
+};
+
+/** The settings with every field the form does not mark required left empty: only defaults apply. */
+function onlyRequired(adapter: ConnectionAdapter, full: ConnectionSettings): ConnectionSettings {
+  const required = new Set(adapter.fields.filter((field) => field.required).map((field) => field.name as string));
+  const result: ConnectionSettings = { ...full, extra: {} };
+  for (const name of COMMON_FIELDS) if (!required.has(name)) (result as unknown as Record<string, unknown>)[name] = null;
+  for (const [key, value] of Object.entries(full.extra)) if (required.has(`extra.${key}`)) result.extra[key] = value;
+  return result;
+}
+
+function isFilled(value: unknown): boolean {
+  return value !== null && value !== undefined && value !== "";
+}
+
 describe("the registry", () => {
   it("knows postgres and mysql by id, and nothing by an unknown or inherited name", () => {
     expect(listAdapters().map((adapter) => adapter.id)).toEqual(expect.arrayContaining(["postgres", "mysql"]));
@@ -37,7 +136,40 @@ describe("the registry", () => {
     expect(getAdapter("__proto__")).toBeUndefined();
   });
 
-  describe.each(listAdapters().map((adapter) => [adapter.id, adapter] as const))("the %s form", (_id, adapter) => {
+  it("lists exactly the types this file has fixtures for, each under its own id", () => {
+    expect(listAdapters().map((adapter) => adapter.id).sort()).toEqual(Object.keys(complete).sort());
+    for (const id of Object.keys(complete)) expect(getAdapter(id)?.id).toBe(id);
+  });
+
+  it("has a secret PASSWORD field in every type but sqlite, whose file path is all it needs", () => {
+    const withoutPassword = listAdapters()
+      .filter((adapter) => !adapter.fields.some((field) => field.name === "password"))
+      .map((adapter) => adapter.id);
+    expect(withoutPassword).toEqual(["sqlite"]);
+  });
+
+  it("can test every type but generic, which says nothing about what a working connection is", () => {
+    const untestable = listAdapters()
+      .filter((adapter) => adapter.test === undefined)
+      .map((adapter) => adapter.id);
+    expect(untestable).toEqual(["generic"]);
+    for (const adapter of listAdapters().filter((a) => a.id !== "generic")) expect(typeof adapter.test).toBe("function");
+  });
+
+  it("normalizes only http and package_index, and leaves settings already in their fields as they are", () => {
+    const normalizing = listAdapters().filter((adapter) => adapter.normalize !== undefined);
+    expect(normalizing.map((adapter) => adapter.id)).toEqual(["http", "package_index"]);
+    for (const adapter of normalizing) {
+      const fixture = complete[adapter.id as AdapterId];
+      expect(adapter.normalize!(fixture)).toEqual(fixture);
+      const minimal = onlyRequired(adapter, fixture);
+      expect(adapter.normalize!(minimal)).toEqual(minimal);
+    }
+  });
+
+  describe.each(listAdapters().map((adapter) => [adapter.id, adapter] as const))("the %s form", (id, adapter) => {
+    const fixture = complete[id as AdapterId];
+
     it("has unique field names and labels, each a common field or extra.<key>", () => {
       const names = adapter.fields.map((field) => field.name);
       const labels = adapter.fields.map((field) => field.label);
@@ -47,10 +179,13 @@ describe("the registry", () => {
       for (const label of labels) expect(label.trim()).not.toBe("");
     });
 
-    it("has a secret password field and keeps the other common fields plain", () => {
-      expect(adapter.fields.find((field) => field.name === "password")).toMatchObject({ kind: "PASSWORD", secret: true });
+    it("marks a password field secret when it has one, and keeps the other common fields plain", () => {
+      const password = adapter.fields.find((field) => field.name === "password");
+      if (password) expect(password).toMatchObject({ kind: "PASSWORD", secret: true });
       for (const name of ["host", "port", "schema", "login"]) expect(isSecretField(adapter, name)).toBe(false);
+      // Whatever the form declares, a password is never stored in the clear.
       expect(isSecretField(adapter, "password")).toBe(true);
+      for (const field of adapter.fields.filter((f) => f.kind === "PASSWORD")) expect(field.secret).toBe(true);
     });
 
     it("defaults the port to the type's default port, and its SELECT defaults are among the options", () => {
@@ -61,13 +196,21 @@ describe("the registry", () => {
       }
     });
 
-    it("accepts complete settings and settings that rely on the defaults", () => {
-      expect(problems(adapter, settings())).toEqual([]);
-      expect(problems(adapter, settings({ port: null, schema: null, password: null }))).toEqual([]);
+    it("has a fixture that fills every declared field and nothing else", () => {
+      const declared = new Set(adapter.fields.map((field) => field.name as string));
+      const leftOut = exclusive[id as AdapterId] ?? [];
+      for (const name of leftOut) expect(declared, `${id} declares ${name}`).toContain(name);
+      for (const name of [...declared].filter((n) => !leftOut.includes(n))) {
+        const value = name.startsWith("extra.") ? fixture.extra[name.slice("extra.".length)] : fixture[name as CommonField];
+        expect(isFilled(value), `${id} fixture fills ${name}`).toBe(true);
+      }
+      for (const name of COMMON_FIELDS) if (!declared.has(name)) expect(fixture[name], `${id} fixture leaves ${name} empty`).toBeNull();
+      for (const key of Object.keys(fixture.extra)) expect(declared, `${id} declares extra.${key}`).toContain(`extra.${key}`);
     });
 
-    it("can be tested", () => {
-      expect(typeof adapter.test).toBe("function");
+    it("accepts complete settings and settings that rely on the defaults", () => {
+      expect(problems(adapter, fixture)).toEqual([]);
+      expect(problems(adapter, onlyRequired(adapter, fixture))).toEqual([]);
     });
   });
 });

@@ -14,7 +14,13 @@ export function hostProblem(host: string): string | null {
   if (host.startsWith("/")) {
     return "Unix socket paths are not supported; enter the server's hostname or IP address.";
   }
-  if (host.includes("://")) return "Enter only the hostname or IP address, not a URL.";
+  if (host.includes("://")) {
+    // Said first: a credential typed into a URL must be moved, whatever the type does with URLs.
+    if (/^[^/?#]*:\/\/[^/?#]*@/.test(host)) {
+      return "The host is a URL with a user name or password in it (user:password@); remove them from the URL and enter them in the login and password fields.";
+    }
+    return "Enter only the hostname or IP address, not a URL.";
+  }
   if (/\s/.test(host)) return "A hostname cannot contain spaces or other whitespace.";
   if (host.length > MAX_HOST_LENGTH) return `A hostname has at most ${MAX_HOST_LENGTH} characters.`;
   if (host.includes("@")) return "Enter only the hostname; the user name goes in the Login field.";
