@@ -6,13 +6,14 @@
  *
  * Airflow also accepts the whole base URL in `host` (`https://api.example.com:8443/v1`); such
  * a host is split on the way in (normalize): scheme, host name and port into their fields, the
- * path into `extra.base_path`, which every request starts with. See common/url-host.ts.
+ * path into `extra.base_path`, which every request starts with. Toward Airflow (toAirflow) the
+ * parts are joined again into that URL in `host`. See common/url-host.ts.
  */
 import { describeStatus, httpGet, isHttpFailure, serverHeader, serverUrl, urlPathProblem } from "./common/http-request";
 import type { Failure } from "./common/network-errors";
 import { failed } from "./common/outcome";
 import { secretValuesOf } from "./common/secret-fields";
-import { hostUrlProblem, normalizeHostUrl, type HostUrlOptions } from "./common/url-host";
+import { hostUrlProblem, joinHostUrl, normalizeHostUrl, type HostUrlOptions } from "./common/url-host";
 import type { ConnectionAdapter, ConnectionSettings, FieldProblem, FieldSpec, TestContext, TestOutcome } from "./types";
 
 export const HTTP_AUTH_TYPES = ["none", "basic", "bearer", "header"] as const;
@@ -87,6 +88,8 @@ export const httpAdapter: ConnectionAdapter = {
   label: "HTTP",
   fields,
   normalize: (settings) => normalizeHostUrl(settings, HOST_URL),
+  // Airflow's HttpHook takes a host holding "://" as the whole base URL, base path included.
+  toAirflow: (settings) => joinHostUrl(settings, HOST_URL),
   validate: (settings) => problemsOf(settings),
   test: testHttp,
 };

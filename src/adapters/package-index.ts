@@ -7,12 +7,13 @@
  *
  * An index URL pasted into `host` (`https://pypi.example.com/repository/pypi/simple/`, as
  * Airflow's package_index connection keeps it) is split so on the way in (normalize); a URL
- * with no path, or just "/", leaves the path at its default. See common/url-host.ts.
+ * with no path, or just "/", leaves the path at its default. Toward Airflow (toAirflow) the
+ * parts are joined again into the index URL in `host`. See common/url-host.ts.
  */
 import { describeStatus, httpGet, isHttpFailure, serverHeader, serverUrl, type HttpAnswer } from "./common/http-request";
 import { failed } from "./common/outcome";
 import { secretValuesOf } from "./common/secret-fields";
-import { hostUrlProblem, normalizeHostUrl, type HostUrlOptions } from "./common/url-host";
+import { hostUrlProblem, joinHostUrl, normalizeHostUrl, type HostUrlOptions } from "./common/url-host";
 import type { ConnectionAdapter, ConnectionSettings, FieldProblem, FieldSpec, TestContext, TestOutcome } from "./types";
 
 const DEFAULT_PATH = "/simple/";
@@ -45,6 +46,8 @@ export const packageIndexAdapter: ConnectionAdapter = {
   label: "Python package index",
   fields,
   normalize: (settings) => normalizeHostUrl(settings, HOST_URL),
+  // Airflow's PackageIndexHook takes the whole index URL from host.
+  toAirflow: (settings) => joinHostUrl(settings, { ...HOST_URL, emptyPath: DEFAULT_PATH }),
   validate: (settings) => problemsOf(settings),
   test: testPackageIndex,
 };

@@ -43,6 +43,19 @@ export function listAdapters(): ConnectionAdapter[] {
   return Object.values(adapters);
 }
 
+/**
+ * A connection as Airflow-shaped consumers get it (airflowUri, airflowJson, the REST resolve
+ * endpoint, Airflow export files): the type's toAirflow() applied to its settings. Name, type,
+ * description and secrets stay as they are; an unknown type or one without the hook is unchanged.
+ */
+export function airflowView<C extends ConnectionSettings & { type: string }>(conn: C): C {
+  const adapter = getAdapter(conn.type);
+  if (!adapter?.toAirflow) return conn;
+  const { host, port, schema, login, password, extra } = conn;
+  const view = adapter.toAirflow({ host, port, schema, login, password, extra });
+  return { ...conn, host: view.host, port: view.port, schema: view.schema, extra: view.extra };
+}
+
 /** Whether a field (`password`, `extra.<key>`, ...) is stored encrypted. `password` always is. */
 export function isSecretField(adapter: ConnectionAdapter, fieldName: string): boolean {
   return isSecretName(adapter.fields, fieldName);

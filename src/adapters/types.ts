@@ -109,6 +109,14 @@ export interface ConnectionAdapter {
    */
   normalize?(settings: ConnectionSettings): ConnectionSettings;
   /**
+   * The settings as Airflow's hooks expect them, for what Patchbay hands to Airflow-shaped
+   * consumers (airflowUri, airflowJson, the REST resolve endpoint, Airflow export files), e.g.
+   * an http connection's scheme, host, port and base path joined into a base URL in `host`.
+   * normalize() must turn the result back into the same settings, so exports import unchanged.
+   * Only host, port, schema and non-secret extras may change. Absent: the settings as they are.
+   */
+  toAirflow?(settings: ConnectionSettings): ConnectionSettings;
+  /**
    * Type-specific checks beyond the field specs (required fields and kinds are checked by
    * the registry's generic validation). Return an empty list when the settings are valid.
    */

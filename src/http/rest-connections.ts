@@ -1,10 +1,11 @@
 /**
  * `GET /api/v1/connections/{name}`: resolving a connection for code that does not speak
- * GraphQL. Answers Airflow's JSON form, or with `?format=uri` the Airflow URI as text; a
- * person's token names the workspace with `?workspace=<slug>`. Errors are JSON with the
- * GraphQL codes and the matching HTTP status.
+ * GraphQL. Answers Airflow's JSON form, or with `?format=uri` the Airflow URI as text, of the
+ * connection as Airflow's hooks expect it (airflowView); a person's token names the workspace
+ * with `?workspace=<slug>`. Errors are JSON with the GraphQL codes and the matching HTTP status.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { airflowView } from "../adapters/registry";
 import { toAirflowConnectionDict } from "../airflow/connection-dict";
 import { toAirflowUri } from "../airflow/uri";
 import { authenticate } from "../auth/authenticate";
@@ -40,7 +41,7 @@ export function restConnectionsHandler(services: Services, db: Db, options: { tr
       }
       const actor = await authenticate(req.headers.authorization, services);
       const caller = new Caller(actor, clientAddress(req, options.trustProxy), db);
-      const resolved = await services.resolution.resolve(caller, name, url.searchParams.get("workspace"));
+      const resolved = airflowView(await services.resolution.resolve(caller, name, url.searchParams.get("workspace")));
       res.setHeader("cache-control", "no-store");
       if (format === "uri") {
         const text = toAirflowUri(resolved);

@@ -1,4 +1,5 @@
 import { FieldResolver, Resolver, Root } from "type-graphql";
+import { airflowView } from "../adapters/registry";
 import { toAirflowConnectionDict } from "../airflow/connection-dict";
 import { toSqlalchemyUrl } from "../airflow/sqlalchemy";
 import { toAirflowUri } from "../airflow/uri";
@@ -6,12 +7,16 @@ import { JSONScalar } from "../schema/scalars";
 import { ResolvedConnectionType } from "../schema/resolved-connection.type";
 import type { ResolvedConnectionData } from "../services/resolution";
 
-/** The other forms a resolved connection is wanted in, computed only when asked for. */
+/**
+ * The other forms a resolved connection is wanted in, computed only when asked for. The Airflow
+ * forms show the connection as Airflow's hooks expect it (airflowView), e.g. an http base URL
+ * in host; the resolved connection's own fields keep Patchbay's split form.
+ */
 @Resolver(() => ResolvedConnectionType)
 export class ResolvedConnectionResolver {
   @FieldResolver(() => String, { description: "Airflow's URI form, exactly as Airflow's Connection.get_uri() would write it." })
   airflowUri(@Root() connection: ResolvedConnectionData): string {
-    return toAirflowUri(connection);
+    return toAirflowUri(airflowView(connection));
   }
 
   @FieldResolver(() => String, { nullable: true, description: "For database types, a SQLAlchemy URL; null otherwise." })
@@ -23,6 +28,6 @@ export class ResolvedConnectionResolver {
     description: "Airflow's JSON form: conn_type, description, host, login, password, schema, port, extra.",
   })
   airflowJson(@Root() connection: ResolvedConnectionData) {
-    return toAirflowConnectionDict(connection);
+    return toAirflowConnectionDict(airflowView(connection));
   }
 }

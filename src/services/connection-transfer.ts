@@ -6,7 +6,7 @@ import { AirflowFormatError } from "../airflow/errors";
 import { exportConnections, type ParsedEntry, parseConnectionsFile } from "../airflow/files";
 import { exportJupysqlIni } from "../airflow/jupysql";
 import type { AirflowFileFormat, PortableConnection } from "../airflow/types";
-import { getAdapter, secretExtraKeys } from "../adapters/registry";
+import { airflowView, getAdapter, secretExtraKeys } from "../adapters/registry";
 import type { Db } from "../db/prisma";
 import { BadUserInputError } from "../errors";
 import type { Caller } from "../policy/caller";
@@ -108,7 +108,7 @@ export class ConnectionTransfer {
     const text =
       format === "JUPYSQL_INI"
         ? exportJupysqlIni(portable, { includeSecrets })
-        : exportConnections(portable, format, { includeSecrets, secretExtraKeys: secretKeysOf });
+        : exportConnections(portable.map(airflowView), format, { includeSecrets, secretExtraKeys: secretKeysOf });
     await recordAudit(this.db, caller, {
       workspaceId,
       action: "connections.export",

@@ -9,7 +9,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../support/app";
 import { GraphQLClient, responseLog } from "../support/client";
-import { CONNECTION_FIELDS, createConnection, createWorkspace, signUp, type SignedUp } from "../support/factories";
+import { CONNECTION_FIELDS, createApiToken, createConnection, createWorkspace, signUp, type SignedUp } from "../support/factories";
 
 /** A password typed into a URL: it must not be stored, echoed or logged. */
 const URL_PASSWORD = "url-Pa55word-in-host";
@@ -20,6 +20,8 @@ const IMPORT = `mutation($w: ID!, $f: ImportFormat!, $c: String!, $o: OnConflict
 const BY_NAME = `query($s: String!, $n: String!) { workspace(slug: $s) { connection(name: $n) { ${CONNECTION_FIELDS} } } }`;
 const CREATE = `mutation($w: ID!, $input: ConnectionInput!) { createConnection(workspaceId: $w, input: $input) { ${CONNECTION_FIELDS} } }`;
 const UPDATE = `mutation($id: ID!, $patch: ConnectionPatch!) { updateConnection(id: $id, patch: $patch) { ${CONNECTION_FIELDS} } }`;
+const RESOLVE = `query($n: String!, $w: String) { resolveConnection(name: $n, workspace: $w) { type host port schema extra airflowUri airflowJson } }`;
+const EXPORT = `query($w: ID!, $f: ExportFormat!, $s: Boolean) { exportConnections(workspaceId: $w, format: $f, includeSecrets: $s) }`;
 const TEST_INPUT = `mutation($w: ID!, $i: ConnectionInput!) { testConnectionInput(workspaceId: $w, input: $i) { status errorCode message } }`;
 
 /** `airflow connections export --file-format json`, with an http and a package_index connection. */
@@ -231,5 +233,76 @@ describe("testing an unsaved http connection given as a URL", () => {
     ).testConnectionInput;
     expect(result).toMatchObject({ status: "FAILURE", errorCode: "INVALID_CONFIG", message: expect.stringMatching(/login and password/) });
     expect(apiRequests.length).toBe(before);
+  });
+});
+
+describe("handing an http or package_index connection to Airflow", () => {
+  let ws: { id: string; slug: string };
+  /** What Airflow's get_uri() writes for conn_type http and host https://api.example.com:8443/v1. */
+  const HTTP_URI = "http://https://api.example.com%3A8443%2Fv1/?test_path=%2Fhealth";
+  const PYPI_URI = "package-index://https://pypi.example.com%2Frepository%2Fpypi%2Fsimple%2F";
+
+  beforeAll(async () => {
+    ws = await createWorkspace(owner.client);
+    await createConnection(owner.client, ws.id, {
+      name: "base_path_api",
+      type: "http",
+      host: "api.example.com",
+      port: 8443,
+      schema: "https",
+      login: null,
+      password: null,
+      extra: { base_path: "/v1", test_path: "/health" },
+    });
+    await createConnection(owner.client, ws.id, {
+      name: "pypi_mirror",
+      type: "package_index",
+      host: "pypi.example.com",
+      port: null,
+      schema: "https",
+      login: null,
+      password: null,
+      extra: { path: "/repository/pypi/simple/" },
+    });
+  });
+
+  it("resolves to Airflow forms whose host is the whole base URL, keeping Patchbay's fields split", async () => {
+    const c = (await owner.client.ok(RESOLVE, { n: "base_path_api", w: ws.slug })).resolveConnection;
+    expect(c).toMatchObject({ host: "api.example.com", port: 8443, schema: "https", extra: { base_path: "/v1", test_path: "/health" } });
+    expect(c.airflowJson).toMatchObject({ conn_type: "http", host: "https://api.example.com:8443/v1", schema: null, port: null });
+    expect(c.airflowJson.extra).toEqual({ test_path: "/health" });
+    expect(c.airflowUri).toBe(HTTP_URI);
+
+    const pypi = (await owner.client.ok(RESOLVE, { n: "pypi_mirror", w: ws.slug })).resolveConnection;
+    expect(pypi.airflowJson).toMatchObject({ conn_type: "package_index", host: "https://pypi.example.com/repository/pypi/simple/", schema: null, port: null });
+    expect(pypi.airflowUri).toBe(PYPI_URI);
+  });
+
+  it("answers the same over GET /api/v1/connections/{name}", async () => {
+    const { token } = await createApiToken(owner.client, ws.id, ["RESOLVE"], "airflow-view");
+    const get = (query: string) => fetch(`${app.url}/api/v1/connections/base_path_api${query}`, { headers: { authorization: `Bearer ${token}` } });
+    const json = await (await get("")).json();
+    expect(json).toMatchObject({ conn_type: "http", host: "https://api.example.com:8443/v1", schema: null, port: null });
+    expect(await (await get("?format=uri")).text()).toBe(HTTP_URI);
+  });
+
+  it("exports the base URL in host, and importing the export gives the same connections", async () => {
+    const exported = (await owner.client.ok(EXPORT, { w: ws.id, f: "AIRFLOW_JSON", s: true })).exportConnections;
+    const file = JSON.parse(exported);
+    expect(file.base_path_api).toMatchObject({ host: "https://api.example.com:8443/v1", schema: null, port: null });
+    expect(file.pypi_mirror).toMatchObject({ host: "https://pypi.example.com/repository/pypi/simple/", schema: null, port: null });
+    const env = (await owner.client.ok(EXPORT, { w: ws.id, f: "AIRFLOW_ENV", s: true })).exportConnections;
+    expect(env).toContain(`base_path_api=${HTTP_URI}\n`);
+
+    for (const [format, content] of [["AIRFLOW_JSON", exported], ["AIRFLOW_ENV", env]] as const) {
+      const target = await createWorkspace(owner.client);
+      const report = (await owner.client.ok(IMPORT, { w: target.id, f: format, c: content })).importConnections;
+      expect(report.applied, JSON.stringify(report.lines)).toBe(true);
+      for (const name of ["base_path_api", "pypi_mirror"]) {
+        const before = (await owner.client.ok(RESOLVE, { n: name, w: ws.slug })).resolveConnection;
+        const after = (await owner.client.ok(RESOLVE, { n: name, w: target.slug })).resolveConnection;
+        expect(after, `${format} ${name}`).toEqual(before);
+      }
+    }
   });
 });

@@ -15,6 +15,7 @@
  * the URL (normalize may not write login or password, and a secret must not stay in a plain
  * field), a query or fragment, a port or path that disagrees with the Port or path field.
  */
+import { isIPv6 } from "node:net";
 import type { ConnectionSettings, FieldProblem } from "../types";
 
 /** scheme "://" authority path [?query] [#fragment] */
@@ -104,4 +105,22 @@ export function hostUrlProblem(settings: ConnectionSettings, options: HostUrlOpt
   return "problem" in split
     ? split.problem
     : { field: "host", message: "Host holds a URL that was not split into its fields; enter only the hostname or IP address." };
+}
+
+/**
+ * The reverse of normalize, for Airflow (toAirflow): a host name joined with the scheme
+ * (default https, as Patchbay reads an empty Scheme), port and path extra into one URL in
+ * `host`, which is how Airflow's hooks take a base or index URL; schema and port become null
+ * and the path extra is dropped. `emptyPath` stands in for an unset path extra (the type's
+ * default); without one an unset path writes no path. A connection without a host, or whose
+ * host already holds a URL, is left as it is.
+ */
+export function joinHostUrl(settings: ConnectionSettings, options: HostUrlOptions & { emptyPath?: string }): ConnectionSettings {
+  const host = settings.host;
+  if (!host || host.includes("://")) return settings;
+  const scheme = (settings.schema || "https").toLowerCase();
+  const { [options.pathKey]: rawPath, ...extra } = settings.extra;
+  const path = typeof rawPath === "string" && rawPath.trim() !== "" ? rawPath.trim() : (options.emptyPath ?? "");
+  const authority = `${isIPv6(host) ? `[${host}]` : host}${settings.port !== null ? `:${settings.port}` : ""}`;
+  return { ...settings, host: `${scheme}://${authority}${path}`, schema: null, port: null, extra };
 }
