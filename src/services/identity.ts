@@ -10,6 +10,7 @@ import { BadUserInputError, ConflictError, UnauthenticatedError } from "../error
 import type { User } from "../generated/prisma/client";
 import { isUniqueViolation } from "../db/errors";
 import { RateLimiter } from "./rate-limiter";
+import { Semaphore } from "./semaphore";
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MIN_PASSWORD = 10;
@@ -23,6 +24,9 @@ export interface AuthResult {
 export class IdentityService {
   // Ten wrong passwords a quarter hour per account and client address.
   private readonly loginAttempts = new RateLimiter(10, 15 * 60_000);
+  // scrypt takes ~160 ms and 32 MiB on libuv's small thread pool, which DNS lookups for
+  // connection tests share: a burst of log-ins queues here instead of starving them.
+  private readonly hashing = new Semaphore(2);
 
   constructor(
     private readonly db: Db,
@@ -40,7 +44,7 @@ export class IdentityService {
     const name = input.name?.trim() || null;
     if (name && name.length > 200) throw new BadUserInputError("The name is too long (200 characters at most).", "name");
 
-    const passwordHash = await hashPassword(input.password);
+    const passwordHash = await this.hashing.run(() => hashPassword(input.password));
     try {
       const user = await this.db.user.create({ data: { id: randomUUID(), email, name, passwordHash } });
       return { user, token: await issueSessionToken(this.sessionKey, user.id, this.sessionTtlSeconds) };
@@ -57,7 +61,7 @@ export class IdentityService {
     const user = await this.db.user.findUnique({ where: { email } });
     // Hash even for an unknown email, so the answer's timing does not tell which exist.
     const candidate = input.password.length <= MAX_PASSWORD ? input.password : "";
-    const valid = await verifyPassword(candidate, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+    const valid = await this.hashing.run(() => verifyPassword(candidate, user?.passwordHash ?? DUMMY_PASSWORD_HASH));
     if (!user || !valid || candidate === "") throw new UnauthenticatedError("The email or the password is wrong.");
     this.loginAttempts.reset(attemptKey);
     return { user, token: await issueSessionToken(this.sessionKey, user.id, this.sessionTtlSeconds) };

@@ -185,7 +185,14 @@ export class WorkspaceService {
   }
 }
 
-async function assertAnotherOwner(tx: Pick<Db, "membership">, workspaceId: string, userId: string): Promise<void> {
-  const others = await tx.membership.count({ where: { workspaceId, role: "OWNER", userId: { not: userId } } });
-  if (others === 0) throw new ConflictError("A workspace needs at least one owner; make someone else owner first.");
+/**
+ * Locks the workspace's owner rows first, so two owners demoting or removing each other at
+ * once cannot both succeed and leave the workspace without one.
+ */
+async function assertAnotherOwner(tx: Pick<Db, "$queryRaw">, workspaceId: string, userId: string): Promise<void> {
+  const owners = await tx.$queryRaw<Array<{ userId: string }>>`
+    SELECT "userId" FROM "Membership" WHERE "workspaceId" = ${workspaceId} AND "role" = 'OWNER' FOR UPDATE`;
+  if (!owners.some((o) => o.userId !== userId)) {
+    throw new ConflictError("A workspace needs at least one owner; make someone else owner first.");
+  }
 }

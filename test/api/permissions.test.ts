@@ -192,6 +192,26 @@ describe("members", () => {
     expect(leave.code).toBe("CONFLICT");
   });
 
+  it("lets only one of two owners demoting each other at once succeed", async () => {
+    const ws = await createWorkspace(owner.client);
+    const second = await signUp(new GraphQLClient(app.url), "co-owner");
+    await addMember(owner.client, ws.id, second.email, "OWNER");
+    const demote = `mutation($w: ID!, $u: ID!) { setMemberRole(workspaceId: $w, userId: $u, role: ADMIN) { role } }`;
+    const results = await Promise.all([
+      owner.client.request(demote, { w: ws.id, u: second.userId }),
+      second.client.request(demote, { w: ws.id, u: owner.userId }),
+    ]);
+    const errors = results.map((r) => r.errors?.[0]?.extensions?.code ?? null).sort();
+    // One demotion wins; the other finds itself the last owner (CONFLICT) or no longer
+    // an owner at all (FORBIDDEN), depending on which statement ran first.
+    expect(errors[1]).toBeNull();
+    expect(["CONFLICT", "FORBIDDEN"]).toContain(errors[0]);
+    const members = await owner.client.request(`query($s: String!) { workspace(slug: $s) { members { role } } }`, { s: ws.slug });
+    const viaSecond = await second.client.request(`query($s: String!) { workspace(slug: $s) { members { role } } }`, { s: ws.slug });
+    const roles = (members.data?.workspace ?? viaSecond.data?.workspace).members.map((m: any) => m.role);
+    expect(roles.filter((r: string) => r === "OWNER")).toHaveLength(1);
+  });
+
   it("does not let an admin touch an owner", async () => {
     const error = await callers.ADMIN.fails(`mutation($w: ID!, $u: ID!) { removeMember(workspaceId: $w, userId: $u) }`, {
       w: workspace.id,
