@@ -34,6 +34,7 @@ const fields: FieldSpec[] = [
   { name: "port", label: "Port", kind: "INTEGER", description: "Empty: 443 for https, 80 for http." },
   {
     name: "extra.base_path",
+    safeToChange: true,
     label: "Base path",
     kind: "STRING",
     placeholder: "/v1",
@@ -56,6 +57,7 @@ const fields: FieldSpec[] = [
   { name: "extra.header_value", label: "Auth header value", kind: "PASSWORD", secret: true },
   {
     name: "extra.headers",
+    safeToChange: true,
     label: "Default headers",
     kind: "JSON",
     placeholder: '{"Accept": "application/json"}',
@@ -63,6 +65,7 @@ const fields: FieldSpec[] = [
   },
   {
     name: "extra.test_path",
+    safeToChange: true,
     label: "Test path",
     kind: "STRING",
     default: DEFAULT_TEST_PATH,
@@ -71,6 +74,7 @@ const fields: FieldSpec[] = [
   },
   {
     name: "extra.expected_status",
+    safeToChange: true,
     label: "Expected status",
     kind: "STRING",
     default: DEFAULT_EXPECTED_STATUS,

@@ -54,6 +54,7 @@ const fields: FieldSpec[] = [
   { name: "password", label: "Password", kind: "PASSWORD", secret: true },
   {
     name: "extra.mailbox",
+    safeToChange: true,
     label: "Mailbox",
     kind: "STRING",
     default: DEFAULT_MAILBOX,

@@ -36,6 +36,7 @@ const fields: FieldSpec[] = [
   { name: "port", label: "Port", kind: "INTEGER", default: DEFAULT_PORT },
   {
     name: "schema",
+    safeToChange: true,
     label: "Database",
     kind: "STRING",
     placeholder: DEFAULT_DATABASE,

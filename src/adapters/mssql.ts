@@ -39,6 +39,7 @@ const fields: FieldSpec[] = [
   },
   {
     name: "schema",
+    safeToChange: true,
     label: "Database",
     kind: "STRING",
     placeholder: "master",

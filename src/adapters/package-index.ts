@@ -27,6 +27,7 @@ const fields: FieldSpec[] = [
   { name: "port", label: "Port", kind: "INTEGER", description: "Empty: 443 for https, 80 for http." },
   {
     name: "extra.path",
+    safeToChange: true,
     label: "Index path",
     kind: "STRING",
     default: DEFAULT_PATH,

@@ -26,6 +26,7 @@ const fields: FieldSpec[] = [
   { name: "port", label: "Port", kind: "INTEGER", default: DEFAULT_PORT },
   {
     name: "schema",
+    safeToChange: true,
     label: "Database",
     kind: "STRING",
     placeholder: "postgres",

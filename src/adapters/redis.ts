@@ -39,6 +39,7 @@ const fields: FieldSpec[] = [
   },
   {
     name: "extra.db",
+    safeToChange: true,
     label: "Database",
     kind: "INTEGER",
     default: 0,

@@ -66,6 +66,40 @@ export function secretExtraKeys(adapter: ConnectionAdapter): string[] {
   return secretExtraKeysOf(adapter.fields);
 }
 
+// Extra keys a type does not declare but whose names say they hold a credential (Airflow's
+// generic connections carry `token`, `api_key`, `keyfile_dict`, ...): sealed like secrets.
+const CREDENTIAL_NAME = /pass(word|wd|phrase)?|secret|token|credential|private[_-]?key|api[_-]?key|access[_-]?key|keyfile/i;
+
+/** Whether an extra key is stored sealed: declared secret, or undeclared with a credential's name. */
+export function isSecretExtraKey(adapter: ConnectionAdapter, key: string): boolean {
+  const spec = adapter.fields.find((f) => f.name === `extra.${key}`);
+  return spec ? spec.secret === true : CREDENTIAL_NAME.test(key);
+}
+
+/**
+ * Whether going from `before` to `after` changes where, or how protected, the secrets are
+ * sent: any non-secret field not marked safeToChange, and any extra key the type does not
+ * declare (unknown keys are assumed to matter).
+ */
+export function changesDestination(adapter: ConnectionAdapter, before: ConnectionSettings, after: ConnectionSettings): boolean {
+  const declared = new Set<string>(adapter.fields.map((f) => f.name));
+  const fieldChanged = adapter.fields.some(
+    (field) => !field.secret && !field.safeToChange && !sameValue(valueOf(before, field.name), valueOf(after, field.name)),
+  );
+  if (fieldChanged) return true;
+  for (const common of ["host", "port", "login"] as const) {
+    if (!declared.has(common) && !sameValue(before[common], after[common])) return true;
+  }
+  const extraKeys = new Set([...Object.keys(before.extra ?? {}), ...Object.keys(after.extra ?? {})]);
+  return [...extraKeys].some(
+    (key) => !declared.has(`extra.${key}`) && !isSecretExtraKey(adapter, key) && !sameValue(before.extra?.[key], after.extra?.[key]),
+  );
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
 /**
  * Every problem with the settings: the generic checks the field specs imply, the host check
  * every type shares, then the type's own. Empty when the settings are valid.

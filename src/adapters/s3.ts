@@ -66,6 +66,7 @@ const fields: FieldSpec[] = [
   },
   {
     name: "extra.bucket",
+    safeToChange: true,
     label: "Bucket",
     kind: "STRING",
     placeholder: "my-bucket",

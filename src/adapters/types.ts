@@ -29,6 +29,13 @@ export interface FieldSpec {
    * path itself.
    */
   path?: boolean;
+  /**
+   * Changing this field cannot send the stored secrets anywhere new or less protected (a
+   * database name on the same server, a test path, a mailbox). Every other non-secret field
+   * (host, port, login, scheme, endpoint, TLS settings, free extras) counts as repointing:
+   * a caller who may not read the secrets must then enter them again (DESIGN.md).
+   */
+  safeToChange?: boolean;
 }
 
 /** A connection's settings with secrets decrypted: what an adapter works on. */

@@ -3,7 +3,7 @@
  * plain fields, plain extras and secrets, patches applied with the contract's rules
  * (omitted keeps, null clears), and the adapter's validation. Pure: no database, no keys.
  */
-import { getAdapter, secretExtraKeys, validateSettings } from "../adapters/registry";
+import { changesDestination, getAdapter, isSecretExtraKey, validateSettings } from "../adapters/registry";
 import type { ConnectionAdapter, ConnectionSettings } from "../adapters/types";
 import { BadUserInputError } from "../errors";
 
@@ -81,14 +81,13 @@ export function draftFromInput(input: ConnectionInputData): ConnectionDraft {
 function normalized(adapter: ConnectionAdapter, draft: ConnectionDraft): ConnectionDraft {
   if (!adapter.normalize) return draft;
   const result = adapter.normalize(settingsOf(draft));
-  const secretKeys = new Set(secretExtraKeys(adapter));
-  const extra = Object.fromEntries(Object.entries(result.extra).filter(([key]) => !secretKeys.has(key)));
+  const extra = Object.fromEntries(Object.entries(result.extra).filter(([key]) => !isSecretExtraKey(adapter, key)));
   return { ...draft, host: result.host, port: result.port, schema: result.schema, extra };
 }
 
 export interface PatchedDraft {
   draft: ConnectionDraft;
-  /** type, host, port or login differ from the stored connection. */
+  /** The type, or a field that decides where or how protected the secrets travel, changed. */
   repointed: boolean;
   /** Secret fields that keep their stored value (not given in the patch). */
   keptSecrets: string[];
@@ -99,11 +98,11 @@ export function applyPatch(stored: ConnectionDraft, patch: ConnectionPatchData):
   if (patch.type === null) throw new BadUserInputError("A connection always has a type.", "type");
   if (patch.name === null) throw new BadUserInputError("A connection always has a name.", "name");
   const adapter = adapterFor(patch.type ?? stored.type);
-  const allowedSecrets = new Set(["password", ...secretExtraKeys(adapter).map((k) => `extra.${k}`)]);
+  const allowedSecret = (field: string) => field === "password" || isSecretExtraKey(adapter, field.slice("extra.".length));
 
   // Stored secrets survive unless the new type has no such field.
   const secrets: Secrets = {};
-  for (const [field, value] of Object.entries(stored.secrets)) if (allowedSecrets.has(field)) secrets[field] = value;
+  for (const [field, value] of Object.entries(stored.secrets)) if (allowedSecret(field)) secrets[field] = value;
   const given = new Set<string>();
 
   if (patch.password !== undefined) {
@@ -141,8 +140,8 @@ export function applyPatch(stored: ConnectionDraft, patch: ConnectionPatchData):
     extra,
     secrets,
   });
-  const repointed =
-    draft.type !== stored.type || draft.host !== stored.host || draft.port !== stored.port || draft.login !== stored.login;
+  // Compared after normalize(), so a URL pasted into host counts by its parts.
+  const repointed = draft.type !== stored.type || changesDestination(adapter, settingsOf(stored), settingsOf(draft));
   const keptSecrets = Object.keys(secrets).filter((field) => !given.has(field)).sort();
   return { draft, repointed, keptSecrets };
 }
@@ -211,12 +210,11 @@ function splitExtra(
   extra: JsonObject,
   options: { keepNulls?: boolean } = {},
 ): { plain: JsonObject; secrets: Secrets; secretUpdates: Record<string, string | null> } {
-  const secretKeys = new Set(secretExtraKeys(adapter));
   const plain: JsonObject = {};
   const secrets: Secrets = {};
   const secretUpdates: Record<string, string | null> = {};
   for (const [key, value] of Object.entries(extra)) {
-    if (!secretKeys.has(key)) {
+    if (!isSecretExtraKey(adapter, key)) {
       plain[key] = value;
       continue;
     }
@@ -225,7 +223,9 @@ function splitExtra(
       if (options.keepNulls) secretUpdates[field] = null;
       continue;
     }
-    if (typeof value !== "string") throw new BadUserInputError(`${field} must be a string.`, field);
+    if (typeof value !== "string") {
+      throw new BadUserInputError(`${field} holds a credential and is stored encrypted: give it as text (e.g. JSON as a string).`, field);
+    }
     secrets[field] = value;
     secretUpdates[field] = value;
   }

@@ -150,6 +150,50 @@ describe("who may not read a secret may not send it somewhere new", () => {
     }
   });
 
+  it("counts every field that decides where or how protected secrets travel, not only host and port", async () => {
+    const s3 = await createConnection(owner.client, workspace.id, {
+      type: "s3",
+      host: null,
+      port: null,
+      schema: null,
+      login: "AKIAEXAMPLE",
+      password: "s3cret-Pa55word!",
+      extra: { region_name: "eu-west-1", aws_session_token: "hunter2-extra-secret", bucket: "raw-data" },
+    });
+    const endpoint = await callers["token:WRITE"].fails(UPDATE, {
+      id: s3.id,
+      patch: { extra: { region_name: "eu-west-1", bucket: "raw-data", endpoint_url: "http://attacker.example.net" } },
+    });
+    expect(endpoint.code).toBe("BAD_USER_INPUT");
+    expect(["password", "extra.aws_session_token"]).toContain(endpoint.field);
+    const tested = await callers["token:WRITE"].ok(TEST, {
+      id: s3.id,
+      patch: { extra: { region_name: "eu-west-1", bucket: "raw-data", endpoint_url: `http://127.0.0.1:${closedPort}` } },
+    });
+    expect(tested.testConnection.errorCode).toBe("SECRET_REQUIRED");
+    // The bucket is on the same service: changing it needs no secret.
+    const bucket = await callers["token:WRITE"].ok(UPDATE, {
+      id: s3.id,
+      patch: { extra: { region_name: "eu-west-1", bucket: "other-bucket" } },
+    });
+    expect(bucket.updateConnection.secretFields).toEqual(["extra.aws_session_token", "password"]);
+
+    const http = await createConnection(owner.client, workspace.id, {
+      type: "http",
+      host: "api.example.com",
+      port: null,
+      schema: "https",
+      login: "svc",
+      password: "s3cret-Pa55word!",
+      extra: {},
+    });
+    for (const patch of [{ schema: "http" }, { host: "http://api.example.com" }, { extra: { verify_tls: false } }]) {
+      expect((await callers["token:WRITE"].fails(UPDATE, { id: http.id, patch })).code).toBe("BAD_USER_INPUT");
+    }
+    const pg = await createConnection(owner.client, workspace.id, { extra: { sslmode: "verify-full" } });
+    expect((await callers["token:WRITE"].fails(UPDATE, { id: pg.id, patch: { extra: { sslmode: "disable" } } })).field).toBe("password");
+  });
+
   it("lets the WRITE-only token repoint when it supplies the password again", async () => {
     const conn = await createConnection(owner.client, workspace.id);
     const data = await callers["token:WRITE"].ok(UPDATE, { id: conn.id, patch: { host: "new.example.net", password: "rotated-Pa55word#2" } });
