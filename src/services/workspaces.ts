@@ -110,7 +110,7 @@ export class WorkspaceService {
     await this.authorizeRoleChange(caller, input.workspaceId, input.role, current.role);
     if (current.role === input.role) return current;
     return this.db.$transaction(async (tx) => {
-      if (current.role === "OWNER") await assertAnotherOwner(tx, input.workspaceId, input.userId);
+      await recheckUnderLock(tx, caller, input.workspaceId, input.userId, current.role, [input.role, current.role], false);
       const updated = await tx.membership.update({
         where: { workspaceId_userId: { workspaceId: input.workspaceId, userId: input.userId } },
         data: { role: input.role },
@@ -133,7 +133,7 @@ export class WorkspaceService {
     const leaving = caller.actor?.kind === "USER" && caller.actor.userId === input.userId;
     if (!leaving) await this.authorizeRoleChange(caller, input.workspaceId, current.role, current.role);
     await this.db.$transaction(async (tx) => {
-      if (current.role === "OWNER") await assertAnotherOwner(tx, input.workspaceId, input.userId);
+      await recheckUnderLock(tx, caller, input.workspaceId, input.userId, current.role, [current.role], leaving);
       await tx.membership.delete({ where: { workspaceId_userId: { workspaceId: input.workspaceId, userId: input.userId } } });
       await recordAudit(tx, caller, {
         workspaceId: input.workspaceId,
@@ -186,13 +186,32 @@ export class WorkspaceService {
 }
 
 /**
- * Locks the workspace's owner rows first, so two owners demoting or removing each other at
- * once cannot both succeed and leave the workspace without one.
+ * Re-checks a membership change against the rows as they are now, holding a lock on every
+ * membership of the workspace until the change commits. Without it, two changes that each
+ * looked fine when read (two owners demoting each other, an admin demoting someone who was
+ * promoted to owner meanwhile) could together leave a workspace without an owner.
  */
-async function assertAnotherOwner(tx: Pick<Db, "$queryRaw">, workspaceId: string, userId: string): Promise<void> {
-  const owners = await tx.$queryRaw<Array<{ userId: string }>>`
-    SELECT "userId" FROM "Membership" WHERE "workspaceId" = ${workspaceId} AND "role" = 'OWNER' FOR UPDATE`;
-  if (!owners.some((o) => o.userId !== userId)) {
+async function recheckUnderLock(
+  tx: Pick<Db, "$queryRaw">,
+  caller: Caller,
+  workspaceId: string,
+  targetUserId: string,
+  targetRoleRead: Role,
+  rolesTouched: Role[],
+  leaving: boolean,
+): Promise<void> {
+  const rows = await tx.$queryRaw<Array<{ userId: string; role: Role }>>`
+    SELECT "userId", "role" FROM "Membership" WHERE "workspaceId" = ${workspaceId} ORDER BY "userId" FOR UPDATE`;
+  const roles = new Map(rows.map((r) => [r.userId, r.role]));
+  if (roles.get(targetUserId) !== targetRoleRead) {
+    throw new ConflictError("This membership changed meanwhile; reload and try again.");
+  }
+  if (!leaving) {
+    const callerRole = caller.actor?.kind === "USER" ? roles.get(caller.actor.userId) : undefined;
+    const needed: Role = rolesTouched.includes("OWNER") ? "OWNER" : "ADMIN";
+    if (!callerRole || !roleAtLeast(callerRole, needed)) throw new ForbiddenError();
+  }
+  if (targetRoleRead === "OWNER" && ![...roles].some(([userId, role]) => role === "OWNER" && userId !== targetUserId)) {
     throw new ConflictError("A workspace needs at least one owner; make someone else owner first.");
   }
 }
