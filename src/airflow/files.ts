@@ -230,7 +230,9 @@ function readJson(content: string): RawEntry[] {
   try {
     data = JSON.parse(content);
   } catch (e) {
-    throw new AirflowFormatError(`The file is not valid JSON: ${(e as Error).message}`, "content");
+    // The parser quotes the text around the error, which may be a password: say where only.
+    const where = /position \d+|line \d+ column \d+/.exec((e as Error).message)?.[0];
+    throw new AirflowFormatError(`The file is not valid JSON${where ? ` (at ${where})` : ""}.`, "content");
   }
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw new AirflowFormatError("The file should contain the object.", "content");

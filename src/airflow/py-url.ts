@@ -181,7 +181,7 @@ function checkNetloc(netloc: string): void {
   if (n === normalised) return;
   for (const c of "/?#@:") {
     if (normalised.includes(c)) {
-      throw new AirflowFormatError(`netloc '${netloc}' contains invalid characters under NFKC normalization`, "uri");
+      throw new AirflowFormatError("The URI's netloc (login, password, host) contains invalid characters under NFKC normalization.", "uri");
     }
   }
 }
@@ -232,7 +232,8 @@ export function port(parts: SplitResult): number | null {
   const { port: raw } = hostinfo(parts);
   if (raw === null) return null;
   if (!/^[0-9]+$/.test(raw)) {
-    throw new AirflowFormatError(`Port could not be cast to integer value as '${raw}'`, "port");
+    // The text after ':' may be a password that was not percent-encoded: never quote it.
+    throw new AirflowFormatError("Port could not be cast to integer value (is a ':' or '/' in the password not percent-encoded?)", "port");
   }
   const value = Number.parseInt(raw, 10);
   if (value > 65535) throw new AirflowFormatError("Port out of range 0-65535", "port");

@@ -10,8 +10,16 @@ import { pyYamlConstruct } from "./py-yaml-resolve";
 
 const STR_TAG = "tag:yaml.org,2002:str";
 
+/**
+ * Values built per file, aliases expanded included: a few hundred bytes of nested aliases
+ * would otherwise expand to billions of nodes and stall the process for every tenant.
+ */
+export const MAX_YAML_NODES = 100_000;
+let nodesLeft = MAX_YAML_NODES;
+
 /** The top-level mapping as ordered key/value pairs (repeated keys kept). Throws on bad YAML. */
 export function pyYamlLoadPairs(content: string): Array<[unknown, unknown]> {
+  nodesLeft = MAX_YAML_NODES;
   const doc = parseDocument(content, { schema: "failsafe", version: "1.1", uniqueKeys: false, merge: false });
   if (doc.errors.length > 0) {
     const error = doc.errors[0];
@@ -35,6 +43,9 @@ export function pyYamlLoadPairs(content: string): Array<[unknown, unknown]> {
 
 function toJs(node: Node | null, doc: Document, depth = 0): unknown {
   if (depth > 100) throw new AirflowFormatError("The YAML nests too deeply.", "content");
+  if (--nodesLeft < 0) {
+    throw new AirflowFormatError(`The YAML expands to more than ${MAX_YAML_NODES} values (aliases included).`, "content");
+  }
   if (node === null || node === undefined) return null;
   if (isAlias(node)) return toJs(node.resolve(doc) as Node, doc, depth + 1);
   if (isScalar(node)) return scalar(node);

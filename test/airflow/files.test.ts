@@ -223,3 +223,12 @@ CONN_C:
     expect(() => parseConnectionsFile(content, format)).toThrow(message);
   });
 });
+
+describe("hostile YAML", () => {
+  it("refuses an alias bomb instead of expanding it", () => {
+    const levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i <= 7; i++) levels.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(", ")}]`);
+    const bomb = `${levels.join("\n")}\nconn:\n  conn_type: postgres\n  extra: *a7\n`;
+    expect(() => parseConnectionsFile(bomb, "AIRFLOW_YAML")).toThrow(/more than 100000 values/);
+  });
+});
