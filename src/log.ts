@@ -26,12 +26,18 @@ export interface LoggerOptions {
 const SENSITIVE_KEY = /pass(word)?|secret|token|authorization|cookie|key$|credential/i;
 // Credentials inside URLs: scheme://user:password@host
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/[^:/\s@]*:)[^@\s]*@/gi;
-const BEARER = /\b(Bearer\s+)[^\s"']+/gi;
+const BEARER = /\b((?:Bearer|Basic)\s+)[^\s"']+/gi;
+// key=value credentials, as in query strings and libpq connection strings.
+const KEY_VALUE = /\b((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)=)[^&\s"']+/gi;
 const API_TOKEN = /\bpbt_[A-Za-z0-9]+_[A-Za-z0-9]+\b/g;
 
 export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === "string") {
-    return value.replace(URL_CREDENTIALS, "$1***@").replace(BEARER, "$1***").replace(API_TOKEN, "pbt_***");
+    return value
+      .replace(URL_CREDENTIALS, "$1***@")
+      .replace(BEARER, "$1***")
+      .replace(KEY_VALUE, "$1***")
+      .replace(API_TOKEN, "pbt_***");
   }
   if (value instanceof Error) {
     return { name: value.name, message: redact(value.message), stack: redact(value.stack) };

@@ -54,6 +54,7 @@ export class Keyring {
     const now = Date.now();
     const hit = this.cache.get(id);
     if (hit && hit.expiresAt > now) return hit.key;
+    this.sweep(now);
     const row = await this.db.workspaceKey.findUnique({
       where: { workspaceId_version: { workspaceId, version } },
       select: { wrappedKey: true },
@@ -78,6 +79,12 @@ export class Keyring {
         "The master key does not open this database's workspace keys: PATCHBAY_MASTER_KEY (or the data directory's master.key) is not the key this database was created with.",
       );
     }
+  }
+
+  /** Drops expired keys, so "briefly" holds even for keys nobody asks for again. */
+  private sweep(now: number): void {
+    for (const [id, entry] of this.cache) if (entry.expiresAt <= now) this.cache.delete(id);
+    for (const [id, entry] of this.currentVersion) if (entry.expiresAt <= now) this.currentVersion.delete(id);
   }
 
   /**

@@ -252,3 +252,22 @@ describe("query cost", () => {
     expect(ten.count).toBeLessThanOrEqual(10);
   });
 });
+
+describe("credentials in undeclared extras", () => {
+  it("seals extra keys named like credentials, keeps the rest plain, and resolves both", async () => {
+    const created = await createConnection(owner.client, workspace.id, {
+      name: "generic_api",
+      type: "generic",
+      host: "api.example.com",
+      password: null,
+      extra: { region: "eu", api_key: "hunter2-extra-secret" },
+    });
+    expect(created.extra).toEqual({ region: "eu" });
+    expect(created.secretFields).toEqual(["extra.api_key"]);
+    const error = await owner.client.fails(CREATE, {
+      w: workspace.id,
+      input: { name: "generic_obj", type: "generic", extra: { keyfile_dict: { private_key: "x" } } },
+    });
+    expect(error).toMatchObject({ code: "BAD_USER_INPUT", field: "extra.keyfile_dict" });
+  });
+});
