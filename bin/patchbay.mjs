@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The `patchbay` command (npx patchbay …): runs src/cli/main.ts through tsx.
+// The `patchbay` command (npx patchbay …): runs clients/cli/main.ts through tsx.
 import { register } from "tsx/esm/api";
 
 register();
-const { main } = await import(new URL("../src/cli/main.ts", import.meta.url).href);
+const { main } = await import(new URL("../clients/cli/main.ts", import.meta.url).href);
 process.exitCode = await main(process.argv.slice(2));

@@ -29,14 +29,14 @@ import { Caller } from "./policy/caller";
 import { resolvers } from "./resolvers";
 import type { Services } from "./services";
 import { ApiTokenService } from "./services/api-tokens";
-import { ConnectionSecrets } from "./services/connection-secrets";
-import { ConnectionTestService } from "./services/connection-tests";
-import { ConnectionService } from "./services/connections";
-import { ConnectionSync } from "./services/connection-sync";
-import { ConnectionTransfer } from "./services/connection-transfer";
+import { ConnectionSecrets } from "./services/connections/secrets";
+import { ConnectionTestService } from "./services/connections/testing";
+import { ConnectionService } from "./services/connections/service";
+import { ConnectionSync } from "./services/connections/sync";
+import { ConnectionTransfer } from "./services/connections/transfer";
 import { IdentityService } from "./services/identity";
-import { ResolutionService } from "./services/resolution";
-import { TestLimiter } from "./services/test-limiter";
+import { ResolutionService } from "./services/connections/resolution";
+import { TestLimiter } from "./limits/test-limiter";
 import { WorkspaceService } from "./services/workspaces";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
@@ -101,7 +101,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const buildContext = async (req: IncomingMessage): Promise<GraphQLContext> => {
       const actor = await authenticate(req.headers.authorization, services);
       return {
-        caller: new Caller(actor, clientAddress(req, config.trustProxy), prisma),
+        caller: new Caller(actor, clientAddress(req, config.trustProxy), services.workspaces),
         services,
         loaders: createLoaders(prisma, services.resolution),
       };
@@ -113,7 +113,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         return true;
       },
       logger,
-      routes: [{ prefix: REST_PREFIX, handler: restConnectionsHandler(services, prisma, { trustProxy: config.trustProxy, logger }) }],
+      routes: [{ prefix: REST_PREFIX, handler: restConnectionsHandler(services, { trustProxy: config.trustProxy, logger }) }],
     });
     await listen(server, config.host, config.port);
     cleanups.push(() => closeServer(server));
@@ -133,7 +133,6 @@ function buildServices(prisma: PrismaClient, keyring: Keyring, masterKey: Buffer
   const sync = new ConnectionSync(prisma, connections, secrets);
   const limiter = new TestLimiter(config.maxConcurrentTests, config.maxConcurrentTestsPerWorkspace);
   return {
-    db: prisma,
     identity: new IdentityService(prisma, deriveSubkey(masterKey, "session-signing"), config.sessionTtlSeconds),
     workspaces: new WorkspaceService(prisma, keyring),
     connections,

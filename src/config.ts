@@ -3,6 +3,7 @@
  * same variables; keep the two in step.
  */
 import { resolve } from "node:path";
+import type { EgressMode } from "./net/egress";
 
 export interface Config {
   /** HOST, default 127.0.0.1. */
@@ -40,8 +41,6 @@ export interface Config {
   /** PATCHBAY_SQLITE_ROOT: the only directory SQLite connections may open files in; unset disables SQLite tests. */
   sqliteRoot: string | null;
 }
-
-export type EgressMode = "default" | "strict";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 

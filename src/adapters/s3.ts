@@ -21,7 +21,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { isIP } from "node:net";
 import { DeadlineExceeded, withDeadline } from "./common/deadline";
 import { checkEgress, isFailure } from "./common/egress-check";
-import { hostProblem } from "./common/host";
+import { hostProblem, urlHost } from "./common/host";
 import { errorCode, networkFailure, type Failure } from "./common/network-errors";
 import { failed } from "./common/outcome";
 import { OpenRequests, sendRequest, type SentRequest, type Answer } from "./common/pinned-http";
@@ -161,7 +161,7 @@ export function s3Target(settings: ConnectionSettings): S3Target | FieldProblem[
     problem("extra.force_path_style", "Path-style addressing must be true or false.");
   }
   const pathStyle = typeof force === "boolean" ? force : rawEndpoint !== null;
-  if (!pathStyle && endpoint && isIP(bareHostname(endpoint))) {
+  if (!pathStyle && endpoint && isIP(urlHost(endpoint))) {
     problem("extra.force_path_style", "Virtual-hosted addressing needs an endpoint with a host name, not an IP address; turn path-style on.");
   }
 
@@ -183,10 +183,6 @@ function parseEndpoint(value: unknown): URL | string {
   // A path prefix (an S3 API behind a reverse proxy) is kept, without its trailing slash.
   url.pathname = url.pathname.replace(/\/+$/, "");
   return url;
-}
-
-function bareHostname(url: URL): string {
-  return url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
 }
 
 type Operation = "HeadBucket" | "ListObjects" | "ListBuckets";
@@ -261,7 +257,7 @@ async function testS3(settings: ConnectionSettings, ctx: TestContext): Promise<T
     const outcome = await withDeadline(ctx, { end: async () => {}, destroy: () => requests.destroyAll() }, async () => {
       const send = async (operation: Operation, method: "GET" | "HEAD"): Promise<Answer | Failure> => {
         const url = operationUrl(target, operation);
-        const host = bareHostname(url);
+        const host = urlHost(url);
         const address = checked.get(host) ?? (await checkEgress(ctx, host));
         if (isFailure(address)) return address;
         checked.set(host, address);
@@ -419,11 +415,11 @@ function describeError(error: unknown, target: S3Target, endpoint: string, reque
     if (last?.connected) {
       return { code: "TIMEOUT", message: `${where} accepted the connection but did not answer the signed S3 request within ${timeoutMs} ms. Is it an S3 API?` };
     }
-    if (!last) return { code: "TIMEOUT", message: `Resolving ${bareHostname(url)} did not finish within ${timeoutMs} ms.` };
+    if (!last) return { code: "TIMEOUT", message: `Resolving ${urlHost(url)} did not finish within ${timeoutMs} ms.` };
     return { code: "TIMEOUT", message: `${where} did not accept a connection within ${timeoutMs} ms. Check the endpoint and firewall.` };
   }
   const port = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
-  const network = networkFailure(error, { host: bareHostname(url), port });
+  const network = networkFailure(error, { host: urlHost(url), port });
   if (network) return network;
   const code = errorCode(error) ?? "";
   if (code.startsWith("HPE_")) return { code: "PROTOCOL_ERROR", message: `${where} did not answer like an HTTP server. Is the endpoint URL an S3 API?` };

@@ -6,7 +6,9 @@
  * (address checks, file roots) is handed to them in the test context.
  */
 
-export type FieldKind = "STRING" | "INTEGER" | "BOOLEAN" | "PASSWORD" | "TEXT" | "SELECT" | "JSON";
+/** How a form renders a field; the GraphQL enum FieldKind is made from this list. */
+export const FIELD_KINDS = ["STRING", "INTEGER", "BOOLEAN", "PASSWORD", "TEXT", "SELECT", "JSON"] as const;
+export type FieldKind = (typeof FIELD_KINDS)[number];
 
 /** The common Airflow fields a connection has as columns. */
 export type CommonField = "host" | "port" | "schema" | "login" | "password";

@@ -5,7 +5,7 @@
 import DataLoader from "dataloader";
 import type { Db } from "../db/prisma";
 import type { TestResult, User } from "../generated/prisma/client";
-import type { ConnectionUsageData, ResolutionService } from "../services/resolution";
+import type { ConnectionUsageData, ResolutionService } from "../services/connections/resolution";
 
 export interface Loaders {
   lastTest: DataLoader<string, TestResult | null>;

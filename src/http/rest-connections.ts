@@ -9,7 +9,6 @@ import { airflowView } from "../adapters/registry";
 import { toAirflowConnectionDict } from "../airflow/connection-dict";
 import { toAirflowUri } from "../airflow/uri";
 import { authenticate } from "../auth/authenticate";
-import type { Db } from "../db/prisma";
 import { type PublicErrorCode, PublicError } from "../errors";
 import type { Logger } from "../log";
 import { Caller } from "../policy/caller";
@@ -27,7 +26,7 @@ const STATUS: Record<PublicErrorCode, number> = {
   RATE_LIMITED: 429,
 };
 
-export function restConnectionsHandler(services: Services, db: Db, options: { trustProxy: boolean; logger: Logger }) {
+export function restConnectionsHandler(services: Services, options: { trustProxy: boolean; logger: Logger }) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     try {
       if (req.method !== "GET") {
@@ -40,7 +39,7 @@ export function restConnectionsHandler(services: Services, db: Db, options: { tr
         return sendJson(res, 400, { error: { code: "BAD_USER_INPUT", field: "format", message: "format is json or uri." } });
       }
       const actor = await authenticate(req.headers.authorization, services);
-      const caller = new Caller(actor, clientAddress(req, options.trustProxy), db);
+      const caller = new Caller(actor, clientAddress(req, options.trustProxy), services.workspaces);
       const resolved = airflowView(await services.resolution.resolve(caller, name, url.searchParams.get("workspace")));
       res.setHeader("cache-control", "no-store");
       if (format === "uri") {

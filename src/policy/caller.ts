@@ -2,13 +2,20 @@
  * The caller of one request: the actor, where they call from, and their roles, looked up
  * at most once per workspace per request. Services receive a Caller and ask it before they
  * act; it answers NOT_FOUND for a workspace the actor cannot see, so ids cannot be probed.
+ * The answers come from the policy (policy.ts); the Caller only knows who asks.
  */
 import DataLoader from "dataloader";
 import type { Actor } from "../auth/actor";
-import type { Db } from "../db/prisma";
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from "../errors";
 import type { Role } from "../generated/prisma/enums";
-import { type Action, roleAllows, scopesAllow } from "./policy";
+import { type Action, allows, isPeopleOnly, mayKeepSecretsWhenRepointing, type Repointing, type Subject } from "./policy";
+
+/** Where a person's roles come from (the workspace service). */
+export interface RoleSource {
+  rolesIn(userId: string, workspaceIds: readonly string[]): Promise<Map<string, Role>>;
+}
+
+const PEOPLE_ONLY_MESSAGE = "API tokens cannot do this; sign in as a person.";
 
 export class Caller {
   private readonly roles: DataLoader<string, Role | null>;
@@ -16,16 +23,12 @@ export class Caller {
   constructor(
     readonly actor: Actor | null,
     readonly clientIp: string | null,
-    db: Db,
+    roleSource: RoleSource,
   ) {
     const userId = actor?.kind === "USER" ? actor.userId : null;
     this.roles = new DataLoader(async (workspaceIds) => {
       if (!userId) return workspaceIds.map(() => null);
-      const rows = await db.membership.findMany({
-        where: { userId, workspaceId: { in: [...workspaceIds] } },
-        select: { workspaceId: true, role: true },
-      });
-      const byWorkspace = new Map(rows.map((r) => [r.workspaceId, r.role]));
+      const byWorkspace = await roleSource.rolesIn(userId, workspaceIds);
       return workspaceIds.map((id) => byWorkspace.get(id) ?? null);
     });
   }
@@ -36,10 +39,10 @@ export class Caller {
     return this.actor;
   }
 
-  /** The signed-in person; API tokens are refused for what only people may do. */
+  /** The signed-in person, for what only people may do outside a workspace (creating one). */
   get person(): Extract<Actor, { kind: "USER" }> {
     const actor = this.signedIn;
-    if (actor.kind !== "USER") throw new ForbiddenError("API tokens cannot do this; sign in as a person.");
+    if (actor.kind !== "USER") throw new ForbiddenError(PEOPLE_ONLY_MESSAGE);
     return actor;
   }
 
@@ -56,9 +59,8 @@ export class Caller {
 
   async can(workspaceId: string, action: Action): Promise<boolean> {
     const actor = this.signedIn;
-    if (actor.kind === "API_TOKEN") return actor.workspaceId === workspaceId && scopesAllow(actor.scopes, action);
-    const role = await this.role(workspaceId);
-    return role !== null && roleAllows(role, action);
+    if (actor.kind === "API_TOKEN" && actor.workspaceId !== workspaceId) return false;
+    return allows(await this.subject(workspaceId), action);
   }
 
   /**
@@ -67,11 +69,22 @@ export class Caller {
    */
   async authorize(workspaceId: string, action: Action, what = "Workspace"): Promise<void> {
     if (!(await this.canSee(workspaceId))) throw new NotFoundError(what);
-    if (!(await this.can(workspaceId, action))) throw new ForbiddenError();
+    if (await this.can(workspaceId, action)) return;
+    throw new ForbiddenError(this.actor?.kind === "API_TOKEN" && isPeopleOnly(action) ? PEOPLE_ONLY_MESSAGE : undefined);
+  }
+
+  /** The repointing rule for a change in a workspace the caller may already write to. */
+  async mayKeepSecretsWhenRepointing(workspaceId: string, change: Repointing): Promise<boolean> {
+    return mayKeepSecretsWhenRepointing(change, await this.can(workspaceId, "connection.resolve"));
   }
 
   /** Forget cached roles after this request changed them. */
   forgetRole(workspaceId: string): void {
     this.roles.clear(workspaceId);
+  }
+
+  private async subject(workspaceId: string): Promise<Subject> {
+    const actor = this.signedIn;
+    return actor.kind === "API_TOKEN" ? { kind: "API_TOKEN", scopes: actor.scopes } : { kind: "USER", role: await this.role(workspaceId) };
   }
 }

@@ -1,6 +1,8 @@
 /**
  * Who may do what: the one place that decides (DESIGN.md, "Who may do what"). Services ask
- * here before they touch data; resolvers never decide access themselves.
+ * here, through the request's Caller, before they touch data; resolvers never decide access.
+ * Every decision is a named function or table below, unit-tested as a table in
+ * test/policy/policy.test.ts (every action × role and token scope).
  */
 import type { Role, TokenScope } from "../generated/prisma/enums";
 
@@ -13,10 +15,25 @@ export type Action =
   | "connection.resolve"
   /** Create, update, delete connections; test unsaved input. */
   | "connection.write"
+  /** Export connections with their secrets in the file. */
+  | "connection.export_secrets"
   /** API tokens, the audit log, members below OWNER. */
   | "workspace.admin"
   /** Owners, workspace deletion, key rotation. */
   | "workspace.own";
+
+export const ACTIONS: readonly Action[] = [
+  "workspace.read",
+  "connection.test",
+  "connection.resolve",
+  "connection.write",
+  "connection.export_secrets",
+  "workspace.admin",
+  "workspace.own",
+];
+
+/** Who asks, as far as the policy cares: a person's role in the workspace (null: not a member), or a token's scopes. */
+export type Subject = { kind: "USER"; role: Role | null } | { kind: "API_TOKEN"; scopes: readonly TokenScope[] };
 
 const ROLE_RANK: Record<Role, number> = { VIEWER: 1, MEMBER: 2, ADMIN: 3, OWNER: 4 };
 
@@ -25,11 +42,12 @@ const LEAST_ROLE: Record<Action, Role> = {
   "connection.test": "MEMBER",
   "connection.resolve": "MEMBER",
   "connection.write": "ADMIN",
+  "connection.export_secrets": "ADMIN",
   "workspace.admin": "ADMIN",
   "workspace.own": "OWNER",
 };
 
-// A token scope grants exactly its row of the table; administration is for people only.
+// A token scope grants exactly its row of the table.
 const SCOPE_GRANTS: Record<TokenScope, Action> = {
   READ: "workspace.read",
   TEST: "connection.test",
@@ -37,18 +55,44 @@ const SCOPE_GRANTS: Record<TokenScope, Action> = {
   WRITE: "connection.write",
 };
 
-export function roleAllows(role: Role, action: Action): boolean {
-  return ROLE_RANK[role] >= ROLE_RANK[LEAST_ROLE[action]];
+/**
+ * "People only": administration, owners, and a file holding every secret are for a signed-in
+ * person, whatever a token's scopes; a token that asks is told to sign in.
+ */
+const PEOPLE_ONLY: ReadonlySet<Action> = new Set<Action>(["connection.export_secrets", "workspace.admin", "workspace.own"]);
+
+export function isPeopleOnly(action: Action): boolean {
+  return PEOPLE_ONLY.has(action);
 }
 
-export function scopesAllow(scopes: readonly TokenScope[], action: Action): boolean {
-  return scopes.some((scope) => SCOPE_GRANTS[scope] === action);
+/** The policy's answer for a subject already known to see the workspace. */
+export function allows(subject: Subject, action: Action): boolean {
+  if (subject.kind === "API_TOKEN") return !isPeopleOnly(action) && subject.scopes.some((scope) => SCOPE_GRANTS[scope] === action);
+  return subject.role !== null && ROLE_RANK[subject.role] >= ROLE_RANK[LEAST_ROLE[action]];
 }
 
-export function roleOutranks(a: Role, b: Role): boolean {
-  return ROLE_RANK[a] > ROLE_RANK[b];
+/** What exporting connections needs: reading them, or, with their secrets, the export_secrets right. */
+export function exportAction(includeSecrets: boolean): Action {
+  return includeSecrets ? "connection.export_secrets" : "workspace.read";
 }
 
-export function roleAtLeast(a: Role, b: Role): boolean {
-  return ROLE_RANK[a] >= ROLE_RANK[b];
+/** Granting, changing or removing the OWNER role is for owners; other roles for admins. */
+export function roleChangeAction(newRole: Role, currentRole?: Role): Action {
+  return newRole === "OWNER" || currentRole === "OWNER" ? "workspace.own" : "workspace.admin";
+}
+
+/** A change to a connection as far as the repointing rule cares (services/connections/draft.ts). */
+export interface Repointing {
+  /** The type, or a field that decides where or how protected the secrets travel, changed. */
+  repointed: boolean;
+  /** Secret fields that keep their stored value. */
+  keptSecrets: readonly string[];
+}
+
+/**
+ * "Who may not read a secret may not send it somewhere new" (DESIGN.md): pointing a
+ * connection elsewhere while keeping stored secrets needs the right to resolve them.
+ */
+export function mayKeepSecretsWhenRepointing(change: Repointing, mayResolve: boolean): boolean {
+  return !change.repointed || change.keptSecrets.length === 0 || mayResolve;
 }

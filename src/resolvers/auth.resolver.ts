@@ -29,10 +29,7 @@ export class AuthResolver {
     const actor = caller.actor;
     if (!actor) return { user: null, apiToken: null, workspace: null };
     if (actor.kind === "USER") return { user: await loaders.user.load(actor.userId), apiToken: null, workspace: null };
-    const [apiToken, workspace] = await Promise.all([
-      services.db.apiToken.findUnique({ where: { id: actor.tokenId } }),
-      services.db.workspace.findUnique({ where: { id: actor.workspaceId } }),
-    ]);
+    const [apiToken, workspace] = await Promise.all([services.apiTokens.ofCaller(caller), services.workspaces.ofToken(caller)]);
     return { user: null, apiToken, workspace };
   }
 }

@@ -62,10 +62,6 @@ export class ConnectionResolver {
     @Arg("first", () => Int, { defaultValue: 10 }) first: number,
     @Ctx() { services }: GraphQLContext,
   ) {
-    return services.db.testResult.findMany({
-      where: { connectionId: connection.id, workspaceId: connection.workspaceId },
-      orderBy: [{ testedAt: "desc" }, { id: "desc" }],
-      take: Math.min(Math.max(first, 1), 100),
-    });
+    return services.connectionTests.history(connection, first);
   }
 }

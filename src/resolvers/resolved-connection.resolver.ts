@@ -5,7 +5,7 @@ import { toSqlalchemyUrl } from "../airflow/sqlalchemy";
 import { toAirflowUri } from "../airflow/uri";
 import { JSONScalar } from "../schema/scalars";
 import { ResolvedConnectionType } from "../schema/resolved-connection.type";
-import type { ResolvedConnectionData } from "../services/resolution";
+import type { ResolvedConnectionData } from "../services/connections/resolution";
 
 /**
  * The other forms a resolved connection is wanted in, computed only when asked for. The Airflow

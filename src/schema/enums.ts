@@ -1,18 +1,11 @@
 import { registerEnumType } from "type-graphql";
+import { FIELD_KINDS, type FieldKind as FieldKindName } from "../adapters/types";
 import { ActorKind, Role, TestStatus, TokenScope } from "../generated/prisma/enums";
 
 export { ActorKind, Role, TestStatus, TokenScope };
 
-export const FieldKind = {
-  STRING: "STRING",
-  INTEGER: "INTEGER",
-  BOOLEAN: "BOOLEAN",
-  PASSWORD: "PASSWORD",
-  TEXT: "TEXT",
-  SELECT: "SELECT",
-  JSON: "JSON",
-} as const;
-export type FieldKind = (typeof FieldKind)[keyof typeof FieldKind];
+export const FieldKind = Object.fromEntries(FIELD_KINDS.map((kind) => [kind, kind])) as { [K in FieldKindName]: K };
+export type FieldKind = FieldKindName;
 
 registerEnumType(Role, { name: "Role", description: "OWNER > ADMIN > MEMBER > VIEWER." });
 registerEnumType(TokenScope, { name: "TokenScope" });

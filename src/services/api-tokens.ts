@@ -2,9 +2,9 @@
  * API tokens: created by workspace admins, shown once, stored as a keyed hash, scoped,
  * optionally expiring, revocable. Checking one costs an HMAC and one indexed lookup.
  */
-import { randomUUID, timingSafeEqual } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { TokenActor } from "../auth/actor";
-import { generateApiToken, hashApiToken, isWellFormedApiToken } from "../auth/api-token-format";
+import { apiTokenHashesEqual, generateApiToken, hashApiToken, isWellFormedApiToken } from "../auth/api-token-format";
 import type { Db } from "../db/prisma";
 import { BadUserInputError, NotFoundError } from "../errors";
 import type { ApiToken } from "../generated/prisma/client";
@@ -68,7 +68,6 @@ export class ApiTokenService {
     const existing = await this.db.apiToken.findUnique({ where: { id } });
     if (!existing) throw new NotFoundError("API token");
     await caller.authorize(existing.workspaceId, "workspace.admin", "API token");
-    caller.person;
     if (existing.revokedAt) return existing;
     return this.db.$transaction(async (tx) => {
       const revoked = await tx.apiToken.update({ where: { id }, data: { revokedAt: new Date() } });
@@ -88,12 +87,19 @@ export class ApiTokenService {
     return this.db.apiToken.findMany({ where: { workspaceId }, orderBy: [{ createdAt: "desc" }, { id: "asc" }] });
   }
 
+  /** The calling API token itself; null for a person. */
+  async ofCaller(caller: Caller): Promise<ApiToken | null> {
+    const actor = caller.signedIn;
+    if (actor.kind !== "API_TOKEN") return null;
+    return this.db.apiToken.findUnique({ where: { id: actor.tokenId } });
+  }
+
   /** The token's actor, or null for anything that is not a live token. */
   async authenticate(token: string): Promise<TokenActor | null> {
     if (!isWellFormedApiToken(token)) return null;
     const hash = hashApiToken(this.hashKey, token);
     const row = await this.db.apiToken.findUnique({ where: { tokenHash: hash } });
-    if (!row || !timingSafeEqual(Buffer.from(row.tokenHash), Buffer.from(hash))) return null;
+    if (!row || !apiTokenHashesEqual(row.tokenHash, hash)) return null;
     const now = Date.now();
     if (row.revokedAt || (row.expiresAt && row.expiresAt.getTime() <= now)) return null;
     if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > LAST_USED_PRECISION_MS) {

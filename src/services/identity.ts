@@ -9,8 +9,8 @@ import type { Db } from "../db/prisma";
 import { BadUserInputError, ConflictError, UnauthenticatedError } from "../errors";
 import type { User } from "../generated/prisma/client";
 import { isUniqueViolation } from "../db/errors";
-import { RateLimiter } from "./rate-limiter";
-import { Semaphore } from "./semaphore";
+import { RateLimiter } from "../limits/rate-limiter";
+import { Semaphore } from "../limits/semaphore";
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MIN_PASSWORD = 10;
@@ -73,10 +73,6 @@ export class IdentityService {
     if (!session) return null;
     const user = await this.db.user.findUnique({ where: { id: session.userId }, select: { id: true, email: true } });
     return user ? { kind: "USER", userId: user.id, email: user.email } : null;
-  }
-
-  usersByIds(ids: readonly string[]): Promise<User[]> {
-    return this.db.user.findMany({ where: { id: { in: [...ids] } } });
   }
 }
 

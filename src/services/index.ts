@@ -1,16 +1,17 @@
-/** The domain services one process runs, built once by the composition root (src/app.ts). */
-import type { Db } from "../db/prisma";
+/**
+ * The domain services one process runs, built once by the composition root (src/app.ts). No
+ * database handle: resolvers reach data only through the services, which check the policy.
+ */
 import type { ApiTokenService } from "./api-tokens";
-import type { ConnectionTestService } from "./connection-tests";
-import type { ConnectionService } from "./connections";
-import type { ConnectionSync } from "./connection-sync";
-import type { ConnectionTransfer } from "./connection-transfer";
+import type { ConnectionTestService } from "./connections/testing";
+import type { ConnectionService } from "./connections/service";
+import type { ConnectionSync } from "./connections/sync";
+import type { ConnectionTransfer } from "./connections/transfer";
 import type { IdentityService } from "./identity";
-import type { ResolutionService } from "./resolution";
+import type { ResolutionService } from "./connections/resolution";
 import type { WorkspaceService } from "./workspaces";
 
 export interface Services {
-  db: Db;
   identity: IdentityService;
   workspaces: WorkspaceService;
   connections: ConnectionService;

@@ -11,7 +11,7 @@ import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from 
 import type { AuditEvent, Membership, Workspace } from "../generated/prisma/client";
 import type { Role } from "../generated/prisma/enums";
 import type { Caller } from "../policy/caller";
-import { roleAtLeast } from "../policy/policy";
+import { allows, roleChangeAction } from "../policy/policy";
 import { recordAudit } from "./audit";
 import { normaliseEmail } from "./identity";
 import { decodeCursor, type Page, pageSize, toPage } from "./pagination";
@@ -68,13 +68,6 @@ export class WorkspaceService {
     const workspace = await this.db.workspace.findUnique({ where: { slug } });
     if (!workspace || !(await caller.canSee(workspace.id))) return null;
     await caller.authorize(workspace.id, "workspace.read");
-    return workspace;
-  }
-
-  async byId(caller: Caller, id: string): Promise<Workspace> {
-    const workspace = await this.db.workspace.findUnique({ where: { id } });
-    if (!workspace) throw new NotFoundError("Workspace");
-    await caller.authorize(id, "workspace.read");
     return workspace;
   }
 
@@ -149,7 +142,6 @@ export class WorkspaceService {
 
   async auditEvents(caller: Caller, workspaceId: string, args: { first?: number | null; after?: string | null }): Promise<Page<AuditEvent>> {
     await caller.authorize(workspaceId, "workspace.admin");
-    caller.person;
     const size = pageSize(args.first, 50);
     let before = {};
     if (args.after) {
@@ -173,13 +165,26 @@ export class WorkspaceService {
     return membership;
   }
 
-  /** Admins may grant and change roles below OWNER; owners any role. People only. */
+  /** The roles a person holds in the given workspaces (the Caller's role lookups). */
+  async rolesIn(userId: string, workspaceIds: readonly string[]): Promise<Map<string, Role>> {
+    const rows = await this.db.membership.findMany({
+      where: { userId, workspaceId: { in: [...workspaceIds] } },
+      select: { workspaceId: true, role: true },
+    });
+    return new Map(rows.map((r) => [r.workspaceId, r.role]));
+  }
+
+  /** The workspace an API token belongs to, for the token's own view of itself. */
+  async ofToken(caller: Caller): Promise<Workspace | null> {
+    const actor = caller.signedIn;
+    if (actor.kind !== "API_TOKEN") return null;
+    return this.db.workspace.findUnique({ where: { id: actor.workspaceId } });
+  }
+
+  /** Admins may grant and change roles below OWNER; owners any role (policy: roleChangeAction). */
   private async authorizeRoleChange(caller: Caller, workspaceId: string, newRole: Role, currentRole?: Role): Promise<void> {
     await caller.authorize(workspaceId, "workspace.admin");
-    caller.person;
-    const touchesOwner = newRole === "OWNER" || currentRole === "OWNER";
-    const callerRole = await caller.role(workspaceId);
-    if (touchesOwner && !(callerRole && roleAtLeast(callerRole, "OWNER"))) {
+    if (roleChangeAction(newRole, currentRole) === "workspace.own" && !(await caller.can(workspaceId, "workspace.own"))) {
       throw new ForbiddenError("Only an owner can grant, change or remove the OWNER role.");
     }
   }
@@ -208,8 +213,8 @@ async function recheckUnderLock(
   }
   if (!leaving) {
     const callerRole = caller.actor?.kind === "USER" ? roles.get(caller.actor.userId) : undefined;
-    const needed: Role = rolesTouched.includes("OWNER") ? "OWNER" : "ADMIN";
-    if (!callerRole || !roleAtLeast(callerRole, needed)) throw new ForbiddenError();
+    const needed = rolesTouched.includes("OWNER") ? "workspace.own" : "workspace.admin";
+    if (!allows({ kind: "USER", role: callerRole ?? null }, needed)) throw new ForbiddenError();
   }
   if (targetRoleRead === "OWNER" && ![...roles].some(([userId, role]) => role === "OWNER" && userId !== targetUserId)) {
     throw new ConflictError("A workspace needs at least one owner; make someone else owner first.");

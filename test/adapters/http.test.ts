@@ -11,7 +11,7 @@ import { validateSettings } from "../../src/adapters/registry";
 import type { ConnectionSettings, TestContext, TestOutcome } from "../../src/adapters/types";
 import { createEgress } from "../../src/net/egress";
 import { freePort } from "../../src/net/free-port";
-import { findProgram } from "../services/availability";
+import { findProgram } from "../servers/availability";
 import { selfSignedCertificate, type SelfSignedCertificate } from "./support/certificate";
 import { testContext } from "./support/context";
 import { bannerServer, silentServer } from "./support/fake-servers";

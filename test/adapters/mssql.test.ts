@@ -12,7 +12,7 @@ import { validateSettings } from "../../src/adapters/registry";
 import type { ConnectionSettings, TestOutcome } from "../../src/adapters/types";
 import { createEgress } from "../../src/net/egress";
 import { freePort } from "../../src/net/free-port";
-import { findProgram } from "../services/availability";
+import { findProgram } from "../servers/availability";
 import { selfSignedCertificate } from "./support/certificate";
 import { strictEgress, testContext } from "./support/context";
 import { fakeTds, type FakeTds } from "./support/fake-tds";

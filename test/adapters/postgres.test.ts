@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { postgresAdapter } from "../../src/adapters/postgres";
 import type { ConnectionSettings, TestContext, TestOutcome } from "../../src/adapters/types";
 import { freePort } from "../../src/net/free-port";
-import { findProgram } from "../services/availability";
+import { findProgram } from "../servers/availability";
 import { strictEgress, testContext } from "./support/context";
 import { selfSignedCertificate } from "./support/certificate";
 import { bannerServer, postgresTlsServer, silentServer } from "./support/fake-servers";

@@ -1,6 +1,6 @@
 /**
  * The s3 adapter against s3rver behind a proxy that checks SigV4 signatures like S3
- * (test/services/s3.ts), and against servers that are not S3 at all.
+ * (test/servers/s3.ts), and against servers that are not S3 at all.
  */
 import { readFile } from "node:fs/promises";
 import { createServer as createHttpsServer } from "node:https";
@@ -10,8 +10,8 @@ import { operationUrl, s3Adapter, s3Target, type S3Target } from "../../src/adap
 import type { ConnectionSettings, TestOutcome } from "../../src/adapters/types";
 import { createEgress } from "../../src/net/egress";
 import { freePort } from "../../src/net/free-port";
-import { findProgram } from "../services/availability";
-import { startS3, type S3Service } from "../services/s3";
+import { findProgram } from "../servers/availability";
+import { startS3, type S3Service } from "../servers/s3";
 import { selfSignedCertificate } from "./support/certificate";
 import { testContext, strictEgress } from "./support/context";
 import { bannerServer, silentServer } from "./support/fake-servers";

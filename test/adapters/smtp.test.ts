@@ -10,7 +10,7 @@ import { smtpAdapter } from "../../src/adapters/smtp";
 import type { ConnectionSettings, TestContext, TestOutcome } from "../../src/adapters/types";
 import { freePort } from "../../src/net/free-port";
 import { createEgress } from "../../src/net/egress";
-import { findProgram } from "../services/availability";
+import { findProgram } from "../servers/availability";
 import { selfSignedCertificate, type SelfSignedCertificate } from "./support/certificate";
 import { bannerServer, silentServer } from "./support/fake-servers";
 import { trickleServer } from "./support/slow-servers";

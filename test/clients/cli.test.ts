@@ -10,13 +10,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main";
+import { main } from "../../clients/cli/main";
 import { startTestApp, type TestApp } from "../support/app";
 import { GraphQLClient } from "../support/client";
 import { createApiToken, createConnection, createWorkspace, signUp, type SignedUp } from "../support/factories";
 import { createPgTarget, type PgTarget } from "../support/pg-target";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const PASSWORD = `p@ss:w/rd %+? #${randomBytes(3).toString("hex")}`;
 const IMPORTED_PASSWORD = `imp0rted:p@ss/${randomBytes(3).toString("hex")}`;
 

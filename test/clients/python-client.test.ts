@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../support/app";
 import { GraphQLClient } from "../support/client";
 import { createApiToken, createConnection, createWorkspace, signUp } from "../support/factories";
-import { serviceAvailable } from "../services/availability";
+import { serviceAvailable } from "../servers/availability";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const PASSWORD = "p@ss:w/rd %+? #";
 const python = serviceAvailable("python3", "the Python client's tests run with python3");
 

@@ -7,13 +7,13 @@ import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:net";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPatchbayClient, PatchbayError, pgPoolConfig, mysqlPoolOptions, type ResolvedConnection } from "../../src/client";
+import { createPatchbayClient, PatchbayError, pgPoolConfig, mysqlPoolOptions, type ResolvedConnection } from "../../clients/typescript";
 import { startTestApp, type TestApp } from "../support/app";
 import { GraphQLClient } from "../support/client";
 import { createApiToken, createConnection, createWorkspace, signUp, type SignedUp } from "../support/factories";
 import { createPgTarget, type PgTarget } from "../support/pg-target";
-import { serviceAvailable } from "../services/availability";
-import { startMariaDb, type MariaDbHandle } from "../services/mariadb";
+import { serviceAvailable } from "../servers/availability";
+import { startMariaDb, type MariaDbHandle } from "../servers/mariadb";
 
 const PASSWORD = `p@ss:w/rd %+? #${randomBytes(3).toString("hex")}`;
 

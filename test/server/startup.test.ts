@@ -27,7 +27,7 @@ import { GraphQLClient } from "../support/client";
 import { createTestDatabase } from "../support/database";
 import { createWorkspace, signUp } from "../support/factories";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MIGRATIONS_DIR = join(ROOT, "prisma/migrations");
 // What `npm start` runs: one Node process, so signals reach the server itself.
 const START_ARGS = ["--import", "tsx", "src/main.ts"];

@@ -46,6 +46,11 @@ export function socketHost(host: string): string {
   return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 }
 
+/** A URL's host name as a socket API wants it (IPv6 without brackets). */
+export function urlHost(url: URL): string {
+  return socketHost(url.hostname);
+}
+
 /** `host:port` for messages, bracketing IPv6 literals so the port stays readable. */
 export function displayAddress(host: string, port: number): string {
   const bare = socketHost(host);

@@ -11,7 +11,7 @@ import https from "node:https";
 import { isIP, isIPv6 } from "node:net";
 import type { CheckedAddress, FieldProblem, TestContext } from "../types";
 import { checkEgress, isFailure } from "./egress-check";
-import { displayAddress, hostProblem, socketHost } from "./host";
+import { displayAddress, hostProblem, socketHost, urlHost } from "./host";
 import { errorCode, networkFailure, type Failure } from "./network-errors";
 
 export const MAX_REDIRECTS = 3;
@@ -56,11 +56,6 @@ export function portOf(url: URL): number {
   return url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
 }
 
-/** The host of a URL as a socket API wants it (IPv6 without brackets). */
-function bareHost(url: URL): string {
-  return url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
-}
-
 export async function httpGet(ctx: TestContext, options: HttpGetOptions): Promise<HttpAnswer | Failure> {
   // One deadline for all hops: the caller's signal, or our own timer, whichever comes first.
   const timeoutMs = Math.max(0, Math.round(ctx.timeoutMs));
@@ -70,8 +65,8 @@ export async function httpGet(ctx: TestContext, options: HttpGetOptions): Promis
   let url = options.url;
 
   for (let redirects = 0; ; redirects++) {
-    const where = redirects === 0 ? displayAddress(bareHost(url), portOf(url)) : "the redirect target";
-    const address = await checkEgress(hopCtx, bareHost(url));
+    const where = redirects === 0 ? displayAddress(urlHost(url), portOf(url)) : "the redirect target";
+    const address = await checkEgress(hopCtx, urlHost(url));
     if (isFailure(address)) return redirects === 0 ? address : redirectFailure(address, timeoutMs);
 
     const progress: Progress = { connected: false, responded: false };
@@ -132,7 +127,7 @@ function exchange(
 ): Promise<Omit<HttpAnswer, "url" | "redirects">> {
   return new Promise((resolve, reject) => {
     const secure = url.protocol === "https:";
-    const name = bareHost(url);
+    const name = urlHost(url);
     const request = (secure ? https : http).request({
       host: address.address,
       family: address.family,
@@ -218,11 +213,11 @@ function describeFailure(error: unknown, { url, where, progress, signal, timeout
     // OpenSSL's "wrong version number": the peer answered the handshake with something else.
     return { code: "TLS_ERROR", message: `${where} did not answer the TLS handshake; is it an https server? (Set the scheme to http if not.)` };
   }
-  const network = networkFailure(error, { host: bareHost(url), port: portOf(url) });
+  const network = networkFailure(error, { host: urlHost(url), port: portOf(url) });
   if (network) {
     if (where === "the redirect target") {
-      const named = displayAddress(bareHost(url), portOf(url));
-      return { code: network.code, message: network.message.split(named).join(where).split(bareHost(url)).join(where) };
+      const named = displayAddress(urlHost(url), portOf(url));
+      return { code: network.code, message: network.message.split(named).join(where).split(urlHost(url)).join(where) };
     }
     return network;
   }

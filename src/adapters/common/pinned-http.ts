@@ -10,6 +10,7 @@ import http, { type IncomingHttpHeaders } from "node:http";
 import https from "node:https";
 import { isIP } from "node:net";
 import type { CheckedAddress } from "../types";
+import { urlHost } from "./host";
 
 export interface PinnedRequest {
   url: URL;
@@ -60,7 +61,7 @@ export class OpenRequests {
 export function sendRequest(options: PinnedRequest, open: OpenRequests): Promise<Answer> {
   const { url, address } = options;
   const secure = url.protocol === "https:";
-  const name = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+  const name = urlHost(url);
   return new Promise((resolve, reject) => {
     const request = (secure ? https : http).request({
       host: address.address,

@@ -3,9 +3,9 @@
  * PATCHBAY_URL / PATCHBAY_TOKEN, and the workspace: `--workspace <slug>` (or
  * PATCHBAY_WORKSPACE), else an API token's own.
  */
-import { PatchbayError } from "../client/errors";
-import { resolveOptions, type ResolvedOptions } from "../client/options";
-import { createTransport, type Transport } from "../client/transport";
+import { PatchbayError } from "../typescript/errors";
+import { resolveOptions, type ResolvedOptions } from "../typescript/options";
+import { createTransport, type Transport } from "../typescript/transport";
 import { UsageError, type ParsedArgs } from "./args";
 import type { Io } from "./output";
 

@@ -2,10 +2,10 @@
  * Seals and opens a connection's secret fields with its workspace's data key. The stored
  * row says which key version sealed it; new seals use the workspace's current key.
  */
-import type { Keyring } from "../crypto/keyring";
-import { openSecrets, SecretDecryptionError, sealedKeyVersion, sealSecrets } from "../crypto/sealed-secrets";
-import { toBytes } from "../db/bytes";
-import type { Secrets } from "./connection-draft";
+import type { Keyring } from "../../crypto/keyring";
+import { openSecrets, SecretDecryptionError, sealedKeyVersion, sealSecrets } from "../../crypto/sealed-secrets";
+import { toBytes } from "../../db/bytes";
+import type { Secrets } from "./draft";
 
 export interface SealedColumns {
   secretFields: string[];

@@ -5,12 +5,12 @@
  * every secret the test used. A failed test is a result, not an error.
  */
 import { randomUUID } from "node:crypto";
-import type { ConnectionAdapter, Egress, TestErrorCode, TestOutcome } from "../adapters/types";
-import type { Db } from "../db/prisma";
-import type { TestResult } from "../generated/prisma/client";
-import { actorId } from "../auth/actor";
-import type { Caller } from "../policy/caller";
-import { recordAudit } from "./audit";
+import type { ConnectionAdapter, Egress, TestErrorCode, TestOutcome } from "../../adapters/types";
+import type { Db } from "../../db/prisma";
+import type { TestResult } from "../../generated/prisma/client";
+import { actorId } from "../../auth/actor";
+import type { Caller } from "../../policy/caller";
+import { recordAudit } from "../audit";
 import {
   adapterFor,
   applyPatch,
@@ -19,11 +19,11 @@ import {
   type ConnectionPatchData,
   draftFromInput,
   settingsOf,
-} from "./connection-draft";
-import type { ConnectionService } from "./connections";
-import { scrubSecrets } from "../adapters/common/scrub";
-import { validateSettings } from "../adapters/registry";
-import type { TestLimiter } from "./test-limiter";
+} from "./draft";
+import type { ConnectionService } from "./service";
+import { scrubSecrets } from "../../adapters/common/scrub";
+import { validateSettings } from "../../adapters/registry";
+import type { TestLimiter } from "../../limits/test-limiter";
 
 /** A test outcome as the API returns it; unrecorded tests get an id that is never stored. */
 export interface TestReport {
@@ -89,6 +89,15 @@ export class ConnectionTestService {
     });
   }
 
+  /** A connection's newest test results, at most `first` (1 to 100); the connection is already visible to the caller. */
+  history(connection: { id: string; workspaceId: string }, first: number): Promise<TestResult[]> {
+    return this.db.testResult.findMany({
+      where: { connectionId: connection.id, workspaceId: connection.workspaceId },
+      orderBy: [{ testedAt: "desc" }, { id: "desc" }],
+      take: Math.min(Math.max(first, 1), 100),
+    });
+  }
+
   async testInput(caller: Caller, workspaceId: string, input: ConnectionInputData): Promise<TestReport> {
     await caller.authorize(workspaceId, "connection.write");
     const draft = draftFromInput({ ...input, name: input.name || "unsaved" });
@@ -104,12 +113,12 @@ export class ConnectionTestService {
 
   private async testPatched(caller: Caller, id: string, patch: ConnectionPatchData): Promise<TestReport> {
     const row = await this.connections.visible(caller, id, "connection.write");
-    const { draft, repointed, keptSecrets } = applyPatch(await this.connections.storedDraft(row), patch);
+    const { draft, ...change } = applyPatch(await this.connections.storedDraft(row), patch);
     let report: TestReport;
-    if (repointed && keptSecrets.length > 0 && !(await caller.can(row.workspaceId, "connection.resolve"))) {
+    if (!(await caller.mayKeepSecretsWhenRepointing(row.workspaceId, change))) {
       report = failure(
         "SECRET_REQUIRED",
-        `Testing against a new type, host, port or login needs ${keptSecrets.join(", ")} entered again.`,
+        `Testing against a new type, host, port or login needs ${change.keptSecrets.join(", ")} entered again.`,
         0,
       );
     } else {
@@ -142,7 +151,7 @@ export class ConnectionTestService {
       release = await this.limiter.acquire(workspaceId, controller.signal);
       const timeLeft = Math.max(1, this.timeoutMs - (performance.now() - started));
       const context = { signal: controller.signal, timeoutMs: timeLeft, egress: this.environment.egress, sqliteRoot: this.environment.sqliteRoot };
-      const outcome = await withDeadline(adapter, adapter.test(settings, context), controller.signal);
+      const outcome = await settleBeforeAbort(adapter, adapter.test(settings, context), controller.signal);
       return toReport(outcome, Math.round(performance.now() - started), draft);
     } catch (error) {
       const waited = Math.round(performance.now() - started);
@@ -160,7 +169,7 @@ export class ConnectionTestService {
 }
 
 /** Settles with the adapter's outcome, or with a timeout when the deadline passes first. */
-function withDeadline(adapter: ConnectionAdapter, test: Promise<TestOutcome>, signal: AbortSignal): Promise<TestOutcome> {
+function settleBeforeAbort(adapter: ConnectionAdapter, test: Promise<TestOutcome>, signal: AbortSignal): Promise<TestOutcome> {
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(new Error(`${adapter.id} test passed its deadline`));
     if (signal.aborted) return onAbort();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TestLimiter } from "../../src/services/test-limiter";
+import { TestLimiter } from "../../src/limits/test-limiter";
 
 const never = new AbortController().signal;
 

@@ -2,15 +2,15 @@
  * Resolving a connection by name: the one path where secrets leave the service, for code
  * that will use them. Every resolution is audited and counted as usage.
  */
-import type { PortableConnection } from "../airflow/types";
-import type { Connection } from "../generated/prisma/client";
-import type { Db } from "../db/prisma";
-import { BadUserInputError, NotFoundError } from "../errors";
-import type { Caller } from "../policy/caller";
-import { recordAudit } from "./audit";
-import { type ConnectionDraft, settingsOf } from "./connection-draft";
-import { actorNameOf, actorNames, recordUsage, usageSince } from "./connection-usage";
-import type { ConnectionService } from "./connections";
+import type { PortableConnection } from "../../airflow/types";
+import type { Connection } from "../../generated/prisma/client";
+import type { Db } from "../../db/prisma";
+import { BadUserInputError, NotFoundError } from "../../errors";
+import type { Caller } from "../../policy/caller";
+import { recordAudit } from "../audit";
+import { type ConnectionDraft, settingsOf } from "./draft";
+import { actorNameOf, actorNames, recordUsage, usageSince } from "./usage";
+import type { ConnectionService } from "./service";
 
 /** A connection with its secrets, `extra` holding the secret keys too. */
 export type ResolvedConnectionData = PortableConnection;

@@ -3,9 +3,9 @@
  * plain fields, plain extras and secrets, patches applied with the contract's rules
  * (omitted keeps, null clears), and the adapter's validation. Pure: no database, no keys.
  */
-import { changesDestination, getAdapter, isSecretExtraKey, validateSettings } from "../adapters/registry";
-import type { ConnectionAdapter, ConnectionSettings } from "../adapters/types";
-import { BadUserInputError } from "../errors";
+import { changesDestination, getAdapter, isSecretExtraKey, validateSettings } from "../../adapters/registry";
+import type { ConnectionAdapter, ConnectionSettings } from "../../adapters/types";
+import { BadUserInputError } from "../../errors";
 
 export const CONNECTION_NAME = /^[A-Za-z0-9_.-]{1,200}$/;
 export const MAX_EXTRA_BYTES = 64 * 1024;
@@ -169,10 +169,6 @@ export function assertValid(draft: ConnectionDraft): void {
     const [first] = problems;
     throw new BadUserInputError(first.message, first.field);
   }
-}
-
-export function secretFieldNames(secrets: Secrets): string[] {
-  return Object.keys(secrets).sort();
 }
 
 export function sameDraft(a: ConnectionDraft, b: ConnectionDraft): boolean {

@@ -1,8 +1,8 @@
 /** `patchbay connections …`: list, get, test, import, export. */
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { extname } from "node:path";
-import { createPatchbayClient } from "../client/client";
-import { PatchbayError } from "../client/errors";
+import { createPatchbayClient } from "../typescript/client";
+import { PatchbayError } from "../typescript/errors";
 import { oneOf, UsageError } from "./args";
 import type { Command } from "./command";
 import { connectionId, onWorkspace, type Context } from "./context";

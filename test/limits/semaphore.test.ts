@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { Semaphore } from "../../src/services/semaphore";
+import { Semaphore } from "../../src/limits/semaphore";
 
 it("runs at most the limit at once, all tasks complete, and a failing task frees its slot", async () => {
   const semaphore = new Semaphore(2);

@@ -5,15 +5,16 @@
  * description twice changes nothing and keeps every version.
  */
 import { randomUUID } from "node:crypto";
-import type { Db } from "../db/prisma";
-import { isUniqueViolation } from "../db/errors";
-import { BadUserInputError, ConflictError } from "../errors";
-import type { Connection, Prisma } from "../generated/prisma/client";
-import type { Caller } from "../policy/caller";
-import { recordAudit } from "./audit";
-import { assertValid, type ConnectionDraft, type ConnectionInputData, draftFromInput, sameDraft } from "./connection-draft";
-import type { ConnectionSecrets } from "./connection-secrets";
-import type { ConnectionService } from "./connections";
+import type { Db } from "../../db/prisma";
+import { isUniqueViolation } from "../../db/errors";
+import { BadUserInputError, ConflictError } from "../../errors";
+import type { Connection } from "../../generated/prisma/client";
+import type { Caller } from "../../policy/caller";
+import { recordAudit } from "../audit";
+import { assertValid, type ConnectionDraft, type ConnectionInputData, draftFromInput, sameDraft } from "./draft";
+import { plainColumns } from "./columns";
+import type { ConnectionSecrets } from "./secrets";
+import type { ConnectionService } from "./service";
 
 export type SyncOutcome = "CREATED" | "UPDATED" | "UNCHANGED";
 
@@ -131,17 +132,4 @@ export class ConnectionSync {
       throw error;
     }
   }
-}
-
-export function plainColumns(draft: ConnectionDraft) {
-  return {
-    name: draft.name,
-    type: draft.type,
-    description: draft.description,
-    host: draft.host,
-    port: draft.port,
-    schema: draft.schema,
-    login: draft.login,
-    extra: draft.extra as Prisma.InputJsonObject,
-  };
 }

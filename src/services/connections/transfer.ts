@@ -2,18 +2,19 @@
  * Moving connections in and out in Airflow's formats: import (all or nothing, with a line
  * per conn_id) and export (with secrets for admins, or as stubs a team can keep in git).
  */
-import { AirflowFormatError } from "../airflow/errors";
-import { exportConnections, type ParsedEntry, parseConnectionsFile } from "../airflow/files";
-import { exportJupysqlIni } from "../airflow/jupysql";
-import type { AirflowFileFormat, PortableConnection } from "../airflow/types";
-import { airflowView, getAdapter, secretExtraKeys } from "../adapters/registry";
-import type { Db } from "../db/prisma";
-import { BadUserInputError } from "../errors";
-import type { Caller } from "../policy/caller";
-import { recordAudit } from "./audit";
-import { assertValid, type ConnectionDraft, draftFromInput, type JsonObject } from "./connection-draft";
-import { type ConnectionSync, MAX_BATCH, type SyncPlanItem } from "./connection-sync";
-import type { ConnectionService } from "./connections";
+import { AirflowFormatError } from "../../airflow/errors";
+import { exportConnections, type ParsedEntry, parseConnectionsFile } from "../../airflow/files";
+import { exportJupysqlIni } from "../../airflow/jupysql";
+import type { AirflowFileFormat, PortableConnection } from "../../airflow/types";
+import { airflowView, getAdapter, secretExtraKeys } from "../../adapters/registry";
+import type { Db } from "../../db/prisma";
+import { BadUserInputError } from "../../errors";
+import type { Caller } from "../../policy/caller";
+import { exportAction } from "../../policy/policy";
+import { recordAudit } from "../audit";
+import { assertValid, type ConnectionDraft, draftFromInput, type JsonObject } from "./draft";
+import { type ConnectionSync, MAX_BATCH, type SyncPlanItem } from "./sync";
+import type { ConnectionService } from "./service";
 import { resolvedFrom } from "./resolution";
 
 export type ExportFormat = AirflowFileFormat | "JUPYSQL_INI";
@@ -91,12 +92,7 @@ export class ConnectionTransfer {
   }
 
   async export(caller: Caller, workspaceId: string, format: ExportFormat, includeSecrets: boolean): Promise<string> {
-    if (includeSecrets) {
-      await caller.authorize(workspaceId, "workspace.admin");
-      caller.person;
-    } else {
-      await caller.authorize(workspaceId, "workspace.read");
-    }
+    await caller.authorize(workspaceId, exportAction(includeSecrets));
     const rows = await this.db.connection.findMany({ where: { workspaceId }, orderBy: { name: "asc" } });
     const portable: PortableConnection[] = await Promise.all(
       rows.map(async (row) => {

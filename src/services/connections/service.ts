@@ -4,13 +4,13 @@
  * the code paths that must use them (tests, and resolving).
  */
 import { randomUUID } from "node:crypto";
-import { isUniqueViolation } from "../db/errors";
-import type { Db } from "../db/prisma";
-import { BadUserInputError, ConflictError, NotFoundError } from "../errors";
-import type { Connection, Prisma } from "../generated/prisma/client";
-import type { Caller } from "../policy/caller";
-import type { Action } from "../policy/policy";
-import { recordAudit } from "./audit";
+import { isUniqueViolation } from "../../db/errors";
+import type { Db } from "../../db/prisma";
+import { BadUserInputError, ConflictError, NotFoundError } from "../../errors";
+import type { Connection, Prisma } from "../../generated/prisma/client";
+import type { Caller } from "../../policy/caller";
+import type { Action } from "../../policy/policy";
+import { recordAudit } from "../audit";
 import {
   applyPatch,
   assertValid,
@@ -20,11 +20,11 @@ import {
   draftFromInput,
   type JsonObject,
   sameDraft,
-} from "./connection-draft";
-import type { ConnectionSecrets } from "./connection-secrets";
-import { actorNameOf, actorNames, usageSince } from "./connection-usage";
-import { plainColumns } from "./connection-sync";
-import { decodeCursor, type Page, pageSize, toPage } from "./pagination";
+} from "./draft";
+import type { ConnectionSecrets } from "./secrets";
+import { actorNameOf, actorNames, usageSince } from "./usage";
+import { plainColumns } from "./columns";
+import { decodeCursor, type Page, pageSize, toPage } from "../pagination";
 
 export interface ConnectionListArgs {
   first?: number | null;
@@ -80,10 +80,8 @@ export class ConnectionService {
       });
     }
     const stored = await this.storedDraft(row);
-    const { draft, repointed, keptSecrets } = applyPatch(stored, patch);
-    if (repointed && keptSecrets.length > 0 && !(await caller.can(row.workspaceId, "connection.resolve"))) {
-      throw secretRequired(keptSecrets[0]);
-    }
+    const { draft, ...change } = applyPatch(stored, patch);
+    if (!(await caller.mayKeepSecretsWhenRepointing(row.workspaceId, change))) throw secretRequired(change.keptSecrets[0]);
     assertValid(draft);
     if (sameDraft(stored, draft)) return row;
 

@@ -8,7 +8,7 @@
  * Nothing printed carries a secret unless asked for (--resolve, --include-secrets, and the
  * new token of `tokens create`).
  */
-import { PatchbayError } from "../client/errors";
+import { PatchbayError } from "../typescript/errors";
 import { checkOptions, parse, UsageError } from "./args";
 import type { Command } from "./command";
 import { connectionCommands } from "./connections";

@@ -2,10 +2,10 @@
  * Who resolved which connection, counted per actor and UTC day: written on every
  * resolution, read for Connection.usage (30 days) and the delete guard (7 days).
  */
-import type { Actor } from "../auth/actor";
-import { actorId } from "../auth/actor";
-import type { DbOrTx } from "../db/prisma";
-import type { ActorKind } from "../generated/prisma/enums";
+import type { Actor } from "../../auth/actor";
+import { actorId } from "../../auth/actor";
+import type { DbOrTx } from "../../db/prisma";
+import type { ActorKind } from "../../generated/prisma/enums";
 
 export interface UsageRow {
   connectionId: string;
