@@ -18,6 +18,7 @@ import { applyMigrations } from "./db/migrate";
 import { createPrisma, type PrismaClient } from "./db/prisma";
 import type { GraphQLContext } from "./graphql/context";
 import { createErrorFormatter } from "./graphql/format-error";
+import { inputGuardPlugin } from "./graphql/input-guard";
 import { createLoaders } from "./graphql/loaders";
 import { graphqlHandler } from "./http/graphql-handler";
 import { clientAddress } from "./http/io";
@@ -91,6 +92,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const apollo = new ApolloServer<GraphQLContext>({
       schema: await buildSchema({ resolvers, validate: false }),
       formatError: createErrorFormatter(logger),
+      plugins: [inputGuardPlugin()],
       includeStacktraceInErrorResponses: false,
       // main.ts owns shutdown, so the database stops after the server, in order.
       stopOnTerminationSignals: false,

@@ -6,6 +6,21 @@ import { json, table } from "./output";
 
 const SCOPES = ["READ", "TEST", "WRITE", "RESOLVE"] as const;
 
+/**
+ * `--expires` as an ISO-8601 instant (a date alone is midnight UTC). Each part must be on the
+ * calendar: `new Date("2027-02-30")` would quietly become 2 March.
+ */
+function expiryDate(text: string): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.exec(text);
+  const date = match ? new Date(match[4] ? text : `${text}T00:00:00Z`) : null;
+  const [year, month, day] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0];
+  const onCalendar = month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (!date || Number.isNaN(date.getTime()) || !onCalendar) {
+    throw new UsageError(`--expires is not a date on the calendar: ${JSON.stringify(text)}; use ISO-8601, e.g. 2027-01-31.`, "tokens create");
+  }
+  return date.toISOString();
+}
+
 const create: Command = {
   words: ["tokens", "create"],
   args: ["NAME"],
@@ -23,9 +38,7 @@ const create: Command = {
     if (scopes.length === 0) throw new UsageError("Give at least one --scope (READ, TEST, WRITE or RESOLVE).", "tokens create");
     let expiresAt: string | null = null;
     if (values.expires !== undefined) {
-      const date = new Date(values.expires);
-      if (Number.isNaN(date.getTime())) throw new UsageError(`--expires is not a date: ${JSON.stringify(values.expires)}; use ISO-8601, e.g. 2027-01-31.`, "tokens create");
-      expiresAt = date.toISOString();
+      expiresAt = expiryDate(values.expires);
     }
     const workspace = await onWorkspace(ctx, "id slug");
     const data = await ctx.api.graphql(

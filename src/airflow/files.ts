@@ -13,7 +13,9 @@
  * here fail one by one; a file that does not parse at all throws AirflowFormatError.
  */
 import { isMap, isScalar, parseDocument } from "yaml";
+import { isPrototypeKey, jsonTextNestsDeeperThan, MAX_JSON_DEPTH, safeJsonCopy, UnsafeJsonError } from "../input/json";
 import { AirflowFormatError } from "./errors";
+import { parseBoundedJson, unsafeJson } from "./user-json";
 import { fromAirflowJson, toAirflowJson, type ParsedJson } from "./json";
 import { pyJsonDumpsEntries } from "./py-json";
 import { pyYamlDump, type YamlMapping } from "./py-yaml";
@@ -107,6 +109,7 @@ function toEntry({ name, values, env, lines, error }: RawEntry): ParsedEntry {
   if (!NAME.test(name)) {
     return { name, error: "The conn_id must be 1 to 200 characters of letters, digits, '_', '.' or '-'." };
   }
+  if (name === "." || name === ".." || isPrototypeKey(name)) return { name, error: `"${name}" cannot be a conn_id.` };
   if (values.length > 1) {
     const where = lines ? ` (lines ${lines.join(", ")})` : "";
     return { name, error: `Found multiple values for ${name}${where}.` };
@@ -170,13 +173,7 @@ function fromFileValue(name: string, value: unknown): ParsedJson {
 function fromEnvValue(value: string): ParsedJson {
   const trimmed = value.trim();
   if (!trimmed.startsWith("{")) return { ...fromAirflowUri(value), description: null };
-  let json: unknown;
-  try {
-    json = JSON.parse(trimmed);
-  } catch {
-    throw new AirflowFormatError("The value starts with '{' but is not valid JSON.", "json");
-  }
-  return fromAirflowJson(json);
+  return fromAirflowJson(parseBoundedJson(trimmed, "json", "The value starts with '{' but is not valid JSON."));
 }
 
 function truthy(value: unknown): boolean {
@@ -226,6 +223,10 @@ function readEnv(content: string): RawEntry[] {
 
 function readJson(content: string): RawEntry[] {
   if (!content) throw new AirflowFormatError("The file is empty.", "content");
+  // Measured before anything parses it: the YAML reading below recurses once per level.
+  if (jsonTextNestsDeeperThan(content, MAX_JSON_DEPTH)) {
+    throw new AirflowFormatError(`The file nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep.`, "content");
+  }
   let data: unknown;
   try {
     data = JSON.parse(content);
@@ -237,7 +238,13 @@ function readJson(content: string): RawEntry[] {
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw new AirflowFormatError("The file should contain the object.", "content");
   }
-  const object = data as Record<string, unknown>;
+  let object: Record<string, unknown>;
+  try {
+    object = safeJsonCopy(data) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof UnsafeJsonError) throw unsafeJson(error, "content");
+    throw error;
+  }
   // JSON.parse keeps the last of repeated keys and puts integer-like keys first; read the
   // keys again, in file order, to report repeats (valid JSON is valid YAML 1.2).
   const keys = yamlTopLevelKeys(content) ?? Object.keys(object);

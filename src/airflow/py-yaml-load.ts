@@ -5,6 +5,8 @@
  * Quoted and block scalars are strings; anchors, aliases and `<<` merges work as in PyYAML.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, Scalar, type Document, type Node } from "yaml";
+import { isPrototypeKey, MAX_JSON_DEPTH, textProblem } from "../input/json";
+import { yamlNestsDeeperThan } from "../input/yaml";
 import { AirflowFormatError } from "./errors";
 import { pyYamlConstruct } from "./py-yaml-resolve";
 
@@ -20,6 +22,10 @@ let nodesLeft = MAX_YAML_NODES;
 /** The top-level mapping as ordered key/value pairs (repeated keys kept). Throws on bad YAML. */
 export function pyYamlLoadPairs(content: string): Array<[unknown, unknown]> {
   nodesLeft = MAX_YAML_NODES;
+  // Building values recurses once per level (in the yaml package and in toJs): measure first.
+  if (yamlNestsDeeperThan(content, MAX_JSON_DEPTH)) {
+    throw new AirflowFormatError(`The file nests mappings and lists more than ${MAX_JSON_DEPTH} levels deep.`, "content");
+  }
   const doc = parseDocument(content, { schema: "failsafe", version: "1.1", uniqueKeys: false, merge: false });
   if (doc.errors.length > 0) {
     const error = doc.errors[0];
@@ -42,7 +48,8 @@ export function pyYamlLoadPairs(content: string): Array<[unknown, unknown]> {
 }
 
 function toJs(node: Node | null, doc: Document, depth = 0): unknown {
-  if (depth > 100) throw new AirflowFormatError("The YAML nests too deeply.", "content");
+  // Aliases can nest what the syntax does not show, so depth is counted here as well.
+  if (depth > MAX_JSON_DEPTH) throw new AirflowFormatError(`The file nests more than ${MAX_JSON_DEPTH} levels deep (aliases included).`, "content");
   if (--nodesLeft < 0) {
     throw new AirflowFormatError(`The YAML expands to more than ${MAX_YAML_NODES} values (aliases included).`, "content");
   }
@@ -61,7 +68,9 @@ function toJs(node: Node | null, doc: Document, depth = 0): unknown {
         for (const [k, v] of mergeSource(value)) if (!merged.has(k)) merged.set(k, v);
         continue;
       }
-      out.set(String(toJs(pair.key as Node, doc, depth + 1)), value);
+      const key = String(toJs(pair.key as Node, doc, depth + 1));
+      if (isPrototypeKey(key)) throw new AirflowFormatError(`The key "${key}" is not allowed in a connections file.`, "content");
+      out.set(key, value);
     }
     // SafeLoader's flatten_mapping: merged keys come first, explicit keys win.
     const result = new Map(merged);
@@ -85,6 +94,8 @@ function mergeSource(value: unknown): Map<string, unknown> {
 
 function scalar(node: Scalar): unknown {
   const text = String(node.value ?? "");
+  const problem = textProblem(text);
+  if (problem) throw new AirflowFormatError(`Every value in the file ${problem}.`, "content");
   if (node.type !== Scalar.PLAIN || node.tag === STR_TAG) return text;
   const value = pyYamlConstruct(text);
   if (value === undefined) {

@@ -14,6 +14,7 @@
  */
 import { normalizeAirflowConnType, toAirflowType, toPatchbayType } from "./conn-types";
 import { AirflowFormatError } from "./errors";
+import { parseBoundedJson } from "./user-json";
 import { pyJsonDumps } from "./py-json";
 import {
   hostname,
@@ -143,12 +144,7 @@ function extraFromQuery(query: string): Record<string, unknown> {
 
 /** Connection._validate_extra: extra must be JSON that parses to an object. */
 export function parseExtraJson(text: string, field: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new AirflowFormatError("extra is not valid JSON.", field);
-  }
+  const value = parseBoundedJson(text, field, "extra is not valid JSON.");
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new AirflowFormatError("extra must be a JSON object.", field);
   }

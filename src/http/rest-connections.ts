@@ -9,7 +9,8 @@ import { airflowView } from "../adapters/registry";
 import { toAirflowConnectionDict } from "../airflow/connection-dict";
 import { toAirflowUri } from "../airflow/uri";
 import { authenticate } from "../auth/authenticate";
-import { type PublicErrorCode, PublicError } from "../errors";
+import { BadUserInputError, type PublicErrorCode, PublicError } from "../errors";
+import { textProblem } from "../input/json";
 import type { Logger } from "../log";
 import { Caller } from "../policy/caller";
 import type { Services } from "../services";
@@ -33,14 +34,14 @@ export function restConnectionsHandler(services: Services, options: { trustProxy
         res.setHeader("allow", "GET");
         return sendJson(res, 405, { error: { code: "BAD_REQUEST", message: "Only GET is supported here." } });
       }
-      const name = decodeURIComponent(url.pathname.slice(REST_PREFIX.length));
+      const name = connectionNameFromPath(url.pathname.slice(REST_PREFIX.length));
       const format = url.searchParams.get("format") ?? "json";
       if (format !== "json" && format !== "uri") {
         return sendJson(res, 400, { error: { code: "BAD_USER_INPUT", field: "format", message: "format is json or uri." } });
       }
       const actor = await authenticate(req.headers.authorization, services);
       const caller = new Caller(actor, clientAddress(req, options.trustProxy), services.workspaces);
-      const resolved = airflowView(await services.resolution.resolve(caller, name, url.searchParams.get("workspace")));
+      const resolved = airflowView(await services.resolution.resolve(caller, name, queryText(url, "workspace")));
       res.setHeader("cache-control", "no-store");
       if (format === "uri") {
         const text = toAirflowUri(resolved);
@@ -57,6 +58,26 @@ export function restConnectionsHandler(services: Services, options: { trustProxy
       sendJson(res, 500, { error: { code: "INTERNAL_SERVER_ERROR", message: "Internal server error." } });
     }
   };
+}
+
+/** The {name} path segment, percent-decoded; a malformed escape or unstorable text is BAD_USER_INPUT. */
+function connectionNameFromPath(segment: string): string {
+  let name: string;
+  try {
+    name = decodeURIComponent(segment);
+  } catch {
+    throw new BadUserInputError("The connection name in the path is not valid percent-encoded UTF-8.", "name");
+  }
+  const problem = textProblem(name);
+  if (problem) throw new BadUserInputError(`The connection name ${problem}.`, "name");
+  return name;
+}
+
+function queryText(url: URL, name: string): string | null {
+  const value = url.searchParams.get(name);
+  const problem = value === null ? null : textProblem(value);
+  if (problem) throw new BadUserInputError(`${name} ${problem}.`, name);
+  return value;
 }
 
 function fieldOf(error: PublicError): { field?: string } {

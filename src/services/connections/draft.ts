@@ -6,6 +6,7 @@
 import { changesDestination, getAdapter, isSecretExtraKey, validateSettings } from "../../adapters/registry";
 import type { ConnectionAdapter, ConnectionSettings } from "../../adapters/types";
 import { BadUserInputError } from "../../errors";
+import { emptyObject, isPrototypeKey, safeJsonCopy, textProblem, UnsafeJsonError } from "../../input/json";
 
 export const CONNECTION_NAME = /^[A-Za-z0-9_.-]{1,200}$/;
 export const MAX_EXTRA_BYTES = 64 * 1024;
@@ -55,6 +56,11 @@ export function checkName(name: string): string {
   if (!CONNECTION_NAME.test(name)) {
     throw new BadUserInputError("A connection name is 1 to 200 letters, digits, '_', '.' or '-'.", "name");
   }
+  // `.` and `..` cannot be a path segment of /api/v1/connections/{name}; the prototype keys
+  // would be one more way to smuggle them into code that indexes objects by name.
+  if (name === "." || name === ".." || isPrototypeKey(name)) {
+    throw new BadUserInputError(`"${name}" cannot be a connection name.`, "name");
+  }
   return name;
 }
 
@@ -81,7 +87,8 @@ export function draftFromInput(input: ConnectionInputData): ConnectionDraft {
 function normalized(adapter: ConnectionAdapter, draft: ConnectionDraft): ConnectionDraft {
   if (!adapter.normalize) return draft;
   const result = adapter.normalize(settingsOf(draft));
-  const extra = Object.fromEntries(Object.entries(result.extra).filter(([key]) => !isSecretExtraKey(adapter, key)));
+  const extra = emptyObject();
+  for (const [key, value] of Object.entries(result.extra)) if (!isSecretExtraKey(adapter, key)) extra[key] = value;
   return { ...draft, host: result.host, port: result.port, schema: result.schema, extra };
 }
 
@@ -101,7 +108,7 @@ export function applyPatch(stored: ConnectionDraft, patch: ConnectionPatchData):
   const allowedSecret = (field: string) => field === "password" || isSecretExtraKey(adapter, field.slice("extra.".length));
 
   // Stored secrets survive unless the new type has no such field.
-  const secrets: Secrets = {};
+  const secrets: Secrets = emptyObject();
   for (const [field, value] of Object.entries(stored.secrets)) if (allowedSecret(field)) secrets[field] = value;
   const given = new Set<string>();
 
@@ -148,7 +155,7 @@ export function applyPatch(stored: ConnectionDraft, patch: ConnectionPatchData):
 
 /** The decrypted settings an adapter works on. */
 export function settingsOf(draft: ConnectionDraft): ConnectionSettings {
-  const extra: JsonObject = { ...draft.extra };
+  const extra: JsonObject = Object.assign(emptyObject(), draft.extra);
   for (const [field, value] of Object.entries(draft.secrets)) {
     if (field.startsWith("extra.")) extra[field.slice("extra.".length)] = value;
   }
@@ -191,14 +198,26 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
+/**
+ * `extra` as it will be stored: a bounded copy without prototype keys (see src/input/json.ts),
+ * so that validation and the repointing rule see exactly the keys that reach the database.
+ */
 function checkExtra(extra: unknown): JsonObject {
   if (extra === null || typeof extra !== "object" || Array.isArray(extra)) {
     throw new BadUserInputError("extra must be a JSON object.", "extra");
   }
-  if (Buffer.byteLength(JSON.stringify(extra), "utf8") > MAX_EXTRA_BYTES) {
+  let copy: JsonObject;
+  try {
+    copy = safeJsonCopy(extra) as JsonObject;
+  } catch (error) {
+    if (!(error instanceof UnsafeJsonError)) throw error;
+    const at = error.path.length > 0 ? ` (at extra.${error.path.join(".")})` : "";
+    throw new BadUserInputError(`extra is not allowed: ${error.message}${at}.`, "extra");
+  }
+  if (Buffer.byteLength(JSON.stringify(copy), "utf8") > MAX_EXTRA_BYTES) {
     throw new BadUserInputError(`extra must be at most ${MAX_EXTRA_BYTES / 1024} KiB of JSON.`, "extra");
   }
-  return extra as JsonObject;
+  return copy;
 }
 
 function splitExtra(
@@ -206,9 +225,9 @@ function splitExtra(
   extra: JsonObject,
   options: { keepNulls?: boolean } = {},
 ): { plain: JsonObject; secrets: Secrets; secretUpdates: Record<string, string | null> } {
-  const plain: JsonObject = {};
-  const secrets: Secrets = {};
-  const secretUpdates: Record<string, string | null> = {};
+  const plain: JsonObject = emptyObject();
+  const secrets: Secrets = emptyObject();
+  const secretUpdates: Record<string, string | null> = emptyObject();
   for (const [key, value] of Object.entries(extra)) {
     if (!isSecretExtraKey(adapter, key)) {
       plain[key] = value;
@@ -231,7 +250,8 @@ function splitExtra(
 function optionalText(value: string | null | undefined, field: string, max = MAX_TEXT_FIELD): string | null {
   if (value === null || value === undefined || value === "") return null;
   if (value.length > max) throw new BadUserInputError(`${field} is too long (${max} characters at most).`, field);
-  if (/[\u0000]/.test(value)) throw new BadUserInputError(`${field} must not contain NUL characters.`, field);
+  const problem = textProblem(value);
+  if (problem) throw new BadUserInputError(`${field} ${problem}.`, field);
   return value;
 }
 
