@@ -1,75 +1,21 @@
-"""Tests of patchbay.py against a running Patchbay server.
-
-    PATCHBAY_URL=http://127.0.0.1:4000 PATCHBAY_TOKEN=pbt_... \\
-    PATCHBAY_TEST_CONNECTION='{"name": "warehouse", "conn_type": "postgres", "host": ..., "password": ...}' \\
-    python3 -m unittest -v clients/python/test_patchbay.py
-
-PATCHBAY_TOKEN must have the RESOLVE scope in the workspace holding the connection that
-PATCHBAY_TEST_CONNECTION describes (Airflow's JSON form: name, conn_type, description,
-host, port, schema, login, password, extra). test/clients/python-client.test.ts sets all this
-up against a fresh server and runs this file. Without the variables every test is skipped.
-"""
+"""The client against a running Patchbay server: fields, URIs, the cache, errors, threads.
+See _live.py for the settings."""
 
 from __future__ import annotations
 
-import json
 import os
 import socket
-import sys
 import threading
 import traceback
 import unittest
-import urllib.error
 import urllib.parse
-import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import patchbay  # noqa: E402
-
-URL = os.environ.get("PATCHBAY_URL", "")
-TOKEN = os.environ.get("PATCHBAY_TOKEN", "")
-EXPECTED = json.loads(os.environ.get("PATCHBAY_TEST_CONNECTION") or "null")
-MISSING = "no-such-connection-%s" % os.getpid()
-WRONG_TOKEN = "pbt_" + "0123456789abcdef" * 3
+import patchbay
+from _live import EXPECTED, MISSING, TOKEN, URL, WRONG_TOKEN, raw_rest, require_server, server_field
 
 
-def setUpModule():
-    if not (URL and TOKEN and EXPECTED):
-        raise unittest.SkipTest("set PATCHBAY_URL, PATCHBAY_TOKEN and PATCHBAY_TEST_CONNECTION to run these tests")
-
-
-def raw_graphql(query, variables):
-    """GraphQL without the client, to compare the client's answers with the server's own."""
-    request = urllib.request.Request(
-        URL.rstrip("/") + "/graphql",
-        data=json.dumps({"query": query, "variables": variables}).encode(),
-        headers={"Content-Type": "application/json", "Authorization": "Bearer " + TOKEN},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as error:  # validation errors come with 400
-        return json.loads(error.read())
-
-
-def raw_rest(name, query=""):
-    request = urllib.request.Request(
-        URL.rstrip("/") + "/api/v1/connections/" + urllib.parse.quote(name, safe="") + query,
-        headers={"Authorization": "Bearer " + TOKEN},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.read().decode()
-
-
-def server_field(field):
-    """The server's own value of a ResolvedConnection field, or None when it lacks the field."""
-    body = raw_graphql(
-        "query($n: String!) { resolveConnection(name: $n) { %s } }" % field, {"n": EXPECTED["name"]}
-    )
-    if body.get("errors"):
-        return None
-    return body["data"]["resolveConnection"][field]
+def setUpModule() -> None:
+    require_server()
 
 
 class ConnectionTest(unittest.TestCase):
@@ -204,6 +150,23 @@ class ErrorTest(unittest.TestCase):
         self.assertNotIn(WRONG_TOKEN, str(caught.exception))
 
 
+class HostileNameTest(unittest.TestCase):
+    def test_odd_names_are_refused_or_not_found(self):
+        client = patchbay.Client(url=URL, token=TOKEN, cache_ttl=0)
+        for name in ("\ud800", "a\x00b", "../../graphql", "%2e%2e", "x" * 5000, "__proto__"):
+            with self.assertRaises(patchbay.PatchbayError) as caught:
+                client.connection(name)
+            self.assertIn(caught.exception.code, ("BAD_USER_INPUT", "NOT_FOUND"), repr(name[:20]))
+            try:
+                self.assertIsNone(client.airflow_json(name))
+            except patchbay.PatchbayError as error:
+                self.assertEqual(error.code, "BAD_USER_INPUT", repr(name[:20]))
+        for name in ("", None, 42):
+            with self.assertRaises(patchbay.PatchbayError) as caught:
+                client.connection(name)  # type: ignore[arg-type]
+            self.assertEqual(caught.exception.field, "name")
+
+
 class ModuleHelpersTest(unittest.TestCase):
     def test_helpers_read_the_environment(self):
         conn = patchbay.connection(EXPECTED["name"])
@@ -212,65 +175,6 @@ class ModuleHelpersTest(unittest.TestCase):
         expected = server_field("sqlalchemyUrl")
         if expected is not None:
             self.assertEqual(patchbay.sqlalchemy_url(EXPECTED["name"]), expected)
-
-
-class SecretsBackendTest(unittest.TestCase):
-    def setUp(self):
-        self.backend = patchbay.PatchbaySecretsBackend(url=URL, token=TOKEN)
-
-    def test_get_conn_value_is_airflows_json(self):
-        value = self.backend.get_conn_value(EXPECTED["name"])
-        self.assertIsInstance(value, str)
-        parsed = json.loads(value)
-        self.assertEqual(parsed, json.loads(raw_rest(EXPECTED["name"])))
-        self.assertEqual(
-            parsed,
-            {
-                "conn_type": EXPECTED["conn_type"],
-                "description": EXPECTED["description"],
-                "host": EXPECTED["host"],
-                "login": EXPECTED["login"],
-                "password": EXPECTED["password"],
-                "schema": EXPECTED["schema"],
-                "port": EXPECTED["port"],
-                "extra": EXPECTED["extra"],
-            },
-        )
-
-    def test_not_found_is_none(self):
-        self.assertIsNone(self.backend.get_conn_value(MISSING))
-
-    def test_other_errors_raise(self):
-        backend = patchbay.PatchbaySecretsBackend(url=URL, token=WRONG_TOKEN)
-        with self.assertRaises(patchbay.PatchbayError) as caught:
-            backend.get_conn_value(EXPECTED["name"])
-        self.assertEqual(caught.exception.code, "UNAUTHENTICATED")
-        self.assertEqual(caught.exception.status, 401)
-        self.assertNotIn(WRONG_TOKEN, str(caught.exception) + repr(backend))
-
-    def test_caches_like_the_client(self):
-        self.backend.get_conn_value(EXPECTED["name"])
-        self.backend.get_conn_value(EXPECTED["name"])
-        self.assertEqual(self.backend.client.request_count, 1)
-
-    def test_kwargs_and_environment(self):
-        backend = patchbay.PatchbaySecretsBackend(timeout=5, cache_ttl=0)  # url and token from the environment
-        self.assertEqual(backend.client.timeout, 5)
-        self.assertIsNotNone(backend.get_conn_value(EXPECTED["name"]))
-        self.assertIsNone(backend.get_variable("anything"))
-        self.assertIsNone(backend.get_config("anything"))
-
-    def test_importable_without_airflow(self):
-        try:
-            import airflow  # noqa: F401
-        except ImportError:
-            self.assertIs(patchbay.PatchbaySecretsBackend.__mro__[1], object)
-        else:  # pragma: no cover - only where Airflow is installed
-            from airflow.secrets import BaseSecretsBackend
-
-            self.assertTrue(issubclass(patchbay.PatchbaySecretsBackend, BaseSecretsBackend))
-            conn = self.backend.get_connection(EXPECTED["name"])
-            self.assertEqual(conn.password, EXPECTED["password"])
 
 
 class ThreadsTest(unittest.TestCase):
