@@ -15,9 +15,11 @@ import { Keyring } from "./crypto/keyring";
 import { deriveSubkey, loadMasterKey } from "./crypto/master-key";
 import { startEmbeddedPostgres } from "./db/embedded-postgres";
 import { applyMigrations } from "./db/migrate";
+import { createPool, ping } from "./db/pool";
 import { createPrisma, type PrismaClient } from "./db/prisma";
 import type { GraphQLContext } from "./graphql/context";
 import { createErrorFormatter } from "./graphql/format-error";
+import { httpStatusPlugin, withHttpStatus } from "./graphql/http-status";
 import { inputGuardPlugin } from "./graphql/input-guard";
 import { createLoaders } from "./graphql/loaders";
 import { graphqlHandler } from "./http/graphql-handler";
@@ -26,6 +28,11 @@ import { REST_PREFIX, restConnectionsHandler } from "./http/rest-connections";
 import { createHttpServer } from "./http/server";
 import { createLogger, type Logger } from "./log";
 import { createEgress } from "./net/egress";
+import { type DeniedRange, productionDenials } from "./net/production-egress";
+import { LoginThrottle } from "./auth/login-throttle";
+import { SignUpPolicy } from "./auth/sign-up-policy";
+import { HashGate } from "./limits/hash-gate";
+import { SharedLimiter } from "./limits/shared-limiter";
 import { Caller } from "./policy/caller";
 import { resolvers } from "./resolvers";
 import type { Services } from "./services";
@@ -42,6 +49,7 @@ import { WorkspaceService } from "./services/workspaces";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 const EMBEDDED_DATABASE = "patchbay";
+const READY_TIMEOUT_MS = 1_500;
 
 export interface App {
   /** Base URL, e.g. http://127.0.0.1:4000 */
@@ -82,17 +90,21 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const migrations = await applyMigrations(databaseUrl, MIGRATIONS_DIR);
     if (migrations.applied.length) logger.info("migrations applied", { applied: migrations.applied });
 
-    const prisma = createPrisma({ databaseUrl, onQuery: options.onQuery });
+    const onPoolError = (error: Error) => logger.warn("database connection failed", { error });
+    const pool = createPool({ databaseUrl, deadlines: config.database, onError: onPoolError });
+    cleanups.push(() => pool.end());
+    const prisma = createPrisma({ pool, onQuery: options.onQuery, onPoolError });
     cleanups.push(() => prisma.$disconnect());
     const keyring = new Keyring(prisma, master.key, config.keyCacheSeconds * 1000);
     await keyring.verifyMasterKey();
     cleanups.push(async () => keyring.clear());
 
-    const services = buildServices(prisma, keyring, master.key, config);
+    const denied = config.production ? await productionDenials(databaseUrl) : [];
+    const services = buildServices(prisma, pool, keyring, master.key, config, denied);
     const apollo = new ApolloServer<GraphQLContext>({
       schema: await buildSchema({ resolvers, validate: false }),
       formatError: createErrorFormatter(logger),
-      plugins: [inputGuardPlugin()],
+      plugins: [inputGuardPlugin(), httpStatusPlugin()],
       includeStacktraceInErrorResponses: false,
       // main.ts owns shutdown, so the database stops after the server, in order.
       stopOnTerminationSignals: false,
@@ -101,21 +113,24 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     cleanups.push(() => apollo.stop());
 
     const buildContext = async (req: IncomingMessage): Promise<GraphQLContext> => {
-      const actor = await authenticate(req.headers.authorization, services);
+      let actor;
+      try {
+        actor = await authenticate(req.headers.authorization, services);
+      } catch (error) {
+        throw withHttpStatus(error);
+      }
       return {
-        caller: new Caller(actor, clientAddress(req, config.trustProxy), services.workspaces),
+        caller: new Caller(actor, clientAddress(req, config.trustedProxies), services.workspaces),
         services,
         loaders: createLoaders(prisma, services.resolution),
       };
     };
     const server = createHttpServer({
       graphql: graphqlHandler(apollo, buildContext),
-      ready: async () => {
-        await prisma.$queryRaw`SELECT 1`;
-        return true;
-      },
+      // Well inside the 2 s a load balancer's probe may wait, whatever the database does.
+      ready: () => ping(pool, READY_TIMEOUT_MS),
       logger,
-      routes: [{ prefix: REST_PREFIX, handler: restConnectionsHandler(services, { trustProxy: config.trustProxy, logger }) }],
+      routes: [{ prefix: REST_PREFIX, handler: restConnectionsHandler(services, { trustedProxies: config.trustedProxies, logger }) }],
     });
     await listen(server, config.host, config.port);
     cleanups.push(() => closeServer(server));
@@ -129,18 +144,46 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   }
 }
 
-function buildServices(prisma: PrismaClient, keyring: Keyring, masterKey: Buffer, config: Config): Services {
+function buildServices(
+  prisma: PrismaClient,
+  pool: pg.Pool,
+  keyring: Keyring,
+  masterKey: Buffer,
+  config: Config,
+  denied: DeniedRange[],
+): Services {
   const secrets = new ConnectionSecrets(keyring);
   const connections = new ConnectionService(prisma, secrets);
   const sync = new ConnectionSync(prisma, connections, secrets);
-  const limiter = new TestLimiter(config.maxConcurrentTests, config.maxConcurrentTestsPerWorkspace);
+  const limiter = new TestLimiter(config.maxConcurrentTests, config.maxConcurrentTestsPerWorkspace, config.maxConcurrentTestsPerUser);
+  const limits = config.limits;
+  const rateKey = deriveSubkey(masterKey, "rate-limit-keys");
+  const shared = (name: string, points: number, windowSeconds: number, message?: string) =>
+    new SharedLimiter(pool, { name, points, windowSeconds, message }, rateKey);
+  const tooManyLogIns = "Too many log-in attempts.";
   return {
-    identity: new IdentityService(prisma, deriveSubkey(masterKey, "session-signing"), config.sessionTtlSeconds),
-    workspaces: new WorkspaceService(prisma, keyring),
+    identity: new IdentityService(prisma, deriveSubkey(masterKey, "session-signing"), config.sessionTtlSeconds, {
+      hashing: new HashGate({
+        concurrency: limits.passwordHashConcurrency,
+        queue: limits.passwordHashQueue,
+        perClient: limits.passwordHashPerAddress,
+      }),
+      login: new LoginThrottle({
+        perAccountAndAddress: shared("login-account-address", limits.loginFailuresPerAccountAndAddress, limits.loginWindowSeconds, tooManyLogIns),
+        perAccount: shared("login-account", limits.loginFailuresPerAccount, limits.loginWindowSeconds, tooManyLogIns),
+        perAddress: shared("login-address", limits.loginFailuresPerAddress, limits.loginWindowSeconds, tooManyLogIns),
+      }),
+      signUpsPerAddress: shared("signup-address", limits.signUpsPerAddressPerHour, 3600, "Too many sign-ups from this address."),
+      signUp: new SignUpPolicy(config.signUp),
+    }),
+    workspaces: new WorkspaceService(prisma, keyring, {
+      creationsPerUser: shared("workspace-create", limits.workspaceCreationsPerUserPerHour, 3600, "Too many workspaces created."),
+      maxOwnedPerUser: limits.maxWorkspacesPerUser,
+    }),
     connections,
     connectionTests: new ConnectionTestService(prisma, connections, limiter, {
       timeoutMs: config.testTimeoutMs,
-      egress: createEgress({ mode: config.egressMode, allow: config.egressAllow, deny: config.egressDeny }),
+      egress: createEgress({ mode: config.egressMode, allow: config.egressAllow, deny: config.egressDeny, denied }),
       sqliteRoot: config.sqliteRoot,
     }),
     apiTokens: new ApiTokenService(prisma, deriveSubkey(masterKey, "api-token-hash")),

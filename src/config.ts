@@ -24,12 +24,17 @@ export interface Config {
   maxConcurrentTests: number;
   /** PATCHBAY_MAX_CONCURRENT_TESTS_PER_WORKSPACE, default 4: so one team cannot starve the rest. */
   maxConcurrentTestsPerWorkspace: number;
+  /** PATCHBAY_MAX_CONCURRENT_TESTS_PER_USER, default 4: across all the person's workspaces (a token counts as its creator). */
+  maxConcurrentTestsPerUser: number;
   /** PATCHBAY_SESSION_TTL_SECONDS, default 43200 (12 hours). */
   sessionTtlSeconds: number;
   /** PATCHBAY_KEY_CACHE_SECONDS, default 300: how long unwrapped data keys stay in memory. */
   keyCacheSeconds: number;
-  /** PATCHBAY_TRUST_PROXY=1: take the client address from X-Forwarded-For. */
-  trustProxy: boolean;
+  /**
+   * PATCHBAY_TRUST_PROXY, default 0: how many reverse proxies in front of Patchbay append to
+   * X-Forwarded-For; the client address is that many entries from the right.
+   */
+  trustedProxies: number;
   /** PATCHBAY_LOG_LEVEL: debug, info (default), warn, error. */
   logLevel: LogLevel;
   /** PATCHBAY_EGRESS_MODE: `default` denies link-local and metadata addresses; `strict` also loopback and private ranges. */
@@ -40,6 +45,42 @@ export interface Config {
   egressDeny: string[];
   /** PATCHBAY_SQLITE_ROOT: the only directory SQLite connections may open files in; unset disables SQLite tests. */
   sqliteRoot: string | null;
+  /** PATCHBAY_SIGNUP: open (development default), invite (production default), closed. */
+  signUp: SignUpMode;
+  /** Deadlines of the database pool (db/pool.ts). */
+  database: {
+    /** PATCHBAY_DB_CONNECT_TIMEOUT_MS, default 3000: waiting for a pooled connection, or opening one. */
+    connectTimeoutMs: number;
+    /** PATCHBAY_DB_STATEMENT_TIMEOUT_MS, default 5000: one SQL statement. */
+    statementTimeoutMs: number;
+  };
+  /** Limits on what one caller can make the service spend (README, Security). */
+  limits: AbuseLimits;
+}
+
+export type SignUpMode = "open" | "invite" | "closed";
+
+export interface AbuseLimits {
+  /** PATCHBAY_LOGIN_WINDOW_SECONDS, default 900: the window the log-in counts below cover. */
+  loginWindowSeconds: number;
+  /** PATCHBAY_LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS, default 10. */
+  loginFailuresPerAccountAndAddress: number;
+  /** PATCHBAY_LOGIN_FAILURES_PER_ACCOUNT, default 30: from all addresses together. */
+  loginFailuresPerAccount: number;
+  /** PATCHBAY_LOGIN_FAILURES_PER_ADDRESS, default 60: against all accounts together. */
+  loginFailuresPerAddress: number;
+  /** PATCHBAY_PASSWORD_HASH_CONCURRENCY, default 2: password hashes computed at once in a process. */
+  passwordHashConcurrency: number;
+  /** PATCHBAY_PASSWORD_HASH_QUEUE, default 8: hashes waiting for those; beyond, RATE_LIMITED at once. */
+  passwordHashQueue: number;
+  /** PATCHBAY_PASSWORD_HASH_PER_ADDRESS, default 4: of running and waiting hashes, at most this many for one address. */
+  passwordHashPerAddress: number;
+  /** PATCHBAY_SIGNUPS_PER_ADDRESS_PER_HOUR, default 10. */
+  signUpsPerAddressPerHour: number;
+  /** PATCHBAY_WORKSPACE_CREATIONS_PER_USER_PER_HOUR, default 10. */
+  workspaceCreationsPerUserPerHour: number;
+  /** PATCHBAY_MAX_WORKSPACES_PER_USER, default 50: workspaces one person may own. */
+  maxWorkspacesPerUser: number;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -59,15 +100,39 @@ export function loadConfig(env: Env = process.env): Config {
     testTimeoutMs: integer(env, "PATCHBAY_TEST_TIMEOUT_MS", 10_000, 100, 300_000),
     maxConcurrentTests: integer(env, "PATCHBAY_MAX_CONCURRENT_TESTS", 16, 1, 10_000),
     maxConcurrentTestsPerWorkspace: integer(env, "PATCHBAY_MAX_CONCURRENT_TESTS_PER_WORKSPACE", 4, 1, 10_000),
+    maxConcurrentTestsPerUser: integer(env, "PATCHBAY_MAX_CONCURRENT_TESTS_PER_USER", 4, 1, 10_000),
     sessionTtlSeconds: integer(env, "PATCHBAY_SESSION_TTL_SECONDS", 43_200, 60, 31_536_000),
     keyCacheSeconds: integer(env, "PATCHBAY_KEY_CACHE_SECONDS", 300, 0, 86_400),
-    trustProxy: env.PATCHBAY_TRUST_PROXY === "1" || env.PATCHBAY_TRUST_PROXY === "true",
+    trustedProxies: env.PATCHBAY_TRUST_PROXY === "true" ? 1 : integer(env, "PATCHBAY_TRUST_PROXY", 0, 0, 10),
     logLevel: logLevel(env.PATCHBAY_LOG_LEVEL),
     egressMode: egressMode(env.PATCHBAY_EGRESS_MODE),
     egressAllow: list(env.PATCHBAY_EGRESS_ALLOW),
     egressDeny: list(env.PATCHBAY_EGRESS_DENY),
     sqliteRoot: env.PATCHBAY_SQLITE_ROOT ? resolve(env.PATCHBAY_SQLITE_ROOT) : null,
+    signUp: signUpMode(env.PATCHBAY_SIGNUP, env.NODE_ENV === "production"),
+    database: {
+      connectTimeoutMs: integer(env, "PATCHBAY_DB_CONNECT_TIMEOUT_MS", 3_000, 100, 600_000),
+      statementTimeoutMs: integer(env, "PATCHBAY_DB_STATEMENT_TIMEOUT_MS", 5_000, 100, 600_000),
+    },
+    limits: {
+      loginWindowSeconds: integer(env, "PATCHBAY_LOGIN_WINDOW_SECONDS", 900, 1, 86_400),
+      loginFailuresPerAccountAndAddress: integer(env, "PATCHBAY_LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", 10, 1, 1_000_000),
+      loginFailuresPerAccount: integer(env, "PATCHBAY_LOGIN_FAILURES_PER_ACCOUNT", 30, 1, 1_000_000),
+      loginFailuresPerAddress: integer(env, "PATCHBAY_LOGIN_FAILURES_PER_ADDRESS", 60, 1, 1_000_000),
+      passwordHashConcurrency: integer(env, "PATCHBAY_PASSWORD_HASH_CONCURRENCY", 2, 1, 64),
+      passwordHashQueue: integer(env, "PATCHBAY_PASSWORD_HASH_QUEUE", 8, 0, 10_000),
+      passwordHashPerAddress: integer(env, "PATCHBAY_PASSWORD_HASH_PER_ADDRESS", 4, 1, 10_000),
+      signUpsPerAddressPerHour: integer(env, "PATCHBAY_SIGNUPS_PER_ADDRESS_PER_HOUR", 10, 1, 1_000_000),
+      workspaceCreationsPerUserPerHour: integer(env, "PATCHBAY_WORKSPACE_CREATIONS_PER_USER_PER_HOUR", 10, 1, 1_000_000),
+      maxWorkspacesPerUser: integer(env, "PATCHBAY_MAX_WORKSPACES_PER_USER", 50, 1, 1_000_000),
+    },
   };
+}
+
+function signUpMode(raw: string | undefined, production: boolean): SignUpMode {
+  if (raw === undefined || raw === "") return production ? "invite" : "open";
+  if (raw === "open" || raw === "invite" || raw === "closed") return raw;
+  throw new ConfigError("PATCHBAY_SIGNUP must be open, invite or closed.");
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -10,7 +10,8 @@ export type PublicErrorCode =
   | "NOT_FOUND"
   | "BAD_USER_INPUT"
   | "CONFLICT"
-  | "RATE_LIMITED";
+  | "RATE_LIMITED"
+  | "SERVICE_UNAVAILABLE";
 
 export class PublicError extends GraphQLError {
   constructor(
@@ -55,10 +56,31 @@ export class ConflictError extends PublicError {
   }
 }
 
+/** HTTP answers with 429 and a Retry-After header (http/status.ts). */
 export class RateLimitedError extends PublicError {
-  constructor(readonly retryAfterSeconds: number) {
-    super(`Too many attempts; try again in ${retryAfterSeconds} s.`, "RATE_LIMITED", {
-      retryAfterSeconds,
-    });
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number, message?: string) {
+    const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+    super(message ?? `Too many attempts; try again in ${seconds} s.`, "RATE_LIMITED", { retryAfterSeconds: seconds });
+    this.retryAfterSeconds = seconds;
   }
 }
+
+/** The database did not answer in time; HTTP answers with 503. */
+export class ServiceUnavailableError extends PublicError {
+  constructor(message = "The service's database did not answer in time; try again shortly.") {
+    super(message, "SERVICE_UNAVAILABLE", { retryAfterSeconds: 5 });
+  }
+}
+
+/** The HTTP status a public error answers with, for GraphQL and REST alike. */
+export const HTTP_STATUS: Record<PublicErrorCode, number> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  BAD_USER_INPUT: 400,
+  CONFLICT: 409,
+  RATE_LIMITED: 429,
+  SERVICE_UNAVAILABLE: 503,
+};

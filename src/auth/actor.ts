@@ -1,4 +1,4 @@
-import type { TokenScope } from "../generated/prisma/enums";
+import type { Role, TokenScope } from "../generated/prisma/enums";
 
 /** Who is calling: a signed-in person, or an API token bound to one workspace. */
 export type Actor = UserActor | TokenActor;
@@ -16,6 +16,15 @@ export interface TokenActor {
   scopes: TokenScope[];
   name: string;
   prefix: string;
+  /** The person who created the token: a token acts for them and never beyond their rights. */
+  createdById: string;
+  /** The creator's role in the token's workspace when the token was checked (policy caps the scopes by it). */
+  creatorRole: Role;
+}
+
+/** The person on whose behalf the actor acts: the user, or a token's creator. */
+export function actingUserId(actor: Actor): string {
+  return actor.kind === "USER" ? actor.userId : actor.createdById;
 }
 
 export function actorId(actor: Actor): string {

@@ -1,4 +1,5 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import type pg from "pg";
 import { PrismaClient } from "../generated/prisma/client";
 
 export type { PrismaClient };
@@ -7,19 +8,15 @@ export type Db = PrismaClient;
 export type DbOrTx = Omit<PrismaClient, "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends">;
 
 export interface PrismaOptions {
-  databaseUrl: string;
-  /** Pool size; the default suits one API process on a small machine. */
-  poolSize?: number;
+  /** The process's pool (db/pool.ts), whose deadlines every Prisma statement inherits. */
+  pool: pg.Pool;
   /** Called once per SQL statement (tests count them). */
   onQuery?: (sql: string) => void;
+  onPoolError?: (error: Error) => void;
 }
 
 export function createPrisma(options: PrismaOptions): PrismaClient {
-  const adapter = new PrismaPg({
-    connectionString: options.databaseUrl,
-    max: options.poolSize ?? 10,
-    connectionTimeoutMillis: 10_000,
-  });
+  const adapter = new PrismaPg(options.pool, { onPoolError: options.onPoolError, onConnectionError: options.onPoolError });
   if (!options.onQuery) return new PrismaClient({ adapter });
   const client = new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] });
   const onQuery = options.onQuery;

@@ -1,11 +1,12 @@
 /**
- * Lets the deliberate errors through (PublicError and GraphQL's own request errors) and
- * masks everything else as INTERNAL_SERVER_ERROR, logging the detail. Messages about bad
+ * Lets the deliberate errors through (PublicError and GraphQL's own request errors), turns a
+ * database that did not answer in time into SERVICE_UNAVAILABLE, and masks everything else as INTERNAL_SERVER_ERROR, logging the detail. Messages about bad
  * variables are stripped of the value the client sent, which may be a secret.
  */
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { PublicError } from "../errors";
+import { publicErrorOf } from "../http/status";
 import type { Logger } from "../log";
 
 // Codes Apollo Server gives to problems with the request itself.
@@ -28,6 +29,11 @@ export function createErrorFormatter(logger: Logger) {
     const aboutTheRequest = original === error && error instanceof GraphQLError;
     if (aboutTheRequest && typeof code === "string" && REQUEST_ERROR_CODES.has(code)) {
       return withoutEchoedValues(formatted, code);
+    }
+    const unavailable = publicErrorOf(original);
+    if (unavailable) {
+      logger.warn("database did not answer in time", { path: formatted.path, error: original });
+      return { message: unavailable.message, locations: formatted.locations, path: formatted.path, extensions: { ...unavailable.extensions } };
     }
     logger.error("unexpected error", { path: formatted.path, error: original });
     return { message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" }, path: formatted.path };

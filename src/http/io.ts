@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { isIP } from "node:net";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -20,12 +21,22 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-/** The client's address: the socket's, or the first X-Forwarded-For hop behind a trusted proxy. */
-export function clientAddress(req: IncomingMessage, trustProxy: boolean): string | null {
-  if (trustProxy) {
-    const forwarded = req.headers["x-forwarded-for"];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
-    if (first) return first;
-  }
-  return req.socket.remoteAddress ?? null;
+/**
+ * The client's address. Behind `trustedProxies` reverse proxies, each of which appends the
+ * address it received the request from to X-Forwarded-For, the client is the entry that many
+ * places from the right: entries further left were written by whoever sent the request and
+ * prove nothing. Without trusted proxies, or when that entry is not an IP address, the socket's.
+ */
+export function clientAddress(req: IncomingMessage, trustedProxies: number): string | null {
+  const socketAddress = req.socket.remoteAddress ?? null;
+  if (trustedProxies <= 0) return socketAddress;
+  const header = req.headers["x-forwarded-for"];
+  const hops = (Array.isArray(header) ? header.join(",") : (header ?? ""))
+    .split(",")
+    .map((hop) => hop.trim())
+    .filter(Boolean);
+  if (hops.length === 0) return socketAddress;
+  // Fewer entries than proxies: every entry was still written by a trusted proxy.
+  const candidate = hops[Math.max(0, hops.length - trustedProxies)];
+  return isIP(candidate) ? candidate : socketAddress;
 }

@@ -9,25 +9,17 @@ import { airflowView } from "../adapters/registry";
 import { toAirflowConnectionDict } from "../airflow/connection-dict";
 import { toAirflowUri } from "../airflow/uri";
 import { authenticate } from "../auth/authenticate";
-import { BadUserInputError, type PublicErrorCode, PublicError } from "../errors";
+import { BadUserInputError, type PublicError } from "../errors";
 import { textProblem } from "../input/json";
 import type { Logger } from "../log";
 import { Caller } from "../policy/caller";
 import type { Services } from "../services";
 import { clientAddress, sendJson } from "./io";
+import { httpHeadOf, publicErrorOf } from "./status";
 
 export const REST_PREFIX = "/api/v1/connections/";
 
-const STATUS: Record<PublicErrorCode, number> = {
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  BAD_USER_INPUT: 400,
-  CONFLICT: 409,
-  RATE_LIMITED: 429,
-};
-
-export function restConnectionsHandler(services: Services, options: { trustProxy: boolean; logger: Logger }) {
+export function restConnectionsHandler(services: Services, options: { trustedProxies: number; logger: Logger }) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     try {
       if (req.method !== "GET") {
@@ -40,7 +32,7 @@ export function restConnectionsHandler(services: Services, options: { trustProxy
         return sendJson(res, 400, { error: { code: "BAD_USER_INPUT", field: "format", message: "format is json or uri." } });
       }
       const actor = await authenticate(req.headers.authorization, services);
-      const caller = new Caller(actor, clientAddress(req, options.trustProxy), services.workspaces);
+      const caller = new Caller(actor, clientAddress(req, options.trustedProxies), services.workspaces);
       const resolved = airflowView(await services.resolution.resolve(caller, name, queryText(url, "workspace")));
       res.setHeader("cache-control", "no-store");
       if (format === "uri") {
@@ -51,8 +43,12 @@ export function restConnectionsHandler(services: Services, options: { trustProxy
       }
       sendJson(res, 200, toAirflowConnectionDict(resolved));
     } catch (error) {
-      if (error instanceof PublicError) {
-        return sendJson(res, STATUS[error.code], { error: { code: error.code, message: error.message, ...fieldOf(error) } });
+      const publicError = publicErrorOf(error);
+      if (publicError) {
+        const head = httpHeadOf(publicError);
+        for (const [name, value] of Object.entries(head.headers)) res.setHeader(name, value);
+        if (publicError.code === "SERVICE_UNAVAILABLE") options.logger.warn("database did not answer in time", { error });
+        return sendJson(res, head.status, { error: { code: publicError.code, message: publicError.message, ...fieldOf(publicError), ...retryOf(publicError) } });
       }
       options.logger.error("resolve over HTTP failed", { error });
       sendJson(res, 500, { error: { code: "INTERNAL_SERVER_ERROR", message: "Internal server error." } });
@@ -83,4 +79,9 @@ function queryText(url: URL, name: string): string | null {
 function fieldOf(error: PublicError): { field?: string } {
   const field = error.extensions.field;
   return typeof field === "string" ? { field } : {};
+}
+
+function retryOf(error: PublicError): { retryAfterSeconds?: number } {
+  const seconds = error.extensions.retryAfterSeconds;
+  return typeof seconds === "number" ? { retryAfterSeconds: seconds } : {};
 }

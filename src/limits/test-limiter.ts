@@ -1,36 +1,41 @@
 /**
- * Bounds the connection tests running at once: a total for the process, and a share per
- * workspace so one busy team cannot starve the rest. Waiters are served in arrival order,
- * skipping those whose workspace is at its share.
+ * Bounds the connection tests running at once: a total for the process, a share per workspace
+ * so one busy team cannot starve the rest, and a share per person across all their workspaces
+ * (an API token counts as its creator), so one person with many workspaces cannot take every
+ * slot either. Waiters are served in arrival order, skipping those whose workspace or person
+ * is at its share.
  */
 interface Waiter {
-  workspaceId: string;
+  shares: string[];
   grant: () => void;
 }
 
 export class TestLimiter {
   private running = 0;
-  private readonly perWorkspace = new Map<string, number>();
+  private readonly perShare = new Map<string, number>();
   private readonly queue: Waiter[] = [];
 
   constructor(
     private readonly maxTotal: number,
     private readonly maxPerWorkspace: number,
+    private readonly maxPerUser: number = Number.POSITIVE_INFINITY,
   ) {}
 
   /**
    * Resolves with a release function once a slot is free; rejects when the signal aborts
-   * first (the caller's deadline passed while waiting).
+   * first (the caller's deadline passed while waiting). `userId` is the person the test runs
+   * for; null only where no person is involved.
    */
-  acquire(workspaceId: string, signal: AbortSignal): Promise<() => void> {
+  acquire(workspaceId: string, signal: AbortSignal, userId: string | null = null): Promise<() => void> {
     if (signal.aborted) return Promise.reject(new Error("aborted"));
-    if (this.hasRoom(workspaceId)) return Promise.resolve(this.take(workspaceId));
+    const shares = [`w:${workspaceId}`, ...(userId ? [`u:${userId}`] : [])];
+    if (this.hasRoom(shares)) return Promise.resolve(this.take(shares));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
-        workspaceId,
+        shares,
         grant: () => {
           signal.removeEventListener("abort", onAbort);
-          resolve(this.take(workspaceId));
+          resolve(this.take(shares));
         },
       };
       const onAbort = () => {
@@ -47,27 +52,33 @@ export class TestLimiter {
     return this.running;
   }
 
-  private hasRoom(workspaceId: string): boolean {
-    return this.running < this.maxTotal && (this.perWorkspace.get(workspaceId) ?? 0) < this.maxPerWorkspace;
+  private cap(share: string): number {
+    return share.startsWith("w:") ? this.maxPerWorkspace : this.maxPerUser;
   }
 
-  private take(workspaceId: string): () => void {
+  private hasRoom(shares: string[]): boolean {
+    return this.running < this.maxTotal && shares.every((share) => (this.perShare.get(share) ?? 0) < this.cap(share));
+  }
+
+  private take(shares: string[]): () => void {
     this.running += 1;
-    this.perWorkspace.set(workspaceId, (this.perWorkspace.get(workspaceId) ?? 0) + 1);
+    for (const share of shares) this.perShare.set(share, (this.perShare.get(share) ?? 0) + 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.running -= 1;
-      const left = (this.perWorkspace.get(workspaceId) ?? 1) - 1;
-      if (left === 0) this.perWorkspace.delete(workspaceId);
-      else this.perWorkspace.set(workspaceId, left);
+      for (const share of shares) {
+        const left = (this.perShare.get(share) ?? 1) - 1;
+        if (left === 0) this.perShare.delete(share);
+        else this.perShare.set(share, left);
+      }
       this.next();
     };
   }
 
   private next(): void {
-    const index = this.queue.findIndex((w) => this.hasRoom(w.workspaceId));
+    const index = this.queue.findIndex((w) => this.hasRoom(w.shares));
     if (index < 0) return;
     const [waiter] = this.queue.splice(index, 1);
     waiter.grant();

@@ -33,6 +33,11 @@ export interface EgressPolicy {
   allow: string[];
   /** CIDRs denied in every mode, allow list or not (PATCHBAY_EGRESS_DENY). */
   deny: string[];
+  /**
+   * More ranges denied like the mode's (the allow list lifts them), each with what it is:
+   * production adds loopback and the database's own addresses (net/production-egress.ts).
+   */
+  denied?: Array<{ cidr: string; reason: string }>;
   /** How names are resolved; dns.lookup (getaddrinfo, so /etc/hosts too) by default. */
   lookup?: Lookup;
 }
@@ -107,7 +112,8 @@ const DENY_LISTED = "an address in a range the operator has denied";
 export function createEgress(policy: EgressPolicy): EgressChecker {
   const allow = parseList("PATCHBAY_EGRESS_ALLOW", policy.allow);
   const deny = parseList("PATCHBAY_EGRESS_DENY", policy.deny);
-  const modeRules = policy.mode === "strict" ? [...DEFAULT_DENIED, ...STRICT_DENIED] : DEFAULT_DENIED;
+  const extra = rules((policy.denied ?? []).map(({ cidr, reason }) => [cidr, reason]));
+  const modeRules = [...extra, ...(policy.mode === "strict" ? [...DEFAULT_DENIED, ...STRICT_DENIED] : DEFAULT_DENIED)];
   const lookup = policy.lookup ?? defaultLookup;
 
   /** Why the address is denied, or null when it may be reached. */

@@ -85,6 +85,8 @@ export class Caller {
 
   private async subject(workspaceId: string): Promise<Subject> {
     const actor = this.signedIn;
-    return actor.kind === "API_TOKEN" ? { kind: "API_TOKEN", scopes: actor.scopes } : { kind: "USER", role: await this.role(workspaceId) };
+    return actor.kind === "API_TOKEN"
+      ? { kind: "API_TOKEN", scopes: actor.scopes, creatorRole: actor.creatorRole }
+      : { kind: "USER", role: await this.role(workspaceId) };
   }
 }

@@ -32,8 +32,13 @@ export const ACTIONS: readonly Action[] = [
   "workspace.own",
 ];
 
-/** Who asks, as far as the policy cares: a person's role in the workspace (null: not a member), or a token's scopes. */
-export type Subject = { kind: "USER"; role: Role | null } | { kind: "API_TOKEN"; scopes: readonly TokenScope[] };
+/**
+ * Who asks, as far as the policy cares: a person's role in the workspace (null: not a member),
+ * or a token's scopes and its creator's current role there.
+ */
+export type Subject =
+  | { kind: "USER"; role: Role | null }
+  | { kind: "API_TOKEN"; scopes: readonly TokenScope[]; creatorRole: Role };
 
 const ROLE_RANK: Record<Role, number> = { VIEWER: 1, MEMBER: 2, ADMIN: 3, OWNER: 4 };
 
@@ -65,10 +70,19 @@ export function isPeopleOnly(action: Action): boolean {
   return PEOPLE_ONLY.has(action);
 }
 
-/** The policy's answer for a subject already known to see the workspace. */
+/**
+ * The policy's answer for a subject already known to see the workspace. A token may do what
+ * its scopes grant and its creator's role still allows: a demoted creator's token shrinks with them.
+ */
 export function allows(subject: Subject, action: Action): boolean {
-  if (subject.kind === "API_TOKEN") return !isPeopleOnly(action) && subject.scopes.some((scope) => SCOPE_GRANTS[scope] === action);
-  return subject.role !== null && ROLE_RANK[subject.role] >= ROLE_RANK[LEAST_ROLE[action]];
+  if (subject.kind === "API_TOKEN") {
+    return !isPeopleOnly(action) && subject.scopes.some((scope) => SCOPE_GRANTS[scope] === action) && roleAllows(subject.creatorRole, action);
+  }
+  return subject.role !== null && roleAllows(subject.role, action);
+}
+
+function roleAllows(role: Role, action: Action): boolean {
+  return ROLE_RANK[role] >= ROLE_RANK[LEAST_ROLE[action]];
 }
 
 /** What exporting connections needs: reading them, or, with their secrets, the export_secrets right. */

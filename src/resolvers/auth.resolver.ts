@@ -10,9 +10,14 @@ export class AuthResolver {
     @Arg("email", () => String) email: string,
     @Arg("password", () => String) password: string,
     @Arg("name", () => String, { nullable: true }) name: string | null,
-    @Ctx() { services }: GraphQLContext,
+    @Arg("invitationToken", () => String, {
+      nullable: true,
+      description: "Where sign-up is by invitation (PATCHBAY_SIGNUP=invite): the token of an invitation to this email.",
+    })
+    invitationToken: string | null,
+    @Ctx() { services, caller }: GraphQLContext,
   ) {
-    return services.identity.signUp({ email, password, name });
+    return services.identity.signUp({ email, password, name, invitationToken }, caller.clientIp);
   }
 
   @Mutation(() => AuthPayloadType)

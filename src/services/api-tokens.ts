@@ -1,6 +1,8 @@
 /**
  * API tokens: created by workspace admins, shown once, stored as a keyed hash, scoped,
- * optionally expiring, revocable. Checking one costs an HMAC and one indexed lookup.
+ * optionally expiring, revocable. A token acts for its creator: its scopes are capped by the
+ * creator's current role (policy.ts), and it stops working when the creator leaves the
+ * workspace. Checking one costs an HMAC and two indexed lookups.
  */
 import { randomUUID } from "node:crypto";
 import type { TokenActor } from "../auth/actor";
@@ -102,10 +104,27 @@ export class ApiTokenService {
     if (!row || !apiTokenHashesEqual(row.tokenHash, hash)) return null;
     const now = Date.now();
     if (row.revokedAt || (row.expiresAt && row.expiresAt.getTime() <= now)) return null;
+    // A token never outlives its creator's membership: removed creator, dead token.
+    const creator = row.createdById
+      ? await this.db.membership.findUnique({
+          where: { workspaceId_userId: { workspaceId: row.workspaceId, userId: row.createdById } },
+          select: { role: true },
+        })
+      : null;
+    if (!creator || !row.createdById) return null;
     if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > LAST_USED_PRECISION_MS) {
       // Best effort: a lost lastUsedAt update must not fail the request.
       await this.db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } }).catch(() => {});
     }
-    return { kind: "API_TOKEN", tokenId: row.id, workspaceId: row.workspaceId, scopes: row.scopes, name: row.name, prefix: row.prefix };
+    return {
+      kind: "API_TOKEN",
+      tokenId: row.id,
+      workspaceId: row.workspaceId,
+      scopes: row.scopes,
+      name: row.name,
+      prefix: row.prefix,
+      createdById: row.createdById,
+      creatorRole: creator.role,
+    };
   }
 }

@@ -15,13 +15,26 @@ import { allows, roleChangeAction } from "../policy/policy";
 import { recordAudit } from "./audit";
 import { normaliseEmail } from "./identity";
 import { decodeCursor, type Page, pageSize, toPage } from "./pagination";
+import type { SharedLimiter } from "../limits/shared-limiter";
+
+// Namespaces the advisory lock of the owned-workspaces cap (first key of the two-key form).
+const OWNED_CAP_LOCK = 7_307_602;
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** What bounds the workspaces one person creates (README, Security). */
+export interface WorkspaceLimits {
+  /** Creations per person per hour, shared by every process. */
+  creationsPerUser: SharedLimiter;
+  /** Workspaces one person may own at once. */
+  maxOwnedPerUser: number;
+}
 
 export class WorkspaceService {
   constructor(
     private readonly db: Db,
     private readonly keyring: Keyring,
+    private readonly limits: WorkspaceLimits,
   ) {}
 
   async create(caller: Caller, input: { slug: string; name: string }): Promise<Workspace> {
@@ -32,8 +45,15 @@ export class WorkspaceService {
     }
     const name = input.name.trim();
     if (!name || name.length > 200) throw new BadUserInputError("Give the workspace a name of 1 to 200 characters.", "name");
+    await this.limits.creationsPerUser.hit(person.userId);
     try {
       return await this.db.$transaction(async (tx) => {
+        // Under a lock per person, so concurrent creations in any process cannot overshoot the cap.
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${OWNED_CAP_LOCK}::int, hashtext(${person.userId}))`;
+        const owned = await tx.membership.count({ where: { userId: person.userId, role: "OWNER" } });
+        if (owned >= this.limits.maxOwnedPerUser) {
+          throw new ForbiddenError(`You own ${owned} workspaces, the most this server allows; delete or hand one over first.`);
+        }
         const workspace = await tx.workspace.create({ data: { id: randomUUID(), slug, name } });
         await tx.membership.create({ data: { workspaceId: workspace.id, userId: person.userId, role: "OWNER" } });
         await this.keyring.createInitialKey(tx, workspace.id);

@@ -21,20 +21,27 @@ const SUBJECTS: Record<string, Subject> = {
   MEMBER: { kind: "USER", role: "MEMBER" },
   ADMIN: { kind: "USER", role: "ADMIN" },
   OWNER: { kind: "USER", role: "OWNER" },
-  "READ token": { kind: "API_TOKEN", scopes: ["READ"] },
-  "TEST token": { kind: "API_TOKEN", scopes: ["TEST"] },
-  "RESOLVE token": { kind: "API_TOKEN", scopes: ["RESOLVE"] },
-  "WRITE token": { kind: "API_TOKEN", scopes: ["WRITE"] },
-  "all-scopes token": { kind: "API_TOKEN", scopes: ["READ", "TEST", "RESOLVE", "WRITE"] },
-  "no-scope token": { kind: "API_TOKEN", scopes: [] },
+  "READ token": { kind: "API_TOKEN", scopes: ["READ"], creatorRole: "OWNER" },
+  "TEST token": { kind: "API_TOKEN", scopes: ["TEST"], creatorRole: "OWNER" },
+  "RESOLVE token": { kind: "API_TOKEN", scopes: ["RESOLVE"], creatorRole: "OWNER" },
+  "WRITE token": { kind: "API_TOKEN", scopes: ["WRITE"], creatorRole: "OWNER" },
+  "all-scopes token": { kind: "API_TOKEN", scopes: ["READ", "TEST", "RESOLVE", "WRITE"], creatorRole: "OWNER" },
+  "no-scope token": { kind: "API_TOKEN", scopes: [], creatorRole: "OWNER" },
+  // A token never does more than its creator's current role allows.
+  "all-scopes token of an ADMIN": { kind: "API_TOKEN", scopes: ["READ", "TEST", "RESOLVE", "WRITE"], creatorRole: "ADMIN" },
+  "all-scopes token of a MEMBER": { kind: "API_TOKEN", scopes: ["READ", "TEST", "RESOLVE", "WRITE"], creatorRole: "MEMBER" },
+  "all-scopes token of a VIEWER": { kind: "API_TOKEN", scopes: ["READ", "TEST", "RESOLVE", "WRITE"], creatorRole: "VIEWER" },
 };
 
 // Who is allowed each action; everyone else in SUBJECTS is refused.
 const ALLOWED: Record<Action, string[]> = {
-  "workspace.read": ["VIEWER", "MEMBER", "ADMIN", "OWNER", "READ token", "all-scopes token"],
-  "connection.test": ["MEMBER", "ADMIN", "OWNER", "TEST token", "all-scopes token"],
-  "connection.resolve": ["MEMBER", "ADMIN", "OWNER", "RESOLVE token", "all-scopes token"],
-  "connection.write": ["ADMIN", "OWNER", "WRITE token", "all-scopes token"],
+  "workspace.read": [
+    "VIEWER", "MEMBER", "ADMIN", "OWNER", "READ token", "all-scopes token",
+    "all-scopes token of an ADMIN", "all-scopes token of a MEMBER", "all-scopes token of a VIEWER",
+  ],
+  "connection.test": ["MEMBER", "ADMIN", "OWNER", "TEST token", "all-scopes token", "all-scopes token of an ADMIN", "all-scopes token of a MEMBER"],
+  "connection.resolve": ["MEMBER", "ADMIN", "OWNER", "RESOLVE token", "all-scopes token", "all-scopes token of an ADMIN", "all-scopes token of a MEMBER"],
+  "connection.write": ["ADMIN", "OWNER", "WRITE token", "all-scopes token", "all-scopes token of an ADMIN"],
   "connection.export_secrets": ["ADMIN", "OWNER"],
   "workspace.admin": ["ADMIN", "OWNER"],
   "workspace.own": ["OWNER"],

@@ -36,6 +36,13 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     PATCHBAY_DATA_DIR: dataDir,
     PATCHBAY_MASTER_KEY: masterKey,
     PATCHBAY_LOG_LEVEL: "debug",
+    // Every test signs up and logs in from 127.0.0.1: the abuse limits per address, made for
+    // many clients, would trip over the suite itself. test/api/abuse-limits.test.ts sets them.
+    PATCHBAY_SIGNUPS_PER_ADDRESS_PER_HOUR: "100000",
+    PATCHBAY_LOGIN_FAILURES_PER_ADDRESS: "100000",
+    PATCHBAY_PASSWORD_HASH_PER_ADDRESS: "10000",
+    PATCHBAY_PASSWORD_HASH_QUEUE: "10000",
+    PATCHBAY_WORKSPACE_CREATIONS_PER_USER_PER_HOUR: "100000",
     ...env,
   });
   const app = await startApp(config, {

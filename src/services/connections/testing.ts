@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { ConnectionAdapter, Egress, TestErrorCode, TestOutcome } from "../../adapters/types";
 import type { Db } from "../../db/prisma";
 import type { TestResult } from "../../generated/prisma/client";
-import { actorId } from "../../auth/actor";
+import { actingUserId, actorId } from "../../auth/actor";
 import type { Caller } from "../../policy/caller";
 import { recordAudit } from "../audit";
 import {
@@ -60,7 +60,7 @@ export class ConnectionTestService {
     if (patch) return this.testPatched(caller, id, patch);
     const row = await this.connections.visible(caller, id, "connection.test");
     const draft = await this.connections.storedDraft(row);
-    const report = await this.run(row.workspaceId, draft);
+    const report = await this.run(caller, row.workspaceId, draft);
     const actor = caller.signedIn;
     return this.db.$transaction(async (tx) => {
       const stored = await tx.testResult.create({
@@ -101,7 +101,7 @@ export class ConnectionTestService {
   async testInput(caller: Caller, workspaceId: string, input: ConnectionInputData): Promise<TestReport> {
     await caller.authorize(workspaceId, "connection.write");
     const draft = draftFromInput({ ...input, name: input.name || "unsaved" });
-    const report = await this.run(workspaceId, draft);
+    const report = await this.run(caller, workspaceId, draft);
     await recordAudit(this.db, caller, {
       workspaceId,
       action: "connection.test_input",
@@ -122,7 +122,7 @@ export class ConnectionTestService {
         0,
       );
     } else {
-      report = await this.run(row.workspaceId, draft);
+      report = await this.run(caller, row.workspaceId, draft);
     }
     await recordAudit(this.db, caller, {
       workspaceId: row.workspaceId,
@@ -134,7 +134,7 @@ export class ConnectionTestService {
     return report;
   }
 
-  private async run(workspaceId: string, draft: ConnectionDraft): Promise<TestReport> {
+  private async run(caller: Caller, workspaceId: string, draft: ConnectionDraft): Promise<TestReport> {
     const adapter = adapterFor(draft.type);
     const settings = settingsOf(draft);
     const problems = validateSettings(adapter, settings);
@@ -148,7 +148,7 @@ export class ConnectionTestService {
     const started = performance.now();
     let release: (() => void) | undefined;
     try {
-      release = await this.limiter.acquire(workspaceId, controller.signal);
+      release = await this.limiter.acquire(workspaceId, controller.signal, actingUserId(caller.signedIn));
       const timeLeft = Math.max(1, this.timeoutMs - (performance.now() - started));
       const context = { signal: controller.signal, timeoutMs: timeLeft, egress: this.environment.egress, sqliteRoot: this.environment.sqliteRoot };
       const outcome = await settleBeforeAbort(adapter, adapter.test(settings, context), controller.signal);
