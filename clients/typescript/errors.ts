@@ -1,6 +1,6 @@
 /**
  * The one error the client throws. `code` is the server's code (UNAUTHENTICATED, FORBIDDEN,
- * NOT_FOUND, BAD_USER_INPUT, CONFLICT, RATE_LIMITED, INTERNAL_SERVER_ERROR) or one of the
+ * NOT_FOUND, BAD_USER_INPUT, CONFLICT, RATE_LIMITED, SERVICE_UNAVAILABLE, INTERNAL_SERVER_ERROR) or one of the
  * client's own: CONFIG (a setting is missing or malformed), NETWORK, TIMEOUT, BAD_RESPONSE
  * (the answer was not Patchbay's), UNSUPPORTED (e.g. pgPool on a MySQL connection).
  *
@@ -17,6 +17,7 @@ export type PatchbayErrorCode =
   | "BAD_USER_INPUT"
   | "CONFLICT"
   | "RATE_LIMITED"
+  | "SERVICE_UNAVAILABLE"
   | "INTERNAL_SERVER_ERROR"
   | (string & {});
 

@@ -60,3 +60,20 @@ describe("the connection-test limiter", () => {
     expect(limiter.active).toBe(0);
   });
 });
+
+describe("the connection-test limiter per person", () => {
+  it("keeps one person with many workspaces to their share", async () => {
+    const limiter = new TestLimiter(4, 2, 2);
+    const held = [await limiter.acquire("w1", never, "busy"), await limiter.acquire("w2", never, "busy")];
+    let third = false;
+    void limiter.acquire("w3", never, "busy").then(() => (third = true));
+    const other = await limiter.acquire("w9", never, "someone else");
+    await Promise.resolve();
+    expect(third).toBe(false);
+    expect(limiter.active).toBe(3);
+    held[0]();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(third).toBe(true);
+    other();
+  });
+});
