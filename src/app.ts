@@ -122,7 +122,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       return {
         caller: new Caller(actor, clientAddress(req, config.trustedProxies), services.workspaces),
         services,
-        loaders: createLoaders(prisma, services.resolution),
+        loaders: createLoaders(prisma, services.resolution, services.connectionTests),
       };
     };
     const server = createHttpServer({

@@ -60,8 +60,8 @@ export class ConnectionResolver {
   testResults(
     @Root() connection: Connection,
     @Arg("first", () => Int, { defaultValue: 10 }) first: number,
-    @Ctx() { services }: GraphQLContext,
+    @Ctx() { loaders }: GraphQLContext,
   ) {
-    return services.connectionTests.history(connection, first);
+    return loaders.testResults.load({ connection, first });
   }
 }

@@ -251,6 +251,31 @@ describe("query cost", () => {
     expect(fifty.count).toBe(ten.count);
     expect(ten.count).toBeLessThanOrEqual(10);
   });
+
+  it("loads a page of connections with their test histories in the same number of statements for 10 and 50 items", async () => {
+    const ws = await createWorkspace(owner.client);
+    const inputs = Array.from({ length: 50 }, (_, i) => ({ name: `h${String(i).padStart(2, "0")}`, type: "generic", host: "h.example.com" }));
+    await owner.client.ok(`mutation($w: ID!, $i: [ConnectionInput!]!) { upsertConnections(workspaceId: $w, inputs: $i) { created } }`, { w: ws.id, i: inputs });
+    // Three results for every other connection, straight into the table: the query is what is measured.
+    const ids = (await app.prisma.connection.findMany({ where: { workspaceId: ws.id }, orderBy: { name: "asc" } })).map((c) => c.id);
+    const at = (n: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, n));
+    await app.prisma.testResult.createMany({
+      data: ids.flatMap((connectionId, i) =>
+        i % 2 ? [] : [0, 1, 2].map((n) => ({ id: `${connectionId}-${n}`, workspaceId: ws.id, connectionId, status: "FAILURE" as const, message: `run ${n}`, latencyMs: n, testedAt: at(n), actorKind: "USER" as const, actorId: owner.userId })),
+      ),
+    });
+    const query = `query($slug: String!, $first: Int) { workspace(slug: $slug) {
+      connections(first: $first) { nodes { name testResults(first: 2) { message } } }
+    } }`;
+    const ten = await app.countQueries(() => owner.client.ok(query, { slug: ws.slug, first: 10 }));
+    const fifty = await app.countQueries(() => owner.client.ok(query, { slug: ws.slug, first: 50 }));
+    const nodes = fifty.result.workspace.connections.nodes;
+    expect(nodes).toHaveLength(50);
+    expect(nodes[0].testResults).toEqual([{ message: "run 2" }, { message: "run 1" }]);
+    expect(nodes[1].testResults).toEqual([]);
+    expect(fifty.count).toBe(ten.count);
+    expect(ten.count).toBeLessThanOrEqual(6);
+  });
 });
 
 describe("credentials in undeclared extras", () => {
