@@ -21,6 +21,7 @@ import type { GraphQLContext } from "./graphql/context";
 import { createErrorFormatter } from "./graphql/format-error";
 import { httpStatusPlugin, withHttpStatus } from "./graphql/http-status";
 import { inputGuardPlugin } from "./graphql/input-guard";
+import { requestLimits } from "./graphql/limits";
 import { createLoaders } from "./graphql/loaders";
 import { graphqlHandler } from "./http/graphql-handler";
 import { clientAddress } from "./http/io";
@@ -101,10 +102,17 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
     const denied = config.production ? await productionDenials(databaseUrl) : [];
     const services = buildServices(prisma, pool, keyring, master.key, config, denied);
+    const limits = requestLimits<GraphQLContext>(config.graphqlLimits);
     const apollo = new ApolloServer<GraphQLContext>({
       schema: await buildSchema({ resolvers, validate: false }),
-      formatError: createErrorFormatter(logger),
-      plugins: [inputGuardPlugin(), httpStatusPlugin()],
+      formatError: createErrorFormatter(logger, { hideSuggestions: !config.graphqlIntrospection }),
+      // The input guard first: its refusal names the field, which a cost error cannot.
+      plugins: [inputGuardPlugin(), ...limits.plugins, httpStatusPlugin()],
+      parseOptions: limits.parseOptions,
+      validationRules: limits.validationRules,
+      introspection: config.graphqlIntrospection,
+      // One operation per request: a batch would multiply every per-request limit.
+      allowBatchedHttpRequests: false,
       includeStacktraceInErrorResponses: false,
       // main.ts owns shutdown, so the database stops after the server, in order.
       stopOnTerminationSignals: false,

@@ -56,6 +56,32 @@ export interface Config {
   };
   /** Limits on what one caller can make the service spend (README, Security). */
   limits: AbuseLimits;
+  /** What one GraphQL request may ask for (README, Security). */
+  graphqlLimits: GraphQLLimits;
+  /** PATCHBAY_GRAPHQL_INTROSPECTION: 1 or 0; default on in development, off in production. Off also hides "Did you mean" suggestions. */
+  graphqlIntrospection: boolean;
+}
+
+/** Bounds on one GraphQL request, checked before any resolver runs. */
+export interface GraphQLLimits {
+  /** PATCHBAY_GRAPHQL_MAX_DEPTH, default 10: nesting of selections. */
+  maxDepth: number;
+  /** PATCHBAY_GRAPHQL_MAX_ALIASES, default 15: aliases in one operation. */
+  maxAliases: number;
+  /** PATCHBAY_GRAPHQL_MAX_DIRECTIVES, default 10: directives in one operation. */
+  maxDirectives: number;
+  /** PATCHBAY_GRAPHQL_MAX_TOKENS, default 1000: lexical tokens of the document. */
+  maxTokens: number;
+  /** PATCHBAY_GRAPHQL_MAX_COST, default 5000: objects the operation may fetch; a field with `first` counts its page size. */
+  maxCost: number;
+  /** PATCHBAY_GRAPHQL_MAX_RESOLVES, default 10: resolveConnection fields per request. */
+  maxResolves: number;
+  /** PATCHBAY_GRAPHQL_MAX_TESTS, default 3: connection tests per request. */
+  maxTests: number;
+  /** PATCHBAY_GRAPHQL_MAX_PASSWORD_CHECKS, default 1: signUp, logIn and changePassword per request. */
+  maxPasswordChecks: number;
+  /** PATCHBAY_GRAPHQL_MAX_BULK_OPERATIONS, default 1: imports, exports, upserts and other whole-workspace operations per request. */
+  maxBulkOperations: number;
 }
 
 export type SignUpMode = "open" | "invite" | "closed";
@@ -126,7 +152,27 @@ export function loadConfig(env: Env = process.env): Config {
       workspaceCreationsPerUserPerHour: integer(env, "PATCHBAY_WORKSPACE_CREATIONS_PER_USER_PER_HOUR", 10, 1, 1_000_000),
       maxWorkspacesPerUser: integer(env, "PATCHBAY_MAX_WORKSPACES_PER_USER", 50, 1, 1_000_000),
     },
+    graphqlLimits: {
+      maxDepth: integer(env, "PATCHBAY_GRAPHQL_MAX_DEPTH", 10, 2, 100),
+      maxAliases: integer(env, "PATCHBAY_GRAPHQL_MAX_ALIASES", 15, 0, 1_000),
+      maxDirectives: integer(env, "PATCHBAY_GRAPHQL_MAX_DIRECTIVES", 10, 0, 1_000),
+      maxTokens: integer(env, "PATCHBAY_GRAPHQL_MAX_TOKENS", 1_000, 100, 100_000),
+      maxCost: integer(env, "PATCHBAY_GRAPHQL_MAX_COST", 5_000, 10, 10_000_000),
+      maxResolves: integer(env, "PATCHBAY_GRAPHQL_MAX_RESOLVES", 10, 1, 1_000),
+      maxTests: integer(env, "PATCHBAY_GRAPHQL_MAX_TESTS", 3, 1, 1_000),
+      maxPasswordChecks: integer(env, "PATCHBAY_GRAPHQL_MAX_PASSWORD_CHECKS", 1, 1, 100),
+      maxBulkOperations: integer(env, "PATCHBAY_GRAPHQL_MAX_BULK_OPERATIONS", 1, 1, 100),
+    },
+    graphqlIntrospection: flag(env, "PATCHBAY_GRAPHQL_INTROSPECTION", env.NODE_ENV !== "production"),
   };
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "1" || raw === "true") return true;
+  if (raw === "0" || raw === "false") return false;
+  throw new ConfigError(`${name} must be 1 or 0.`);
 }
 
 function signUpMode(raw: string | undefined, production: boolean): SignUpMode {

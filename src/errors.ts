@@ -11,7 +11,8 @@ export type PublicErrorCode =
   | "BAD_USER_INPUT"
   | "CONFLICT"
   | "RATE_LIMITED"
-  | "SERVICE_UNAVAILABLE";
+  | "SERVICE_UNAVAILABLE"
+  | "QUERY_LIMIT_EXCEEDED";
 
 export class PublicError extends GraphQLError {
   constructor(
@@ -83,4 +84,15 @@ export const HTTP_STATUS: Record<PublicErrorCode, number> = {
   CONFLICT: 409,
   RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
+  QUERY_LIMIT_EXCEEDED: 400,
 };
+
+/**
+ * A GraphQL request that asks for more than one request may (README, Security): refused
+ * before any resolver runs. `limit` names the bound, `max` is its configured value.
+ */
+export class QueryLimitError extends PublicError {
+  constructor(message: string, limit: string, max: number) {
+    super(message, "QUERY_LIMIT_EXCEEDED", { limit, max, http: { status: 400 } });
+  }
+}

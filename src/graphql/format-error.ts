@@ -1,11 +1,13 @@
 /**
  * Lets the deliberate errors through (PublicError and GraphQL's own request errors), turns a
- * database that did not answer in time into SERVICE_UNAVAILABLE, and masks everything else as INTERNAL_SERVER_ERROR, logging the detail. Messages about bad
- * variables are stripped of the value the client sent, which may be a secret.
+ * database that did not answer in time into SERVICE_UNAVAILABLE, and masks everything else as
+ * INTERNAL_SERVER_ERROR, logging the detail. Messages about bad variables are stripped of the
+ * value the client sent, which may be a secret, and, where the schema is not disclosed
+ * (introspection off), of "Did you mean ...?" suggestions.
  */
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
-import { PublicError } from "../errors";
+import { PublicError, QueryLimitError } from "../errors";
 import { publicErrorOf } from "../http/status";
 import type { Logger } from "../log";
 
@@ -20,15 +22,37 @@ const REQUEST_ERROR_CODES = new Set([
   "PERSISTED_QUERY_NOT_SUPPORTED",
 ]);
 
-export function createErrorFormatter(logger: Logger) {
+/** graphql-js's own message when parseOptions.maxTokens is exceeded ("more that" in 16.x). */
+const TOO_MANY_TOKENS = /Document contains more tha[nt] (\d+) tokens/;
+const SUGGESTION = / ?Did you mean [^?]*\?/g;
+
+export interface ErrorFormatterOptions {
+  /** Strip "Did you mean ...?" from messages: they name fields, arguments and enum values. */
+  hideSuggestions: boolean;
+}
+
+export function createErrorFormatter(logger: Logger, options: ErrorFormatterOptions = { hideSuggestions: false }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (original instanceof PublicError) return formatted;
     const code = formatted.extensions?.code;
     // Errors about the request itself are not thrown by a resolver, so nothing unwraps them.
     const aboutTheRequest = original === error && error instanceof GraphQLError;
-    if (aboutTheRequest && typeof code === "string" && REQUEST_ERROR_CODES.has(code)) {
-      return withoutEchoedValues(formatted, code);
+    if (aboutTheRequest) {
+      // Apollo wraps validation rules' errors and gives them its own code; a limit keeps Patchbay's.
+      if (error.originalError instanceof QueryLimitError) {
+        return { message: error.originalError.message, locations: formatted.locations, extensions: publicExtensions(error.originalError) };
+      }
+      const tooManyTokens = code === "GRAPHQL_PARSE_FAILED" ? TOO_MANY_TOKENS.exec(formatted.message) : null;
+      if (tooManyTokens) {
+        const max = Number(tooManyTokens[1]);
+        return { message: `The query has more than ${max} tokens; at most ${max} are allowed.`, extensions: { code: "QUERY_LIMIT_EXCEEDED", limit: "tokens", max } };
+      }
+      if (typeof code === "string" && REQUEST_ERROR_CODES.has(code)) return withoutEchoedValues(formatted, code, options);
+      // Apollo's refusals without a code of their own (an APQ hash that does not match the query).
+      if (error.extensions?.code === undefined && isClientErrorStatus(error.extensions?.http)) {
+        return withoutEchoedValues(formatted, "BAD_REQUEST", options);
+      }
     }
     const unavailable = publicErrorOf(original);
     if (unavailable) {
@@ -40,10 +64,21 @@ export function createErrorFormatter(logger: Logger) {
   };
 }
 
-function withoutEchoedValues(formatted: GraphQLFormattedError, code: string): GraphQLFormattedError {
-  const message = formatted.message
+function publicExtensions(error: PublicError): Record<string, unknown> {
+  const { http: _http, ...extensions } = error.extensions as Record<string, unknown>;
+  return extensions;
+}
+
+function isClientErrorStatus(http: unknown): boolean {
+  const status = (http as { status?: unknown } | undefined)?.status;
+  return typeof status === "number" && status >= 400 && status < 500;
+}
+
+function withoutEchoedValues(formatted: GraphQLFormattedError, code: string, options: ErrorFormatterOptions): GraphQLFormattedError {
+  let message = formatted.message
     .replace(/got invalid value [\s\S]*?(?= at "|;|$)/, "has an invalid value")
     .replace(/(cannot represent[^:]*?)(?: value)?: [\s\S]*$/, "$1 value.");
+  if (options.hideSuggestions) message = message.replace(SUGGESTION, "");
   const extensions: Record<string, unknown> = { code };
   const at = /at "([^"]+)"/.exec(formatted.message);
   if (at) extensions.field = at[1].split(".").slice(1).join(".") || at[1];

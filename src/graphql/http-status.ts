@@ -29,13 +29,17 @@ export function httpStatusPlugin<TContext extends object>(): ApolloServerPlugin<
 
 /**
  * For an error thrown while building the context (authentication reads the database): the
- * same error, carrying its status for Apollo, when it is one of the codes above.
+ * same error, carrying its status for Apollo, which answers 500 for any failed context. The
+ * whole request fails there, so every public code answers with its own status: a bad, expired
+ * or revoked token is 401 with a Bearer challenge, as over REST.
  */
 export function withHttpStatus(error: unknown): unknown {
   const publicError = publicErrorOf(error);
-  if (!publicError || !(STATUS_CODES as readonly string[]).includes(publicError.code)) return error;
+  if (!publicError) return error;
   const head = httpHeadOf(publicError);
-  (publicError.extensions as Record<string, unknown>).http = { status: head.status, headers: new HeaderMap(Object.entries(head.headers)) };
+  const headers = new HeaderMap(Object.entries(head.headers));
+  if (head.status === 401) headers.set("www-authenticate", 'Bearer realm="patchbay"');
+  (publicError.extensions as Record<string, unknown>).http = { status: head.status, headers };
   return publicError;
 }
 
