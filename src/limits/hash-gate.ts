@@ -4,6 +4,8 @@
  * wait, and one client address holds at most `perClient` of those places. Whoever finds no
  * place is answered RATE_LIMITED at once instead of queueing behind a flood, so a burst of
  * wrong log-ins delays a legitimate one by a bounded queue, not by the length of the burst.
+ * A freed slot goes to the waiting client holding the fewest places, so a flood from one
+ * address does not stand in front of everyone else in the queue either.
  */
 import { RateLimitedError } from "../errors";
 
@@ -24,7 +26,7 @@ const BUSY_MESSAGE = "Too many log-ins and sign-ups are being checked right now;
 export class HashGate {
   private admitted = 0;
   private running = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting: Array<{ client: string; start: () => void }> = [];
   private readonly perClient = new Map<string, number>();
 
   constructor(private readonly limits: HashGateLimits) {}
@@ -49,7 +51,7 @@ export class HashGate {
     return {
       run: async (task) => {
         if (left) throw new Error("this place in the hash gate was already given up");
-        await this.slot();
+        await this.slot(client);
         try {
           return await task();
         } finally {
@@ -61,18 +63,35 @@ export class HashGate {
     };
   }
 
-  private async slot(): Promise<void> {
+  private async slot(client: string): Promise<void> {
     if (this.running < this.limits.concurrency) {
       this.running += 1;
       return;
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    await new Promise<void>((start) => this.waiting.push({ client, start }));
   }
 
   private release(): void {
-    const next = this.waiting.shift();
-    // The slot passes straight to the next waiter, so the count stays right.
-    if (next) next();
+    const next = this.nextWaiter();
+    // The slot passes straight to the next waiter, so the running count stays right.
+    if (next) next.start();
     else this.running -= 1;
+  }
+
+  /**
+   * The earliest waiter among the clients holding the fewest places: one address cannot keep
+   * the slots to itself by queueing ahead of everyone else.
+   */
+  private nextWaiter(): { client: string; start: () => void } | undefined {
+    let best = -1;
+    let bestLoad = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.waiting.length; i++) {
+      const load = this.perClient.get(this.waiting[i].client) ?? 0;
+      if (load < bestLoad) {
+        best = i;
+        bestLoad = load;
+      }
+    }
+    return best < 0 ? undefined : this.waiting.splice(best, 1)[0];
   }
 }

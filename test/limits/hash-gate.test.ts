@@ -42,3 +42,21 @@ describe("the password-hash gate", () => {
     expect(() => gate.admit("b")).not.toThrow();
   });
 });
+
+describe("the password-hash gate's queue", () => {
+  it("hands a freed slot to a client with no hash running before a flooding one", async () => {
+    const gate = new HashGate({ concurrency: 1, queue: 4, perClient: 3 });
+    const order: string[] = [];
+    const hold = deferred();
+    const first = gate.admit("flood").run(async () => (order.push("flood-1"), hold.promise));
+    const queued = [
+      gate.admit("flood").run(async () => void order.push("flood-2")),
+      gate.admit("flood").run(async () => void order.push("flood-3")),
+      gate.admit("person").run(async () => void order.push("person")),
+    ];
+    await Promise.resolve();
+    hold.resolve();
+    await Promise.all([first, ...queued]);
+    expect(order).toEqual(["flood-1", "person", "flood-2", "flood-3"]);
+  });
+});
