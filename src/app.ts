@@ -33,7 +33,7 @@ import { type DeniedRange, productionDenials } from "./net/production-egress";
 import { LoginThrottle } from "./auth/login-throttle";
 import { SignUpPolicy } from "./auth/sign-up-policy";
 import { HashGate } from "./limits/hash-gate";
-import { SharedLimiter } from "./limits/shared-limiter";
+import { SharedLimiter, sweepExpiredLimits } from "./limits/shared-limiter";
 import { Caller } from "./policy/caller";
 import { resolvers } from "./resolvers";
 import type { Services } from "./services";
@@ -100,6 +100,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     await keyring.verifyMasterKey();
     cleanups.push(async () => keyring.clear());
 
+    const stopSweeping = sweepExpiredLimits(pool, undefined, (error) => logger.warn("sweeping expired rate limits failed", { error }));
+    cleanups.push(async () => stopSweeping());
     const denied = config.production ? await productionDenials(databaseUrl) : [];
     const services = buildServices(prisma, pool, keyring, master.key, config, denied);
     const limits = requestLimits<GraphQLContext>(config.graphqlLimits);

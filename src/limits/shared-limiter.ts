@@ -35,6 +35,8 @@ export class SharedLimiter {
       tableName: "RateLimit",
       // The migration made the table; the library must not run DDL at run time.
       tableCreated: true,
+      // One sweeper per process (sweepExpiredLimits) instead of a timer per limit.
+      clearExpiredByTimeout: false,
       keyPrefix: spec.name,
       points: spec.points,
       duration: spec.windowSeconds,
@@ -69,4 +71,16 @@ export class SharedLimiter {
     const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
     return new RateLimitedError(seconds, this.spec.message ? `${this.spec.message} Try again in ${seconds} s.` : undefined);
   }
+}
+
+/**
+ * Deletes windows that ended over an hour ago, every `everyMs`, so the table stays as small as
+ * the traffic of the last hour. Several processes sweeping is harmless. Returns the stop function.
+ */
+export function sweepExpiredLimits(pool: pg.Pool, everyMs = 300_000, onError: (error: unknown) => void = () => {}): () => void {
+  const timer = setInterval(() => {
+    pool.query(`DELETE FROM "RateLimit" WHERE expire < $1`, [Date.now() - 3_600_000]).catch(onError);
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
