@@ -13,6 +13,7 @@ import type { HashGate } from "../limits/hash-gate";
 import type { SharedLimiter } from "../limits/shared-limiter";
 import type { LoginThrottle } from "../auth/login-throttle";
 import type { SignUpPolicy } from "../auth/sign-up-policy";
+import { addressSubject } from "../net/address-subject";
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MIN_PASSWORD = 10;
@@ -59,7 +60,7 @@ export class IdentityService {
 
     // Refused sign-ups cost no hash: checked once before hashing, and again under the lock.
     await this.guards.signUp.check(this.db, email, input.invitationToken);
-    const address = clientIp ?? "unknown";
+    const address = addressSubject(clientIp);
     const pass = this.guards.hashing.admit(address);
     let passwordHash: string;
     try {
@@ -83,7 +84,7 @@ export class IdentityService {
 
   async logIn(input: { email: string; password: string }, clientIp: string | null): Promise<AuthResult> {
     const email = normaliseEmail(input.email);
-    const address = clientIp ?? "unknown";
+    const address = addressSubject(clientIp);
     // A place in the hashing queue first: shedding a flood costs no database round trip.
     const pass = this.guards.hashing.admit(address);
     let user: User | null;

@@ -107,6 +107,17 @@ describe("log-in throttling", () => {
     expect(other.body.data?.logIn?.token).toBeTruthy();
   });
 
+  it("counts an IPv6 client by its /64, so rotating through its own addresses does not help", async () => {
+    const codes: Array<string | null> = [];
+    for (let i = 1; i <= 6; i++) {
+      const header = { "x-forwarded-for": `2001:db8:7:7:${i}::${i}` };
+      codes.push(codeOf(await graphql(app, LOG_IN, { e: `v6-${i}@example.com`, p: "wrong password!!" }, header)));
+    }
+    expect(codes).toEqual([...Array(5).fill("UNAUTHENTICATED"), "RATE_LIMITED"]);
+    const neighbour = await graphql(app, LOG_IN, { e: "v6-next@example.com", p: "wrong password!!" }, { "x-forwarded-for": "2001:db8:7:8::1" });
+    expect(codeOf(neighbour)).toBe("UNAUTHENTICATED");
+  });
+
   it("sheds a burst of 100 concurrent wrong log-ins with RATE_LIMITED and still logs the right person in", async () => {
     const user = await signUp(anonymous, "patient");
     // From 100 addresses, so the per-address limits do not stop them first: only the hash gate does.
