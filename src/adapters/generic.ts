@@ -17,5 +17,6 @@ const fields: FieldSpec[] = [
 export const genericAdapter: ConnectionAdapter = {
   id: "generic",
   label: "Generic",
+  summary: "Airflow's generic type: the common fields and free `extra`; no test",
   fields,
 };

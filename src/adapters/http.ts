@@ -90,6 +90,8 @@ const HOST_URL: HostUrlOptions = { pathKey: "base_path", pathLabel: "Base path" 
 export const httpAdapter: ConnectionAdapter = {
   id: "http",
   label: "HTTP",
+  summary: "requests a path with none, basic, bearer or header auth; checks the status; redirects followed within the egress policy, at most 3",
+  airflow: { aliases: ["https"] },
   fields,
   normalize: (settings) => normalizeHostUrl(settings, HOST_URL),
   // Airflow's HttpHook takes a host holding "://" as the whole base URL, base path included.

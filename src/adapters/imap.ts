@@ -66,6 +66,7 @@ const fields: FieldSpec[] = [
 export const imapAdapter: ConnectionAdapter = {
   id: "imap",
   label: "IMAP",
+  summary: "logs in and opens the mailbox (INBOX by default) read-only",
   defaultPort: IMPLICIT_TLS_PORT,
   fields,
   test: testImap,

@@ -73,6 +73,8 @@ const fields: FieldSpec[] = [
 export const mongodbAdapter: ConnectionAdapter = {
   id: "mongodb",
   label: "MongoDB",
+  summary: "official driver pinned to the checked address (no SRV): `ping`, `buildInfo`, list collections",
+  airflow: { connType: "mongo" },
   defaultPort: DEFAULT_PORT,
   fields,
   validate: (settings) => {

@@ -20,6 +20,7 @@ import { networkFailure, type Failure } from "./common/network-errors";
 import { failed } from "./common/outcome";
 import { startProgress, timeoutFailure, type Progress } from "./common/progress";
 import { secretValuesOf } from "./common/secret-fields";
+import { serverDatabaseUrl } from "./common/sqlalchemy-url";
 import { browseInstancePort, InstanceNotFound, INSTANCE_NAME, SQL_BROWSER_PORT } from "./common/sql-server-browser";
 import type { CheckedAddress, ConnectionAdapter, ConnectionSettings, FieldProblem, FieldSpec, TestContext, TestErrorCode, TestOutcome } from "./types";
 
@@ -75,12 +76,16 @@ const fields: FieldSpec[] = [
 export const mssqlAdapter: ConnectionAdapter = {
   id: "mssql",
   label: "Microsoft SQL Server",
+  summary: "tedious: pre-login, login only over encryption unless configured otherwise, `SELECT @@VERSION`",
   defaultPort: DEFAULT_PORT,
   fields,
   validate: (settings) => {
     const target = mssqlTarget(settings);
     return Array.isArray(target) ? target : [];
   },
+  // pymssql, Airflow's MsSqlHook default: pyodbc would need an installed ODBC driver named in
+  // the URL, or it reads the host as a DSN name.
+  sqlalchemy: (settings) => serverDatabaseUrl("mssql+pymssql", settings),
   test: testMssql,
 };
 

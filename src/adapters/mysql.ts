@@ -4,7 +4,7 @@
  * points us at can ask for any file on this machine in answer to any query.
  */
 import { connect, type Socket } from "node:net";
-import mysql, { type Connection, type ConnectionOptions, type QueryError } from "mysql2";
+import mysql, { type Connection, type ConnectionOptions, type PoolOptions, type QueryError } from "mysql2";
 import { DeadlineExceeded, withDeadline } from "./common/deadline";
 import { checkEgress, identityHost, isFailure } from "./common/egress-check";
 import { endpointOf, type Endpoint } from "./common/endpoint";
@@ -13,6 +13,7 @@ import { errorCode, networkFailure, type Failure } from "./common/network-errors
 import { failed } from "./common/outcome";
 import { startProgress, timeoutFailure, type Progress } from "./common/progress";
 import { secretValuesOf } from "./common/secret-fields";
+import { serverDatabaseUrl } from "./common/sqlalchemy-url";
 import type { ConnectionAdapter, ConnectionSettings, FieldSpec, TestContext, TestErrorCode, TestOutcome } from "./types";
 
 /** MySQL's own `--ssl-mode` names, so they read as users know them from the mysql client. */
@@ -47,10 +48,39 @@ const fields: FieldSpec[] = [
 export const mysqlAdapter: ConnectionAdapter = {
   id: "mysql",
   label: "MySQL / MariaDB",
+  summary: "connects (LOCAL INFILE off), authenticates, `SELECT VERSION()`",
   defaultPort: DEFAULT_PORT,
   fields,
+  // pymysql: pure Python, so the URL works from a plain pip install (mysqlclient needs C headers).
+  sqlalchemy: (settings) => serverDatabaseUrl("mysql+pymysql", settings),
+  clientConfig: mysqlPoolOptions,
   test: testMysql,
 };
+
+/** The mysql2 pool options for code that uses the connection (the TypeScript client's mysqlPool), or why there are none. */
+export function mysqlPoolOptions(settings: ConnectionSettings, timeoutMs: number): PoolOptions | string {
+  if (!settings.host || !settings.login) return "has no host or login";
+  const ssl = mysqlSsl(settings.extra.ssl_mode);
+  if (typeof ssl === "string") return ssl;
+  return {
+    host: settings.host,
+    port: settings.port ?? DEFAULT_PORT,
+    user: settings.login,
+    password: settings.password ?? "",
+    database: settings.schema || undefined,
+    ssl,
+    connectTimeout: timeoutMs,
+  };
+}
+
+/**
+ * LOCAL INFILE stays off whatever other options say: with it, the server (or anyone in the
+ * middle) may read any file of this process in answer to any query.
+ */
+export function withoutLocalInfile<T extends Pick<ConnectionOptions, "flags" | "infileStreamFactory">>(options: T): T {
+  const flags = (Array.isArray(options.flags) ? options.flags : []).filter((f) => !/^[+-]?LOCAL_FILES$/i.test(f.trim()));
+  return { ...options, flags: [...flags, "-LOCAL_FILES"], infileStreamFactory: undefined };
+}
 
 export interface MysqlTarget extends Endpoint {
   user: string;
@@ -92,7 +122,7 @@ export function mysqlConnectionOptions(
     user: target.user,
     password: password ?? undefined,
     database: target.database ?? undefined,
-    ssl: sslOptions(target.sslMode),
+    ssl: mysqlSsl(target.sslMode) as ConnectionOptions["ssl"],
     connectTimeout: timeoutMs,
     flags: ["-LOCAL_FILES", "-MULTI_STATEMENTS"],
     multipleStatements: false,
@@ -103,14 +133,25 @@ export function mysqlConnectionOptions(
   };
 }
 
-function sslOptions(mode: MysqlSslMode): ConnectionOptions["ssl"] {
-  switch (mode) {
+/**
+ * MySQL's --ssl-mode names (any case) as mysql2 options, or why the mode is unknown: DISABLED,
+ * PREFERRED or unset is plain TCP; REQUIRED is TLS unchecked; VERIFY_CA checks the chain only;
+ * VERIFY_IDENTITY chain and name. The test itself accepts only MYSQL_SSL_MODES.
+ */
+export function mysqlSsl(mode: unknown): ConnectionOptions["ssl"] | string {
+  switch (typeof mode === "string" ? mode.toUpperCase() : (mode ?? "DISABLED")) {
+    case "":
     case "DISABLED":
+    case "PREFERRED":
       return undefined;
     case "REQUIRED":
       return { rejectUnauthorized: false };
+    case "VERIFY_CA":
+      return { rejectUnauthorized: true, verifyIdentity: false };
     case "VERIFY_IDENTITY":
       return { rejectUnauthorized: true, verifyIdentity: true };
+    default:
+      return `has an unknown ssl_mode ${JSON.stringify(mode)}; expected DISABLED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY.`;
   }
 }
 

@@ -45,6 +45,7 @@ const HOST_URL: HostUrlOptions = { pathKey: "path", pathLabel: "Index path", def
 export const packageIndexAdapter: ConnectionAdapter = {
   id: "package_index",
   label: "Python package index",
+  summary: "reads a PEP 503/691 simple index, with optional basic auth",
   fields,
   normalize: (settings) => normalizeHostUrl(settings, HOST_URL),
   // Airflow's PackageIndexHook takes the whole index URL from host.

@@ -4,7 +4,7 @@
  * PG* environment variables and ~/.pgpass for anything left unset, so neither a user-typed
  * URI nor an empty field may reach it.
  */
-import type { Socket } from "node:net";
+import { isIP, type Socket } from "node:net";
 import pg from "pg";
 import { DeadlineExceeded, withDeadline } from "./common/deadline";
 import { checkEgress, identityHost, isFailure, pinnedSocket } from "./common/egress-check";
@@ -14,6 +14,7 @@ import { networkFailure, type Failure } from "./common/network-errors";
 import { failed } from "./common/outcome";
 import { startProgress, timeoutFailure, type Progress } from "./common/progress";
 import { secretValuesOf } from "./common/secret-fields";
+import { serverDatabaseUrl } from "./common/sqlalchemy-url";
 import type { ConnectionAdapter, ConnectionSettings, FieldSpec, TestContext, TestOutcome } from "./types";
 
 export const POSTGRES_SSL_MODES = ["disable", "require", "verify-full"] as const;
@@ -48,10 +49,40 @@ const fields: FieldSpec[] = [
 export const postgresAdapter: ConnectionAdapter = {
   id: "postgres",
   label: "PostgreSQL",
+  summary: "connects, authenticates, `SELECT version()`",
   defaultPort: DEFAULT_PORT,
   fields,
+  // SQLAlchemy's default driver (psycopg2). A socket directory in host, which the URL's
+  // authority cannot carry, goes to ?host=; extra.sslmode to ?sslmode=.
+  sqlalchemy(settings) {
+    const socketDirectory = settings.host?.startsWith("/") ? settings.host : null;
+    const query: Record<string, string> = socketDirectory ? { host: socketDirectory } : {};
+    if (typeof settings.extra.sslmode === "string" && settings.extra.sslmode) query.sslmode = settings.extra.sslmode;
+    return { ...serverDatabaseUrl("postgresql", settings, query), host: socketDirectory ? null : settings.host || null };
+  },
+  clientConfig: postgresPoolConfig,
   test: testPostgres,
 };
+
+/**
+ * The pg pool config for code that uses the connection (the TypeScript client's pgPool), or
+ * why there is none. pg treats an empty password like an unset one and would then look in
+ * PGPASSWORD and ~/.pgpass, so a missing password is a function answering "".
+ */
+export function postgresPoolConfig(settings: ConnectionSettings, timeoutMs: number): pg.PoolConfig | string {
+  if (!settings.host || !settings.login) return "has no host or login";
+  const ssl = libpqSsl(settings.extra.sslmode, settings.host);
+  if (typeof ssl === "string") return ssl;
+  return {
+    host: settings.host,
+    port: settings.port ?? DEFAULT_PORT,
+    user: settings.login,
+    database: settings.schema || settings.login,
+    password: settings.password ? settings.password : () => "",
+    ssl,
+    connectionTimeoutMillis: timeoutMs,
+  };
+}
 
 export interface PostgresTarget extends Endpoint {
   user: string;
@@ -92,7 +123,7 @@ export function postgresClientConfig(
     user: target.user,
     database: target.database,
     password: async () => password ?? "",
-    ssl: sslConfig(target.sslMode),
+    ssl: libpqSsl(target.sslMode, socketHost(target.host)) as pg.ClientConfig["ssl"],
     stream: () => socket,
     connectionTimeoutMillis: timeoutMs,
     query_timeout: timeoutMs,
@@ -102,15 +133,28 @@ export function postgresClientConfig(
   };
 }
 
-function sslConfig(mode: PostgresSslMode): pg.ClientConfig["ssl"] {
-  switch (mode) {
+/**
+ * libpq's sslmode names as pg options, or why the mode is unknown. node-postgres cannot fall
+ * back the way libpq's allow and prefer do, so they connect as disable; require is TLS without
+ * checking the certificate (libpq's meaning); verify-ca checks the chain, not the name;
+ * verify-full both (SNI carries the name, never an IP address). The test itself accepts only
+ * POSTGRES_SSL_MODES.
+ */
+export function libpqSsl(mode: unknown, host: string): pg.ClientConfig["ssl"] | string {
+  switch (mode ?? "disable") {
+    case "":
     case "disable":
+    case "allow":
+    case "prefer":
       return false;
     case "require":
       return { rejectUnauthorized: false };
+    case "verify-ca":
+      return { rejectUnauthorized: true, checkServerIdentity: () => undefined };
     case "verify-full":
-      // Node verifies the chain against its trusted CAs and the name against `host`.
-      return { rejectUnauthorized: true };
+      return isIP(host) ? { rejectUnauthorized: true } : { rejectUnauthorized: true, servername: host };
+    default:
+      return `has an unknown sslmode ${JSON.stringify(mode)}; expected disable, require, verify-ca or verify-full.`;
   }
 }
 

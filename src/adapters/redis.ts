@@ -59,6 +59,7 @@ const fields: FieldSpec[] = [
 export const redisAdapter: ConnectionAdapter = {
   id: "redis",
   label: "Redis",
+  summary: "AUTH (password or ACL user), SELECT, PING, INFO",
   defaultPort: DEFAULT_PORT,
   fields,
   validate(settings) {

@@ -91,6 +91,8 @@ const fields: FieldSpec[] = [
 export const s3Adapter: ConnectionAdapter = {
   id: "s3",
   label: "Amazon S3 / S3-compatible",
+  summary: "signs HeadBucket (with a bucket) or ListBuckets; keys are required, never taken from the environment",
+  airflow: { connType: "aws" },
   fields,
   validate: (settings) => {
     const target = s3Target(settings);

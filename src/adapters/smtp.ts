@@ -61,6 +61,8 @@ const fields: FieldSpec[] = [
 export const smtpAdapter: ConnectionAdapter = {
   id: "smtp",
   label: "SMTP",
+  summary: "handshake, STARTTLS or implicit TLS, AUTH; sends no mail",
+  airflow: { aliases: ["email"] },
   defaultPort: SUBMISSION_PORT,
   fields,
   test: testSmtp,

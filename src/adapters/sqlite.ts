@@ -35,11 +35,23 @@ const fields: FieldSpec[] = [
 export const sqliteAdapter: ConnectionAdapter = {
   id: "sqlite",
   label: "SQLite",
+  summary: "opens a file under `PATCHBAY_SQLITE_ROOT` read-only (no escape by `..` or symlink)",
   fields,
   validate(settings) {
     const problem = settings.host === null ? null : pathProblem(settings.host);
     return problem ? [{ field: "host", message: problem } satisfies FieldProblem] : [];
   },
+  // Airflow's SQLite connection keeps the file path in host (SqliteHook): host, then schema;
+  // neither is an in-memory database.
+  sqlalchemy: (settings) => ({
+    drivername: "sqlite",
+    username: null,
+    password: null,
+    host: null,
+    port: null,
+    database: settings.host || settings.schema || null,
+    query: {},
+  }),
   test: testSqlite,
 };
 

@@ -105,12 +105,48 @@ export interface FieldProblem {
   message: string;
 }
 
+/** The arguments of SQLAlchemy's `URL.create` for a connection (src/airflow/sqlalchemy.ts renders them). */
+export interface SqlalchemyUrlParts {
+  drivername: string;
+  username: string | null;
+  password: string | null;
+  host: string | null;
+  port: number | null;
+  database: string | null;
+  query: Record<string, string>;
+}
+
+/** How Airflow names a type: its conn_type (default: the registry id) and other conn_types read as it. */
+export interface AirflowNames {
+  connType?: string;
+  aliases?: readonly string[];
+}
+
+/**
+ * Everything Patchbay knows about one connection type. Required members are what every type
+ * must say; optional ones are facts only some types have (the compiler lists them here, and
+ * nothing outside the adapter keeps a table of them).
+ */
 export interface ConnectionAdapter {
   /** Registry id, e.g. `postgres`. */
   id: string;
   label: string;
+  /** What the test does, in a line: the README's table of types is checked against it. */
+  summary: string;
   defaultPort?: number;
   fields: FieldSpec[];
+  /** Airflow's conn_type when it is not the id, and other conn_types that mean this type (e.g. `https`). */
+  airflow?: AirflowNames;
+  /**
+   * SQLAlchemy's URL.create arguments for a resolved connection, for the types SQLAlchemy can
+   * open (sqlalchemyUrl, JupySQL export). Absent: the type has no SQLAlchemy URL.
+   */
+  sqlalchemy?(settings: ConnectionSettings): SqlalchemyUrlParts;
+  /**
+   * Driver options for code that uses the connection (the TypeScript client's pools): built
+   * field by field, never from a URI; a string says why the settings cannot make them.
+   */
+  clientConfig?(settings: ConnectionSettings, timeoutMs: number): object | string;
   /**
    * Rewrites what people commonly type into the canonical fields before validation, e.g. an
    * http connection's host given as a whole URL (as Airflow keeps it) becomes scheme, host,

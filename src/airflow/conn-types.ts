@@ -7,31 +7,18 @@
  * `get_uri` writes `_` as `-`). Conn types are case-sensitive in Airflow (hook lookup is by
  * exact key), so no case folding happens here either.
  */
+import { getAdapter, listAdapters } from "../adapters/registry";
+import type { ConnectionAdapter } from "../adapters/types";
 
-const AIRFLOW_TO_PATCHBAY: Readonly<Record<string, string>> = {
-  postgres: "postgres",
-  mysql: "mysql",
-  http: "http",
-  https: "http",
-  smtp: "smtp",
-  email: "smtp",
-  imap: "imap",
-  sqlite: "sqlite",
-  aws: "s3",
-  s3: "s3",
-  mssql: "mssql",
-  mongo: "mongodb",
-  mongodb: "mongodb",
-  redis: "redis",
-  generic: "generic",
-  package_index: "package_index",
-};
+// Each adapter names its own conn_type and aliases (ConnectionAdapter.airflow); every
+// registry id also reads as itself (`s3`, `mongodb`).
+const AIRFLOW_TO_PATCHBAY: ReadonlyMap<string, string> = new Map(
+  listAdapters().flatMap((adapter) => [adapter.id, ...airflowNamesOf(adapter)].map((name) => [name, adapter.id] as const)),
+);
 
-/** Patchbay ids whose Airflow conn_type differs; every other id is its own conn_type. */
-const PATCHBAY_TO_AIRFLOW: Readonly<Record<string, string>> = {
-  s3: "aws",
-  mongodb: "mongo",
-};
+function airflowNamesOf(adapter: ConnectionAdapter): string[] {
+  return [adapter.airflow?.connType ?? adapter.id, ...(adapter.airflow?.aliases ?? [])];
+}
 
 /** Airflow's `_normalize_conn_type`. */
 export function normalizeAirflowConnType(connType: string): string {
@@ -42,10 +29,10 @@ export function normalizeAirflowConnType(connType: string): string {
 /** The Patchbay type for an Airflow conn_type (normalised first); null when there is none. */
 export function toPatchbayType(airflowType: string): string | null {
   const normalised = normalizeAirflowConnType(airflowType);
-  return Object.hasOwn(AIRFLOW_TO_PATCHBAY, normalised) ? AIRFLOW_TO_PATCHBAY[normalised] : null;
+  return AIRFLOW_TO_PATCHBAY.get(normalised) ?? null;
 }
 
 /** The Airflow conn_type to write for a Patchbay type. */
 export function toAirflowType(patchbayType: string): string {
-  return Object.hasOwn(PATCHBAY_TO_AIRFLOW, patchbayType) ? PATCHBAY_TO_AIRFLOW[patchbayType] : patchbayType;
+  return getAdapter(patchbayType)?.airflow?.connType ?? patchbayType;
 }

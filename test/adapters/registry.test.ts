@@ -219,6 +219,7 @@ describe("secret fields", () => {
   const withSecretExtra: ConnectionAdapter = {
     id: "example",
     label: "Example",
+    summary: "nothing",
     fields: [
       { name: "host", label: "Host", kind: "STRING" },
       { name: "extra.token", label: "Token", kind: "PASSWORD", secret: true },
@@ -309,6 +310,7 @@ describe("validateSettings", () => {
     const example: ConnectionAdapter = {
       id: "example",
       label: "Example",
+      summary: "nothing",
       fields: [
         { name: "host", label: "Host", kind: "STRING", required: true },
         { name: "extra.region", label: "Region", kind: "STRING", required: true },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { listAdapters } from "../../src/adapters/registry";
 import { normalizeAirflowConnType, toAirflowType, toPatchbayType } from "../../src/airflow/conn-types";
 
 describe("conn types", () => {
@@ -37,6 +38,13 @@ describe("conn types", () => {
     expect(toAirflowType("mongodb")).toBe("mongo");
     for (const same of ["postgres", "mysql", "http", "smtp", "imap", "sqlite", "mssql", "redis", "generic", "package_index"]) {
       expect(toAirflowType(same)).toBe(same);
+    }
+  });
+
+  it("reads every registered type back from the conn_type it writes, and from its own id", () => {
+    for (const { id } of listAdapters()) {
+      expect(toPatchbayType(toAirflowType(id))).toBe(id);
+      expect(toPatchbayType(id)).toBe(id);
     }
   });
 
