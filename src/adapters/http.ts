@@ -9,10 +9,9 @@
  * path into `extra.base_path`, which every request starts with. Toward Airflow (toAirflow) the
  * parts are joined again into that URL in `host`. See common/url-host.ts.
  */
-import { describeStatus, httpGet, isHttpFailure, serverHeader, serverUrl, urlPathProblem } from "./common/http-request";
+import { describeStatus, httpGet, type HttpAnswer, isHttpFailure, serverHeader, serverUrl, urlPathProblem } from "./common/http-request";
 import type { Failure } from "./common/network-errors";
-import { failed } from "./common/outcome";
-import { secretValuesOf } from "./common/secret-fields";
+import { type Probe, runProbe } from "./common/probe";
 import { hostUrlProblem, joinHostUrl, normalizeHostUrl, type HostUrlOptions } from "./common/url-host";
 import type { ConnectionAdapter, ConnectionSettings, FieldProblem, FieldSpec, TestContext, TestOutcome } from "./types";
 
@@ -267,42 +266,40 @@ export function statusMatcher(text: string): StatusMatcher | string {
   };
 }
 
-async function testHttp(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
-  const secrets = secretValuesOf(fields, settings);
-  const target = httpTarget(settings);
-  if ("code" in target) return failed(target.code, target.message, secrets);
+const probe: Probe<HttpTarget, HttpAnswer | Failure> = {
+  fields,
+  target: httpTarget,
+  // httpGet keeps one deadline over every redirect hop.
+  deadline: false,
+  open: (target, { ctx }) =>
+    httpGet(ctx, { url: target.url, headers: { accept: "*/*", ...target.headers }, credentials: target.credentials, verifyTls: target.verifyTls }),
+  describe(target, answer) {
+    if (isHttpFailure(answer)) return answer;
+    const said = describeStatus(target.url, answer);
+    if (target.expected.matches(answer.status)) return { ok: true, message: `${said}.`, serverVersion: serverHeader(answer) };
+    const withAuth = target.authType !== "none";
+    switch (answer.status) {
+      case 401:
+        return {
+          code: "AUTH_FAILED",
+          message: withAuth
+            ? `${said}: the server refused the credentials.`
+            : `${said}: the server asks for authentication. Choose an authentication type and enter the credentials.`,
+        };
+      case 403:
+        return {
+          code: "PERMISSION_DENIED",
+          message: withAuth ? `${said}: the credentials do not give access to this path.` : `${said}: the server refuses access to this path.`,
+        };
+      case 404:
+        return { code: "NOT_FOUND", message: `${said}. Check the test path.` };
+      default:
+        return { code: "PROTOCOL_ERROR", message: `${said}; expected ${target.expected.text}.` };
+    }
+  },
+  classify: (_error, target) => ({ code: "UNKNOWN", message: `The request to ${target.url.host} failed.` }),
+};
 
-  const answer = await httpGet(ctx, {
-    url: target.url,
-    headers: { accept: "*/*", ...target.headers },
-    credentials: target.credentials,
-    verifyTls: target.verifyTls,
-  });
-  if (isHttpFailure(answer)) return failed(answer.code, answer.message, secrets);
-
-  const said = describeStatus(target.url, answer);
-  if (target.expected.matches(answer.status)) {
-    return { ok: true, message: `${said}.`, serverVersion: serverHeader(answer) };
-  }
-  const withAuth = target.authType !== "none";
-  switch (answer.status) {
-    case 401:
-      return failed(
-        "AUTH_FAILED",
-        withAuth
-          ? `${said}: the server refused the credentials.`
-          : `${said}: the server asks for authentication. Choose an authentication type and enter the credentials.`,
-        secrets,
-      );
-    case 403:
-      return failed(
-        "PERMISSION_DENIED",
-        withAuth ? `${said}: the credentials do not give access to this path.` : `${said}: the server refuses access to this path.`,
-        secrets,
-      );
-    case 404:
-      return failed("NOT_FOUND", `${said}. Check the test path.`, secrets);
-    default:
-      return failed("PROTOCOL_ERROR", `${said}; expected ${target.expected.text}.`, secrets);
-  }
+function testHttp(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
+  return runProbe(probe, settings, ctx);
 }

@@ -8,14 +8,13 @@
 import type { Socket } from "node:net";
 import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
 import { ImapFlow, type ImapFlowOptions } from "imapflow";
-import { egressFailure, OpenSockets, openChecked, resolveChecked, tlsIdentity } from "./common/checked-connect";
-import { DeadlineExceeded, withDeadline } from "./common/deadline";
+import { type OpenSockets, openChecked, resolveChecked, tlsIdentity } from "./common/egress";
+import { DeadlineExceeded } from "./common/deadline";
 import { endpointOf, type Endpoint } from "./common/endpoint";
 import { displayAddress } from "./common/host";
 import { networkFailure, type Failure } from "./common/network-errors";
-import { failed } from "./common/outcome";
-import { startProgress, timeoutFailure, type Progress } from "./common/progress";
-import { secretValuesOf } from "./common/secret-fields";
+import { invalidConfig, type Probe, runProbe } from "./common/probe";
+import { timeoutFailure, type Progress } from "./common/progress";
 import type { CheckedAddress, ConnectionAdapter, ConnectionSettings, FieldSpec, TestContext, TestOutcome } from "./types";
 
 export const IMAP_TLS_MODES = ["none", "starttls", "tls"] as const;
@@ -105,43 +104,33 @@ interface ImapError {
   message?: string;
 }
 
-async function testImap(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
-  const secrets = secretValuesOf(fields, settings);
-  const target = imapTarget(settings);
-  if (typeof target === "string") return failed("INVALID_CONFIG", target, secrets);
-  const address = displayAddress(target.host, target.port);
-  if (!settings.password) return failed("SECRET_REQUIRED", `${address} cannot be logged in to without a password, and this connection has none.`, secrets);
+const probe: Probe<ImapTarget, { serverVersion: string | null; exists: number }> = {
+  fields,
+  target(settings) {
+    const target = invalidConfig(imapTarget(settings));
+    if ("code" in target || settings.password) return target;
+    return { code: "SECRET_REQUIRED", message: `${displayAddress(target.host, target.port)} cannot be logged in to without a password, and this connection has none.` };
+  },
+  async open(target, { ctx, settings, progress, sockets, closeWith }) {
+    const checked = await resolveChecked(ctx, target.host);
+    const client = new ImapFlow(clientOptions(target, settings.password!, checked, sockets, progress, ctx.timeoutMs));
+    closeWith({ end: () => client.logout(), destroy: () => client.close() });
+    client.on("error", () => {});
+    await client.connect();
+    progress.authenticated = true;
+    const mailbox = await client.mailboxOpen(target.mailbox, { readOnly: true });
+    return { serverVersion: versionOf(client.serverInfo), exists: mailbox.exists };
+  },
+  describe: (target, { serverVersion, exists }) => ({
+    ok: true,
+    message: `Logged in to ${displayAddress(target.host, target.port)} as ${target.user} and opened ${target.mailbox} read-only (${exists} messages).`,
+    serverVersion,
+  }),
+  classify: (error, target, { progress, ctx }) => describeFailure(error, target, progress, ctx.timeoutMs),
+};
 
-  const sockets = new OpenSockets();
-  const progress = startProgress();
-  let client: ImapFlow | undefined;
-  const closable = {
-    end: () => client?.logout() ?? Promise.resolve(),
-    destroy: () => {
-      client?.close();
-      sockets.destroyAll();
-    },
-  };
-
-  try {
-    const { serverVersion, exists } = await withDeadline(ctx, closable, async () => {
-      const checked = await resolveChecked(ctx, target.host);
-      client = new ImapFlow(clientOptions(target, settings.password!, checked, sockets, progress, ctx.timeoutMs));
-      client.on("error", () => {});
-      await client.connect();
-      progress.authenticated = true;
-      const mailbox = await client.mailboxOpen(target.mailbox, { readOnly: true });
-      return { serverVersion: versionOf(client.serverInfo), exists: mailbox.exists };
-    });
-    return {
-      ok: true,
-      message: `Logged in to ${address} as ${target.user} and opened ${target.mailbox} read-only (${exists} messages).`,
-      serverVersion,
-    };
-  } catch (error) {
-    const { code, message } = describeFailure(error, target, progress, ctx.timeoutMs);
-    return failed(code, message, secrets);
-  }
+function testImap(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
+  return runProbe(probe, settings, ctx);
 }
 
 function clientOptions(
@@ -204,8 +193,6 @@ const CLOSED_CODES = new Set(["NoConnection", "EConnectionClosed", "ClosedAfterC
 function describeFailure(error: unknown, target: ImapTarget, progress: Progress, timeoutMs: number): Failure {
   const address = displayAddress(target.host, target.port);
   if (error instanceof DeadlineExceeded) return timeoutFailure(address, progress, timeoutMs, "IMAP");
-  const egress = egressFailure(error);
-  if (egress) return egress;
   const network = networkFailure(error, target);
   if (network) return network;
 

@@ -18,14 +18,12 @@
 import type { LookupAddress, LookupOptions } from "node:dns";
 import { isIPv6 } from "node:net";
 import { MongoClient, MongoServerError, type MongoClientOptions } from "mongodb";
-import { DeadlineExceeded, withDeadline } from "./common/deadline";
-import { checkEgress, isFailure } from "./common/egress-check";
+import { DeadlineExceeded } from "./common/deadline";
 import { endpointOf } from "./common/endpoint";
 import { displayAddress, socketHost } from "./common/host";
 import { errorCode, networkFailure, type Failure } from "./common/network-errors";
-import { failed } from "./common/outcome";
-import { startProgress, timeoutFailure, type Progress } from "./common/progress";
-import { secretValuesOf } from "./common/secret-fields";
+import { invalidConfig, type Probe, runProbe } from "./common/probe";
+import { timeoutFailure, type Progress } from "./common/progress";
 import type { CheckedAddress, ConnectionAdapter, ConnectionSettings, FieldProblem, FieldSpec, TestContext, TestOutcome } from "./types";
 
 const DEFAULT_PORT = 27017;
@@ -194,60 +192,60 @@ export function mongoClientOptions(target: MongoTarget, password: string | null,
   };
 }
 
-async function testMongo(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
-  const secrets = secretValuesOf(fields, settings);
-  const target = mongoTarget(settings);
-  if (Array.isArray(target)) return failed("INVALID_CONFIG", target.map((p) => p.message).join(" "), secrets);
-  if (target.user && !settings.password) {
-    return failed("SECRET_REQUIRED", `A user is set but no password: ${target.user} cannot log in without one.`, secrets);
-  }
+type MongoProbeTarget = MongoTarget & { seen: Seen };
 
-  const address = await checkEgress(ctx, target.host);
-  if (isFailure(address)) return failed(address.code, address.message, secrets);
-
-  const progress = startProgress();
-  const seen: Seen = { helloed: false, wrongSet: false, failure: undefined };
-  const client = new MongoClient(mongoUri(target), mongoClientOptions(target, settings.password, ctx.timeoutMs, pinnedLookup(target.host, address)));
-  const closable = { end: () => client.close(), destroy: () => void client.close().catch(() => {}) };
-  client.on("serverHeartbeatSucceeded", (event) => {
-    progress.connected = true;
-    seen.helloed = true;
-    // The driver would wait out server selection for a server of another set; stop at once.
-    // (The reported name is only compared, never shown.)
-    if (target.replicaSet && event.reply?.setName !== target.replicaSet && !seen.wrongSet) {
-      seen.wrongSet = true;
-      closable.destroy();
+const probe: Probe<MongoProbeTarget, string> = {
+  fields,
+  target(settings) {
+    const target = invalidConfig(mongoTarget(settings));
+    if ("code" in target) return target;
+    if (target.user && !settings.password) {
+      return { code: "SECRET_REQUIRED", message: `A user is set but no password: ${target.user} cannot log in without one.` };
     }
-  });
-  client.on("connectionCreated", () => (progress.connected = true));
-  // The driver would retry a failed hello until server selection gives up; the first failure
-  // already says what is wrong (refused, reset, not MongoDB), so the test stops there.
-  client.on("serverHeartbeatFailed", (event) => {
-    if (seen.failure !== undefined) return;
-    seen.failure = event.failure;
-    closable.destroy();
-  });
-
-  try {
-    const version = await withDeadline(ctx, closable, async () => {
-      await client.connect();
-      const db = client.db(target.database);
-      await db.command({ ping: 1 });
-      progress.authenticated = true;
-      const info = await db.admin().command({ buildInfo: 1 });
-      await db.command({ listCollections: 1, nameOnly: true, authorizedCollections: true });
-      return typeof info.version === "string" ? info.version : "";
+    return { ...target, seen: { helloed: false, wrongSet: false, failure: undefined } };
+  },
+  host: (target) => target.host,
+  async open(target, { ctx, settings, address, progress, closeWith }) {
+    const { seen } = target;
+    const client = new MongoClient(mongoUri(target), mongoClientOptions(target, settings.password, ctx.timeoutMs, pinnedLookup(target.host, address)));
+    const destroy = () => void client.close().catch(() => {});
+    closeWith({ end: () => client.close(), destroy });
+    client.on("serverHeartbeatSucceeded", (event) => {
+      progress.connected = true;
+      seen.helloed = true;
+      // The driver would wait out server selection for a server of another set; stop at once.
+      // (The reported name is only compared, never shown.)
+      if (target.replicaSet && event.reply?.setName !== target.replicaSet && !seen.wrongSet) {
+        seen.wrongSet = true;
+        destroy();
+      }
     });
-    const as = target.user ? ` as ${target.user}` : " without authentication";
-    return {
-      ok: true,
-      message: `Connected to ${displayAddress(target.host, target.port)}${as}, database ${target.database}.`,
-      serverVersion: /^[0-9][0-9A-Za-z.+-]{0,40}$/.test(version) ? `MongoDB ${version}` : null,
-    };
-  } catch (error) {
-    const { code, message } = describeFailure(error, target, progress, seen, ctx.timeoutMs);
-    return failed(code, message, secrets);
-  }
+    client.on("connectionCreated", () => (progress.connected = true));
+    // The driver would retry a failed hello until server selection gives up; the first failure
+    // already says what is wrong (refused, reset, not MongoDB), so the test stops there.
+    client.on("serverHeartbeatFailed", (event) => {
+      if (seen.failure !== undefined) return;
+      seen.failure = event.failure;
+      destroy();
+    });
+    await client.connect();
+    const db = client.db(target.database);
+    await db.command({ ping: 1 });
+    progress.authenticated = true;
+    const info = await db.admin().command({ buildInfo: 1 });
+    await db.command({ listCollections: 1, nameOnly: true, authorizedCollections: true });
+    return typeof info.version === "string" ? info.version : "";
+  },
+  describe: (target, version) => ({
+    ok: true,
+    message: `Connected to ${displayAddress(target.host, target.port)}${target.user ? ` as ${target.user}` : " without authentication"}, database ${target.database}.`,
+    serverVersion: /^[0-9][0-9A-Za-z.+-]{0,40}$/.test(version) ? `MongoDB ${version}` : null,
+  }),
+  classify: (error, target, { progress, ctx }) => describeFailure(error, target, progress, target.seen, ctx.timeoutMs),
+};
+
+function testMongo(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
+  return runProbe(probe, settings, ctx);
 }
 
 /** The error under a server selection failure: the one the driver kept for the server. */

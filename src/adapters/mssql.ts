@@ -12,14 +12,12 @@
  */
 import type { Socket } from "node:net";
 import { Connection, Request, type ConnectionConfiguration } from "tedious";
-import { connectChecked, OpenSockets } from "./common/checked-connect";
-import { DeadlineExceeded, withDeadline } from "./common/deadline";
-import { checkEgress, identityHost, isFailure } from "./common/egress-check";
+import { DeadlineExceeded } from "./common/deadline";
+import { checkEgress, connectChecked, identityHost, isFailure } from "./common/egress";
 import { displayAddress, hostProblem } from "./common/host";
 import { networkFailure, type Failure } from "./common/network-errors";
-import { failed } from "./common/outcome";
-import { startProgress, timeoutFailure, type Progress } from "./common/progress";
-import { secretValuesOf } from "./common/secret-fields";
+import { invalidConfig, type Probe, runProbe } from "./common/probe";
+import { timeoutFailure, type Progress } from "./common/progress";
 import { serverDatabaseUrl } from "./common/sqlalchemy-url";
 import { browseInstancePort, InstanceNotFound, INSTANCE_NAME, SQL_BROWSER_PORT } from "./common/sql-server-browser";
 import type { CheckedAddress, ConnectionAdapter, ConnectionSettings, FieldProblem, FieldSpec, TestContext, TestErrorCode, TestOutcome } from "./types";
@@ -181,81 +179,87 @@ interface PreloginWatch {
   refusedTls: boolean;
 }
 
-async function testMssql(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
-  const secrets = secretValuesOf(fields, settings);
-  const target = mssqlTarget(settings);
-  if (Array.isArray(target)) return failed("INVALID_CONFIG", target.map((p) => p.message).join(" "), secrets);
+/** What one test learned on the way, fresh for each test, for classify(). */
+interface MssqlSeen {
+  /** The port connected to: the configured one, or the one the SQL Server Browser named. */
+  port: number | null;
+  watch: PreloginWatch;
+  errorNumbers: number[];
+}
 
-  const address = await checkEgress(ctx, target.host);
-  if (isFailure(address)) return failed(address.code, address.message, secrets);
+type MssqlProbeTarget = MssqlTarget & { seen: MssqlSeen };
 
-  const sockets = new OpenSockets();
-  const progress = startProgress();
-  const watch: PreloginWatch = { foreign: false, refusedTls: false };
-  const errorNumbers: number[] = [];
-  const browse = new AbortController();
-  let connection: Connection | undefined;
-  let port = target.port;
-  const closable = {
-    end: () =>
-      new Promise<void>((resolve) => {
-        if (!connection) return resolve();
-        connection.once("end", () => resolve());
-        connection.close();
-      }),
-    destroy: () => {
-      browse.abort(new DeadlineExceeded(ctx.timeoutMs));
-      connection?.close();
-      sockets.destroyAll();
-    },
-  };
-
-  try {
-    const version = await withDeadline(ctx, closable, async () => {
-      port ??= await browseInstancePort(address, target.instanceName!, browse.signal);
-      let attempts = 0;
-      // tedious passes where to connect (the server, or where Azure routed it) as the first argument.
-      const connector = async (where?: { host?: string; port?: number }) => {
-        attempts++;
-        const routed = attempts > 1 && where?.host ? where : null;
-        let checked: CheckedAddress = address;
-        if (routed) {
-          const hop = await checkEgress(ctx, routed.host!);
-          if (isFailure(hop)) throw Object.assign(new Error(hop.message), { failure: hop });
-          checked = hop;
-        }
-        const socket = await connectChecked(checked, routed?.port ?? port!, sockets);
-        progress.connected = true;
-        if (target.encrypt !== "strict") watchPrelogin(socket, target.encrypt === "true", watch);
-        return socket;
-      };
-      connection = new Connection(tediousConfig(target, identityHost(target.host, address), port, settings.password, ctx.timeoutMs, connector));
-      // A late socket error has no one to go to once the test has its outcome.
-      connection.on("error", () => {});
-      connection.on("errorMessage", (token: { number?: unknown }) => {
-        if (typeof token.number === "number") errorNumbers.push(token.number);
-      });
-      const open = connection;
-      await new Promise<void>((resolve, reject) => open.connect((error) => (error ? reject(error) : resolve())));
-      progress.authenticated = true;
-      return selectVersion(open);
+const probe: Probe<MssqlProbeTarget, string> = {
+  fields,
+  target(settings) {
+    const target = invalidConfig(mssqlTarget(settings));
+    if ("code" in target) return target;
+    return { ...target, seen: { port: target.port, watch: { foreign: false, refusedTls: false }, errorNumbers: [] } };
+  },
+  host: (target) => target.host,
+  async open(target, { ctx, settings, address, progress, sockets, closeWith }) {
+    const { seen } = target;
+    const browse = new AbortController();
+    let connection: Connection | undefined;
+    closeWith({
+      end: () =>
+        new Promise<void>((resolve) => {
+          if (!connection) return resolve();
+          connection.once("end", () => resolve());
+          connection.close();
+        }),
+      destroy: () => {
+        browse.abort(new DeadlineExceeded(ctx.timeoutMs));
+        connection?.close();
+      },
     });
-    const where = displayAddress(target.host, port!);
+    const port = (seen.port ??= await browseInstancePort(address, target.instanceName!, browse.signal));
+    let attempts = 0;
+    // tedious passes where to connect (the server, or where Azure routed it) as the first argument.
+    const connector = async (where?: { host?: string; port?: number }) => {
+      attempts++;
+      const routed = attempts > 1 && where?.host ? where : null;
+      let checked: CheckedAddress = address;
+      if (routed) {
+        const hop = await checkEgress(ctx, routed.host!);
+        if (isFailure(hop)) throw Object.assign(new Error(hop.message), { failure: hop });
+        checked = hop;
+      }
+      const socket = await connectChecked(checked, routed?.port ?? port, sockets);
+      progress.connected = true;
+      if (target.encrypt !== "strict") watchPrelogin(socket, target.encrypt === "true", seen.watch);
+      return socket;
+    };
+    const open = (connection = new Connection(tediousConfig(target, identityHost(target.host, address), port, settings.password, ctx.timeoutMs, connector)));
+    // A late socket error has no one to go to once the test has its outcome.
+    open.on("error", () => {});
+    open.on("errorMessage", (token: { number?: unknown }) => {
+      if (typeof token.number === "number") seen.errorNumbers.push(token.number);
+    });
+    await new Promise<void>((resolve, reject) => open.connect((error) => (error ? reject(error) : resolve())));
+    progress.authenticated = true;
+    return selectVersion(open);
+  },
+  describe(target, version) {
+    const where = displayAddress(target.host, target.seen.port!);
     const database = target.database ? `, database ${target.database}` : "";
     const instance = target.instanceName ? ` (instance ${target.instanceName})` : "";
     return { ok: true, message: `Connected to ${where}${instance} as ${target.user}${database}.`, serverVersion: shortVersion(version) };
-  } catch (error) {
-    const { code, message } = describeFailure(error, {
+  },
+  classify: (error, target, { progress, settings, ctx }) =>
+    describeFailure(error, {
       target,
-      port,
+      port: target.seen.port,
       progress,
-      watch,
-      errorNumbers,
+      watch: target.seen.watch,
+      errorNumbers: target.seen.errorNumbers,
       hasPassword: Boolean(settings.password),
       timeoutMs: ctx.timeoutMs,
-    });
-    return failed(code, message, secrets);
-  }
+    }),
+};
+
+function testMssql(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
+  return runProbe(probe, settings, ctx);
 }
 
 function selectVersion(connection: Connection): Promise<string> {

@@ -3,16 +3,15 @@
  * (never from a URI), the client must not offer LOCAL INFILE: with it, a server the user
  * points us at can ask for any file on this machine in answer to any query.
  */
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import mysql, { type Connection, type ConnectionOptions, type PoolOptions, type QueryError } from "mysql2";
-import { DeadlineExceeded, withDeadline } from "./common/deadline";
-import { checkEgress, identityHost, isFailure } from "./common/egress-check";
+import { DeadlineExceeded } from "./common/deadline";
+import { identityHost, openChecked } from "./common/egress";
 import { endpointOf, type Endpoint } from "./common/endpoint";
 import { displayAddress, socketHost } from "./common/host";
 import { errorCode, networkFailure, type Failure } from "./common/network-errors";
-import { failed } from "./common/outcome";
-import { startProgress, timeoutFailure, type Progress } from "./common/progress";
-import { secretValuesOf } from "./common/secret-fields";
+import { invalidConfig, type Probe, runProbe } from "./common/probe";
+import { timeoutFailure, type Progress } from "./common/progress";
 import { serverDatabaseUrl } from "./common/sqlalchemy-url";
 import type { ConnectionAdapter, ConnectionSettings, FieldSpec, TestContext, TestErrorCode, TestOutcome } from "./types";
 
@@ -155,47 +154,33 @@ export function mysqlSsl(mode: unknown): ConnectionOptions["ssl"] | string {
   }
 }
 
-async function testMysql(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
-  const secrets = secretValuesOf(fields, settings);
-  const target = mysqlTarget(settings);
-  if (typeof target === "string") return failed("INVALID_CONFIG", target, secrets);
+const probe: Probe<MysqlTarget, string> = {
+  fields,
+  target: (settings) => invalidConfig(mysqlTarget(settings)),
+  host: (target) => target.host,
+  async open(target, { ctx, settings, address, progress, sockets, closeWith }) {
+    // To the checked address only; the name stays with mysql2 for TLS verification.
+    const socket = openChecked(address, target.port, sockets);
+    socket.once("connect", () => (progress.connected = true));
+    const verifiedAs = { ...target, host: identityHost(target.host, address) };
+    const connection = mysql.createConnection(mysqlConnectionOptions(verifiedAs, settings.password, ctx.timeoutMs, socket));
+    // A late error has no one to go to once the test has its outcome.
+    connection.on("error", () => {});
+    closeWith({ end: () => new Promise<void>((resolve) => connection.end(() => resolve())) });
+    await new Promise<void>((resolve, reject) => connection.connect((error) => (error ? reject(error) : resolve())));
+    progress.authenticated = true;
+    return selectVersion(connection, ctx.timeoutMs);
+  },
+  describe: (target, version) => ({
+    ok: true,
+    message: `Connected to ${displayAddress(target.host, target.port)} as ${target.user}${target.database ? `, database ${target.database}` : ""}.`,
+    serverVersion: shortVersion(version),
+  }),
+  classify: (error, target, { progress, ctx }) => describeFailure(error, target, progress, ctx.timeoutMs),
+};
 
-  const address = await checkEgress(ctx, target.host);
-  if (isFailure(address)) return failed(address.code, address.message, secrets);
-
-  const progress = startProgress();
-  // To the checked address only; the name stays with mysql2 for TLS verification.
-  const socket = connect({ host: address.address, family: address.family, port: target.port });
-  socket.setNoDelay(true);
-  socket.once("connect", () => (progress.connected = true));
-  const verifiedAs = { ...target, host: identityHost(target.host, address) };
-  const connection = mysql.createConnection(mysqlConnectionOptions(verifiedAs, settings.password, ctx.timeoutMs, socket));
-  // A late error has no one to go to once the test has its outcome.
-  connection.on("error", () => {});
-
-  try {
-    const version = await withDeadline(ctx, closable(connection, socket), async () => {
-      await new Promise<void>((resolve, reject) => connection.connect((error) => (error ? reject(error) : resolve())));
-      progress.authenticated = true;
-      return selectVersion(connection, ctx.timeoutMs);
-    });
-    const database = target.database ? `, database ${target.database}` : "";
-    return {
-      ok: true,
-      message: `Connected to ${displayAddress(target.host, target.port)} as ${target.user}${database}.`,
-      serverVersion: shortVersion(version),
-    };
-  } catch (error) {
-    const { code, message } = describeFailure(error, target, progress, ctx.timeoutMs);
-    return failed(code, message, secrets);
-  }
-}
-
-function closable(connection: Connection, socket: Socket) {
-  return {
-    end: () => new Promise<void>((resolve) => connection.end(() => resolve())),
-    destroy: () => socket.destroy(),
-  };
+function testMysql(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
+  return runProbe(probe, settings, ctx);
 }
 
 function selectVersion(connection: Connection, timeoutMs: number): Promise<string> {

@@ -11,8 +11,8 @@
  * parts are joined again into the index URL in `host`. See common/url-host.ts.
  */
 import { describeStatus, httpGet, isHttpFailure, serverHeader, serverUrl, type HttpAnswer } from "./common/http-request";
-import { failed } from "./common/outcome";
-import { secretValuesOf } from "./common/secret-fields";
+import type { Failure } from "./common/network-errors";
+import { type Probe, runProbe } from "./common/probe";
 import { hostUrlProblem, joinHostUrl, normalizeHostUrl, type HostUrlOptions } from "./common/url-host";
 import type { ConnectionAdapter, ConnectionSettings, FieldProblem, FieldSpec, TestContext, TestOutcome } from "./types";
 
@@ -70,48 +70,53 @@ function problemsOf(settings: ConnectionSettings): FieldProblem[] {
   return problems;
 }
 
-async function testPackageIndex(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
-  const secrets = secretValuesOf(fields, settings);
-  const problems = problemsOf(settings);
-  if (problems.length > 0) return failed("INVALID_CONFIG", problems.map((p) => p.message).join(" "), secrets);
-  const url = serverUrl(settings, indexPath(settings), "extra.path") as URL;
-  const credentials: Record<string, string> = settings.login
-    ? { authorization: `Basic ${Buffer.from(`${settings.login}:${settings.password ?? ""}`).toString("base64")}` }
-    : {};
+const probe: Probe<{ url: URL; login: string | null }, HttpAnswer | Failure> = {
+  fields,
+  target(settings) {
+    const problems = problemsOf(settings);
+    if (problems.length > 0) return { code: "INVALID_CONFIG", message: problems.map((p) => p.message).join(" ") };
+    return { url: serverUrl(settings, indexPath(settings), "extra.path") as URL, login: settings.login };
+  },
+  // httpGet keeps one deadline over every redirect hop.
+  deadline: false,
+  open: ({ url, login }, { ctx, settings }) =>
+    httpGet(ctx, {
+      url,
+      headers: { accept: HTML_TYPES },
+      credentials: login ? { authorization: `Basic ${Buffer.from(`${login}:${settings.password ?? ""}`).toString("base64")}` } : {},
+      verifyTls: settings.extra.verify_tls !== false,
+      maxBodyBytes: MAX_INDEX_BYTES,
+    }),
+  describe({ url, login }, answer) {
+    if (isHttpFailure(answer)) return answer;
+    const said = describeStatus(url, answer);
+    switch (answer.status) {
+      case 200:
+        break;
+      case 401:
+        return {
+          code: "AUTH_FAILED",
+          message: login ? `${said}: the index refused the login and password.` : `${said}: the index needs a login and password.`,
+        };
+      case 403:
+        return { code: "PERMISSION_DENIED", message: `${said}: the index refuses access to this path.` };
+      case 404:
+        return { code: "NOT_FOUND", message: `${said}. Check the index path (usually /simple/).` };
+      default:
+        return { code: "PROTOCOL_ERROR", message: `${said}; a package index answers 200.` };
+    }
+    const projects = countProjects(answer);
+    if (projects === null) {
+      return { code: "PROTOCOL_ERROR", message: `${said}, but the page is not a simple package index. Check the index path.` };
+    }
+    const count = `${answer.complete ? "" : "at least "}${projects.count} project${projects.count === 1 ? "" : "s"}`;
+    return { ok: true, message: `Index answered with ${count} (${projects.format}).`, serverVersion: serverHeader(answer) };
+  },
+  classify: (_error, { url }) => ({ code: "UNKNOWN", message: `The request to ${url.host} failed.` }),
+};
 
-  const answer = await httpGet(ctx, {
-    url,
-    headers: { accept: HTML_TYPES },
-    credentials,
-    verifyTls: settings.extra.verify_tls !== false,
-    maxBodyBytes: MAX_INDEX_BYTES,
-  });
-  if (isHttpFailure(answer)) return failed(answer.code, answer.message, secrets);
-
-  const said = describeStatus(url, answer);
-  switch (answer.status) {
-    case 200:
-      break;
-    case 401:
-      return failed(
-        "AUTH_FAILED",
-        settings.login ? `${said}: the index refused the login and password.` : `${said}: the index needs a login and password.`,
-        secrets,
-      );
-    case 403:
-      return failed("PERMISSION_DENIED", `${said}: the index refuses access to this path.`, secrets);
-    case 404:
-      return failed("NOT_FOUND", `${said}. Check the index path (usually /simple/).`, secrets);
-    default:
-      return failed("PROTOCOL_ERROR", `${said}; a package index answers 200.`, secrets);
-  }
-
-  const projects = countProjects(answer);
-  if (projects === null) {
-    return failed("PROTOCOL_ERROR", `${said}, but the page is not a simple package index. Check the index path.`, secrets);
-  }
-  const count = `${answer.complete ? "" : "at least "}${projects.count} project${projects.count === 1 ? "" : "s"}`;
-  return { ok: true, message: `Index answered with ${count} (${projects.format}).`, serverVersion: serverHeader(answer) };
+function testPackageIndex(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
+  return runProbe(probe, settings, ctx);
 }
 
 /**

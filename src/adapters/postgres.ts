@@ -6,14 +6,13 @@
  */
 import { isIP, type Socket } from "node:net";
 import pg from "pg";
-import { DeadlineExceeded, withDeadline } from "./common/deadline";
-import { checkEgress, identityHost, isFailure, pinnedSocket } from "./common/egress-check";
+import { DeadlineExceeded } from "./common/deadline";
+import { identityHost, pinnedSocket } from "./common/egress";
 import { endpointOf, type Endpoint } from "./common/endpoint";
 import { displayAddress, socketHost } from "./common/host";
 import { networkFailure, type Failure } from "./common/network-errors";
-import { failed } from "./common/outcome";
-import { startProgress, timeoutFailure, type Progress } from "./common/progress";
-import { secretValuesOf } from "./common/secret-fields";
+import { invalidConfig, type Probe, runProbe } from "./common/probe";
+import { timeoutFailure, type Progress } from "./common/progress";
 import { serverDatabaseUrl } from "./common/sqlalchemy-url";
 import type { ConnectionAdapter, ConnectionSettings, FieldSpec, TestContext, TestOutcome } from "./types";
 
@@ -158,40 +157,36 @@ export function libpqSsl(mode: unknown, host: string): pg.ClientConfig["ssl"] | 
   }
 }
 
-async function testPostgres(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
-  const secrets = secretValuesOf(fields, settings);
-  const target = postgresTarget(settings);
-  if (typeof target === "string") return failed("INVALID_CONFIG", target, secrets);
+const probe: Probe<PostgresTarget, string> = {
+  fields,
+  target: (settings) => invalidConfig(postgresTarget(settings)),
+  host: (target) => target.host,
+  async open(target, { ctx, settings, address, progress, sockets, closeWith }) {
+    // Our own socket, so the deadline can destroy it whatever state the driver is in, and
+    // pinned to the checked address whatever host pg asks it to connect to.
+    const socket = sockets.add(pinnedSocket(address));
+    socket.once("connect", () => (progress.connected = true));
+    const verifiedAs = { ...target, host: identityHost(target.host, address) };
+    const client = new pg.Client(postgresClientConfig(verifiedAs, settings.password, ctx.timeoutMs, socket));
+    // A late socket error has no one to go to once the test has its outcome.
+    client.on("error", () => {});
+    closeWith({ end: () => client.end() });
+    await client.connect();
+    progress.authenticated = true;
+    const result = await client.query<{ version: string }>("SELECT version()");
+    return String(result.rows[0]?.version ?? "");
+  },
+  describe: (target, version) => ({
+    ok: true,
+    message: `Connected to ${displayAddress(target.host, target.port)} as ${target.user}, database ${target.database}.`,
+    serverVersion: shortVersion(version),
+  }),
+  classify: (error, target, { progress, settings, ctx }) =>
+    describeFailure(error, { target, progress, password: settings.password, timeoutMs: ctx.timeoutMs }),
+};
 
-  const address = await checkEgress(ctx, target.host);
-  if (isFailure(address)) return failed(address.code, address.message, secrets);
-
-  // Our own socket, so the deadline can destroy it whatever state the driver is in, and
-  // pinned to the checked address whatever host pg asks it to connect to.
-  const socket = pinnedSocket(address);
-  const progress = startProgress();
-  socket.once("connect", () => (progress.connected = true));
-  const verifiedAs = { ...target, host: identityHost(target.host, address) };
-  const client = new pg.Client(postgresClientConfig(verifiedAs, settings.password, ctx.timeoutMs, socket));
-  // A late socket error has no one to go to once the test has its outcome.
-  client.on("error", () => {});
-
-  try {
-    const version = await withDeadline(ctx, { end: () => client.end(), destroy: () => socket.destroy() }, async () => {
-      await client.connect();
-      progress.authenticated = true;
-      const result = await client.query<{ version: string }>("SELECT version()");
-      return String(result.rows[0]?.version ?? "");
-    });
-    return {
-      ok: true,
-      message: `Connected to ${displayAddress(target.host, target.port)} as ${target.user}, database ${target.database}.`,
-      serverVersion: shortVersion(version),
-    };
-  } catch (error) {
-    const { code, message } = describeFailure(error, { target, progress, password: settings.password, timeoutMs: ctx.timeoutMs });
-    return failed(code, message, secrets);
-  }
+function testPostgres(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
+  return runProbe(probe, settings, ctx);
 }
 
 /** "PostgreSQL 18.4 on x86_64-pc-linux-gnu, compiled by ..." becomes "PostgreSQL 18.4". */

@@ -6,14 +6,13 @@
  * succeeds come from whoever listens on the port, so only their leading code word is read.
  */
 import { Redis, type RedisOptions } from "ioredis";
-import { egressFailure, resolveChecked, tlsIdentity } from "./common/checked-connect";
-import { DeadlineExceeded, withDeadline } from "./common/deadline";
+import { resolveChecked, tlsIdentity } from "./common/egress";
+import { DeadlineExceeded } from "./common/deadline";
 import { endpointOf, type Endpoint } from "./common/endpoint";
 import { displayAddress } from "./common/host";
 import { networkFailure, type Failure } from "./common/network-errors";
-import { failed } from "./common/outcome";
-import { startProgress, timeoutFailure, type Progress } from "./common/progress";
-import { secretValuesOf } from "./common/secret-fields";
+import { invalidConfig, type Probe, runProbe } from "./common/probe";
+import { timeoutFailure, type Progress } from "./common/progress";
 import type { CheckedAddress, ConnectionAdapter, ConnectionSettings, FieldSpec, TestContext, TestOutcome } from "./types";
 
 const DEFAULT_PORT = 6379;
@@ -97,60 +96,72 @@ export function redisTarget(settings: ConnectionSettings): RedisTarget | string 
   return { ...endpoint, user: settings.login || null, db: (settings.extra.db as number | undefined) ?? 0, tls, verify };
 }
 
-async function testRedis(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
-  const secrets = secretValuesOf(fields, settings);
-  const target = redisTarget(settings);
-  if (typeof target === "string") return failed("INVALID_CONFIG", target, secrets);
-  const address = displayAddress(target.host, target.port);
-  if (target.user && !settings.password) {
-    return failed("SECRET_REQUIRED", `A user is set but no password: ${address} cannot be logged in to without one.`, secrets);
-  }
-
-  const progress = startProgress();
-  let client: Redis | undefined;
-  const step: Step = { name: "connect" };
+interface RedisSession {
+  client?: Redis;
+  step: Step["name"];
   // ioredis rejects with a bare "Connection is closed." and reports why only as an event.
-  let socketError: unknown;
-  const closable = {
-    end: async () => void (await client?.quit()),
-    destroy: () => {
-      client?.disconnect();
-      client?.stream?.destroy();
-    },
-  };
+  socketError?: unknown;
+}
 
-  try {
-    const version = await withDeadline(ctx, closable, async () => {
-      const checked = await resolveChecked(ctx, target.host);
-      client = new Redis(clientOptions(target, checked, ctx.timeoutMs));
-      client.on("error", (error) => (socketError ??= error));
-      client.once("connect", () => (progress.connected = true));
-      await client.connect();
-      if (settings.password) {
-        step.name = "auth";
-        await client.call("AUTH", ...(target.user ? [target.user, settings.password] : [settings.password]));
-        progress.authenticated = true;
-      }
-      step.name = "select";
-      await client.call("SELECT", String(target.db));
-      progress.authenticated = true;
-      step.name = "ping";
-      await client.call("PING").catch(ignoreNoPermission);
-      step.name = "info";
-      const info = await client.call("INFO", "server").catch(ignoreNoPermission);
-      return typeof info === "string" ? serverVersion(info) : null;
+/** The probe's target: what to connect to, and (fresh for each test) what happened on the way, for classify(). */
+type RedisProbeTarget = RedisTarget & { seen: RedisSession };
+
+const probe: Probe<RedisProbeTarget, string | null> = {
+  fields,
+  target(settings) {
+    const target = invalidConfig(redisTarget(settings));
+    if ("code" in target) return target;
+    if (target.user && !settings.password) {
+      const address = displayAddress(target.host, target.port);
+      return { code: "SECRET_REQUIRED", message: `A user is set but no password: ${address} cannot be logged in to without one.` };
+    }
+    return { ...target, seen: { step: "connect" } };
+  },
+  async open(target, { ctx, settings, progress, closeWith }) {
+    const seen = target.seen;
+    closeWith({
+      end: async () => void (await seen.client?.quit()),
+      destroy: () => {
+        seen.client?.disconnect();
+        seen.client?.stream?.destroy();
+      },
     });
+    const checked = await resolveChecked(ctx, target.host);
+    const client = (seen.client = new Redis(clientOptions(target, checked, ctx.timeoutMs)));
+    client.on("error", (error) => (seen.socketError ??= error));
+    client.once("connect", () => (progress.connected = true));
+    await client.connect();
+    if (settings.password) {
+      seen.step = "auth";
+      await client.call("AUTH", ...(target.user ? [target.user, settings.password] : [settings.password]));
+      progress.authenticated = true;
+    }
+    seen.step = "select";
+    await client.call("SELECT", String(target.db));
+    progress.authenticated = true;
+    seen.step = "ping";
+    await client.call("PING").catch(ignoreNoPermission);
+    seen.step = "info";
+    const info = await client.call("INFO", "server").catch(ignoreNoPermission);
+    return typeof info === "string" ? serverVersion(info) : null;
+  },
+  describe(target, version, { settings }) {
     const who = target.user ? `as ${target.user}` : settings.password ? "with the password" : "without authentication";
     return {
       ok: true,
-      message: `Connected to ${address} ${who}${target.tls ? " over TLS" : ""}, database ${target.db}.`,
+      message: `Connected to ${displayAddress(target.host, target.port)} ${who}${target.tls ? " over TLS" : ""}, database ${target.db}.`,
       serverVersion: version,
     };
-  } catch (error) {
-    const cause = !(error instanceof DeadlineExceeded) && replyCode(error) === null && socketError ? socketError : error;
-    const { code, message } = describeFailure(cause, { target, progress, step: step.name, password: settings.password, timeoutMs: ctx.timeoutMs });
-    return failed(code, message, secrets);
-  }
+  },
+  classify(error, target, { progress, settings, ctx }) {
+    const { seen } = target;
+    const cause = !(error instanceof DeadlineExceeded) && replyCode(error) === null && seen.socketError ? seen.socketError : error;
+    return describeFailure(cause, { target, progress, step: seen.step, password: settings.password, timeoutMs: ctx.timeoutMs });
+  },
+};
+
+function testRedis(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
+  return runProbe(probe, settings, ctx);
 }
 
 function clientOptions(target: RedisTarget, checked: CheckedAddress, timeoutMs: number): RedisOptions {
@@ -230,8 +241,6 @@ function describeFailure(error: unknown, { target, progress, step, password, tim
     }
     return timeoutFailure(address, progress, timeoutMs, "Redis");
   }
-  const egress = egressFailure(error);
-  if (egress) return egress;
   const network = networkFailure(error, target);
   if (network) return network;
 

@@ -19,13 +19,12 @@ import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { IncomingHttpHeaders } from "node:http";
 import { isIP } from "node:net";
-import { DeadlineExceeded, withDeadline } from "./common/deadline";
-import { checkEgress, isFailure } from "./common/egress-check";
+import { DeadlineExceeded } from "./common/deadline";
+import { checkEgress, isFailure } from "./common/egress";
 import { hostProblem, urlHost } from "./common/host";
 import { errorCode, networkFailure, type Failure } from "./common/network-errors";
-import { failed } from "./common/outcome";
+import { type Probe, runProbe } from "./common/probe";
 import { OpenRequests, sendRequest, type SentRequest, type Answer } from "./common/pinned-http";
-import { secretValuesOf } from "./common/secret-fields";
 import type { CheckedAddress, ConnectionAdapter, ConnectionSettings, FieldProblem, FieldSpec, TestContext, TestOutcome } from "./types";
 
 const DEFAULT_REGION = "us-east-1";
@@ -240,51 +239,48 @@ async function sign(url: URL, method: "GET" | "HEAD", target: S3Target, settings
   return signed.headers as Record<string, string>;
 }
 
-async function testS3(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
-  const secrets = secretValuesOf(fields, settings);
-  const target = s3Target(settings);
-  if (Array.isArray(target)) {
-    const missingSecret = target.find((problem) => problem.field === "password");
-    if (missingSecret && settings.login) {
-      return failed("SECRET_REQUIRED", "This connection has no secret access key; keys are never taken from this server's environment.", secrets);
+type S3ProbeTarget = S3Target & { requests: OpenRequests; endpointText: string };
+
+const probe: Probe<S3ProbeTarget, TestOutcome> = {
+  fields,
+  target(settings) {
+    const target = s3Target(settings);
+    if (!Array.isArray(target)) return { ...target, requests: new OpenRequests(), endpointText: displayEndpoint(target.endpoint) };
+    if (settings.login && target.some((problem) => problem.field === "password")) {
+      return { code: "SECRET_REQUIRED", message: "This connection has no secret access key; keys are never taken from this server's environment." };
     }
-    return failed("INVALID_CONFIG", target.map((problem) => problem.message).join(" "), secrets);
-  }
+    return { code: "INVALID_CONFIG", message: target.map((problem) => problem.message).join(" ") };
+  },
+  async open(target, { ctx, settings, closeWith }) {
+    const { requests, endpointText: endpoint } = target;
+    closeWith({ destroy: () => requests.destroyAll() });
+    // Each host is resolved and checked once per test; a second request reuses the address.
+    const checked = new Map<string, CheckedAddress>();
+    const send = async (operation: Operation, method: "GET" | "HEAD"): Promise<Answer | Failure> => {
+      const url = operationUrl(target, operation);
+      const host = urlHost(url);
+      const address = checked.get(host) ?? (await checkEgress(ctx, host));
+      if (isFailure(address)) return address;
+      checked.set(host, address);
+      const headers = await sign(url, method, target, settings);
+      return sendRequest({ url, method, headers, address, maxBodyBytes: method === "GET" ? MAX_BODY_BYTES : 0, verifyTls: target.verifyTls }, requests);
+    };
 
-  const requests = new OpenRequests();
-  const endpoint = displayEndpoint(target.endpoint);
-  // Each host is resolved and checked once per test; a second request reuses the address.
-  const checked = new Map<string, CheckedAddress>();
-  try {
-    const outcome = await withDeadline(ctx, { end: async () => {}, destroy: () => requests.destroyAll() }, async () => {
-      const send = async (operation: Operation, method: "GET" | "HEAD"): Promise<Answer | Failure> => {
-        const url = operationUrl(target, operation);
-        const host = urlHost(url);
-        const address = checked.get(host) ?? (await checkEgress(ctx, host));
-        if (isFailure(address)) return address;
-        checked.set(host, address);
-        const headers = await sign(url, method, target, settings);
-        return sendRequest(
-          { url, method, headers, address, maxBodyBytes: method === "GET" ? MAX_BODY_BYTES : 0, verifyTls: target.verifyTls },
-          requests,
-        );
-      };
+    if (!target.bucket) return interpretListBuckets(await send("ListBuckets", "GET"), target, endpoint);
+    const head = await send("HeadBucket", "HEAD");
+    // A HEAD answer has no body; ask again where the status alone cannot say why.
+    if (!noAnswer(head) && [400, 403, 404].includes(head.status) && !bucketRegion(head.headers)) {
+      const get = await send("ListObjects", "GET");
+      return interpretBucket(noAnswer(get) || errorCodeOf(get) === null ? head : get, target, endpoint);
+    }
+    return interpretBucket(head, target, endpoint);
+  },
+  describe: (_target, outcome) => (outcome.ok ? outcome : { code: outcome.code, message: outcome.message }),
+  classify: (error, target, { ctx }) => describeError(error, target, target.endpointText, target.requests, ctx.timeoutMs),
+};
 
-      if (!target.bucket) return interpretListBuckets(await send("ListBuckets", "GET"), target, endpoint);
-      const head = await send("HeadBucket", "HEAD");
-      // A HEAD answer has no body; ask again where the status alone cannot say why.
-      if (!noAnswer(head) && [400, 403, 404].includes(head.status) && !bucketRegion(head.headers)) {
-        const get = await send("ListObjects", "GET");
-        return interpretBucket(noAnswer(get) || errorCodeOf(get) === null ? head : get, target, endpoint);
-      }
-      return interpretBucket(head, target, endpoint);
-    });
-    if (!outcome.ok) return failed(outcome.code, outcome.message, secrets);
-    return outcome;
-  } catch (error) {
-    const { code, message } = describeError(error, target, endpoint, requests, ctx.timeoutMs);
-    return failed(code, message, secrets);
-  }
+function testS3(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
+  return runProbe(probe, settings, ctx);
 }
 
 /** The request could not be sent or answered: egress refused it, or resolving failed. */

@@ -7,14 +7,13 @@
  */
 import type { Socket } from "node:net";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
-import { connectChecked, egressFailure, OpenSockets, resolveChecked, tlsIdentity } from "./common/checked-connect";
-import { DeadlineExceeded, withDeadline } from "./common/deadline";
+import { connectChecked, resolveChecked, tlsIdentity } from "./common/egress";
+import { DeadlineExceeded } from "./common/deadline";
 import { endpointOf, type Endpoint } from "./common/endpoint";
 import { displayAddress } from "./common/host";
 import { networkFailure, type Failure } from "./common/network-errors";
-import { failed } from "./common/outcome";
-import { startProgress, timeoutFailure, type Progress } from "./common/progress";
-import { secretValuesOf } from "./common/secret-fields";
+import { invalidConfig, type Probe, runProbe } from "./common/probe";
+import { timeoutFailure, type Progress } from "./common/progress";
 import type { CheckedAddress, ConnectionAdapter, ConnectionSettings, FieldSpec, TestContext, TestOutcome } from "./types";
 
 export const SMTP_TLS_MODES = ["none", "starttls", "tls"] as const;
@@ -94,40 +93,29 @@ interface SmtpError {
   command?: string;
 }
 
-async function testSmtp(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
-  const secrets = secretValuesOf(fields, settings);
-  const target = smtpTarget(settings);
-  if (typeof target === "string") return failed("INVALID_CONFIG", target, secrets);
-  const address = displayAddress(target.host, target.port);
-  if (target.user && !settings.password) {
-    return failed("SECRET_REQUIRED", `A user is set but no password: ${address} cannot be logged in to without one.`, secrets);
-  }
-
-  const sockets = new OpenSockets();
-  const progress = startProgress();
-  let connection: SMTPConnection | undefined;
-  const closable = {
-    end: () => (connection ? quit(connection) : Promise.resolve()),
-    destroy: () => {
-      connection?.close();
-      sockets.destroyAll();
-    },
-  };
-
-  try {
-    const authenticated = await withDeadline(ctx, closable, async () => {
-      const checked = await resolveChecked(ctx, target.host);
-      const socket = await connectChecked(checked, target.port, sockets);
-      progress.connected = true;
-      connection = new SMTPConnection(connectionOptions(target, checked, socket, ctx.timeoutMs));
-      const broken = failures(connection);
-      await Promise.race([handshake(connection), broken]);
-      if (!target.user) return false;
-      if (!connection.allowsAuth) throw new NoAuthOffered();
-      await Promise.race([login(connection, target.user, settings.password ?? ""), broken]);
-      progress.authenticated = true;
-      return true;
-    });
+const probe: Probe<SmtpTarget, boolean> = {
+  fields,
+  target(settings) {
+    const target = invalidConfig(smtpTarget(settings));
+    if ("code" in target || !target.user || settings.password) return target;
+    return { code: "SECRET_REQUIRED", message: `A user is set but no password: ${displayAddress(target.host, target.port)} cannot be logged in to without one.` };
+  },
+  async open(target, { ctx, settings, progress, sockets, closeWith }) {
+    const checked = await resolveChecked(ctx, target.host);
+    const socket = await connectChecked(checked, target.port, sockets);
+    progress.connected = true;
+    const connection = new SMTPConnection(connectionOptions(target, checked, socket, ctx.timeoutMs));
+    closeWith({ end: () => quit(connection), destroy: () => connection.close() });
+    const broken = failures(connection);
+    await Promise.race([handshake(connection), broken]);
+    if (!target.user) return false;
+    if (!connection.allowsAuth) throw new NoAuthOffered();
+    await Promise.race([login(connection, target.user, settings.password ?? ""), broken]);
+    progress.authenticated = true;
+    return true;
+  },
+  describe(target, authenticated) {
+    const address = displayAddress(target.host, target.port);
     const tls = target.tlsMode === "none" ? "without TLS" : target.tlsMode === "tls" ? "over TLS" : "with STARTTLS";
     return {
       ok: true,
@@ -136,10 +124,12 @@ async function testSmtp(settings: ConnectionSettings, ctx: TestContext): Promise
         : `${address} completed the SMTP handshake ${tls}; no user is set, so no login was tried. No mail was sent.`,
       serverVersion: null,
     };
-  } catch (error) {
-    const { code, message } = describeFailure(error, target, progress, ctx.timeoutMs);
-    return failed(code, message, secrets);
-  }
+  },
+  classify: (error, target, { progress, ctx }) => describeFailure(error, target, progress, ctx.timeoutMs),
+};
+
+function testSmtp(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
+  return runProbe(probe, settings, ctx);
 }
 
 function connectionOptions(target: SmtpTarget, checked: CheckedAddress, socket: Socket, timeoutMs: number): SMTPConnection.Options {
@@ -204,8 +194,6 @@ class NoAuthOffered extends Error {}
 function describeFailure(error: unknown, target: SmtpTarget, progress: Progress, timeoutMs: number): Failure {
   const address = displayAddress(target.host, target.port);
   if (error instanceof DeadlineExceeded) return timeoutFailure(address, progress, timeoutMs, "SMTP");
-  const egress = egressFailure(error);
-  if (egress) return egress;
 
   const smtp = (error ?? {}) as SmtpError;
   // Nodemailer replaces a socket error's code with its own category and keeps the original.

@@ -13,9 +13,9 @@
 import { createRequire } from "node:module";
 import { realpath, stat } from "node:fs/promises";
 import { isAbsolute, relative, resolve, sep } from "node:path";
-import { DeadlineExceeded, withDeadline } from "./common/deadline";
+import { DeadlineExceeded } from "./common/deadline";
 import { errorCode, type Failure } from "./common/network-errors";
-import { failed } from "./common/outcome";
+import { type Probe, runProbe } from "./common/probe";
 import type { ConnectionAdapter, ConnectionSettings, FieldProblem, FieldSpec, TestContext, TestOutcome } from "./types";
 
 export const SQLITE_DISABLED_MESSAGE = "SQLite is not enabled on this server (PATCHBAY_SQLITE_ROOT).";
@@ -68,45 +68,51 @@ class Refused extends Error {
   }
 }
 
-async function testSqlite(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
-  if (!ctx.sqliteRoot) return failed("INVALID_CONFIG", SQLITE_DISABLED_MESSAGE, []);
-  const path = settings.host;
-  if (!path) return failed("INVALID_CONFIG", "Database file is required.", []);
-  const problem = pathProblem(path);
-  if (problem) return failed("INVALID_CONFIG", problem, []);
-  const root = ctx.sqliteRoot;
+interface SqliteTarget {
+  root: string;
+  path: string;
+}
 
+const probe: Probe<SqliteTarget, { version: string; objects: number }> = {
+  fields,
+  target(settings, ctx) {
+    if (!ctx.sqliteRoot) return { code: "INVALID_CONFIG", message: SQLITE_DISABLED_MESSAGE };
+    const path = settings.host;
+    if (!path) return { code: "INVALID_CONFIG", message: "Database file is required." };
+    const problem = pathProblem(path);
+    if (problem) return { code: "INVALID_CONFIG", message: problem };
+    return { root: ctx.sqliteRoot, path };
+  },
   // The query below is synchronous and cannot be interrupted; the deadline covers the file
   // checks, and the read itself touches only the first pages of the file.
-  let database: SqliteDatabase | undefined;
-  const closable = { end: async () => {}, destroy: () => closeQuietly(database) };
-  try {
-    const { version, objects } = await withDeadline(ctx, closable, async () => {
-      const file = await confine(root, path);
-      ctx.signal.throwIfAborted();
-      try {
-        database = new (sqlite().Database)(file, { readOnly: true });
-        const version = String(database.get("SELECT sqlite_version() AS version")?.version ?? "");
-        const objects = Number(database.get("SELECT count(*) AS objects FROM sqlite_master")?.objects ?? 0);
-        return { version, objects };
-      } catch (error) {
-        throw new Refused(openFailure(error, path));
-      }
-    });
-    return {
-      ok: true,
-      message: `Opened ${path} read-only: ${objects} schema object${objects === 1 ? "" : "s"} (tables, indexes, views, triggers).`,
-      serverVersion: version ? `SQLite ${version}` : null,
-    };
-  } catch (error) {
-    if (error instanceof Refused) return failed(error.failure.code, error.failure.message, []);
-    if (error instanceof DeadlineExceeded) {
-      return failed("TIMEOUT", `Opening ${path} did not finish within ${ctx.timeoutMs} ms.`, []);
+  async open({ root, path }, { ctx, closeWith }) {
+    const file = await confine(root, path);
+    ctx.signal.throwIfAborted();
+    let database: SqliteDatabase | undefined;
+    closeWith({ destroy: () => closeQuietly(database) });
+    try {
+      database = new (sqlite().Database)(file, { readOnly: true });
+      const version = String(database.get("SELECT sqlite_version() AS version")?.version ?? "");
+      const objects = Number(database.get("SELECT count(*) AS objects FROM sqlite_master")?.objects ?? 0);
+      return { version, objects };
+    } catch (error) {
+      throw new Refused(openFailure(error, path));
     }
-    return failed("UNKNOWN", `Opening ${path} failed.`, []);
-  } finally {
-    closeQuietly(database);
-  }
+  },
+  describe: ({ path }, { version, objects }) => ({
+    ok: true,
+    message: `Opened ${path} read-only: ${objects} schema object${objects === 1 ? "" : "s"} (tables, indexes, views, triggers).`,
+    serverVersion: version ? `SQLite ${version}` : null,
+  }),
+  classify(error, { path }, { ctx }) {
+    if (error instanceof Refused) return error.failure;
+    if (error instanceof DeadlineExceeded) return { code: "TIMEOUT", message: `Opening ${path} did not finish within ${ctx.timeoutMs} ms.` };
+    return { code: "UNKNOWN", message: `Opening ${path} failed.` };
+  },
+};
+
+function testSqlite(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
+  return runProbe(probe, settings, ctx);
 }
 
 /**

@@ -6,13 +6,13 @@
  * one deadline covers every hop, the body is read only up to a small limit, and what a peer
  * sends is never put into a failure message.
  */
-import http, { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
-import https from "node:https";
-import { isIP, isIPv6 } from "node:net";
-import type { CheckedAddress, FieldProblem, TestContext } from "../types";
-import { checkEgress, isFailure } from "./egress-check";
+import { STATUS_CODES, type IncomingHttpHeaders } from "node:http";
+import { isIPv6 } from "node:net";
+import type { FieldProblem, TestContext } from "../types";
+import { checkEgress, isFailure } from "./egress";
 import { displayAddress, hostProblem, socketHost, urlHost } from "./host";
 import { errorCode, networkFailure, type Failure } from "./network-errors";
+import { type Answer, OpenRequests, sendRequest, type SentRequest } from "./pinned-http";
 
 export const MAX_REDIRECTS = 3;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -41,12 +41,6 @@ export interface HttpAnswer {
   redirects: number;
 }
 
-/** How far one exchange got, so a timeout can say where it stalled. */
-interface Progress {
-  connected: boolean;
-  responded: boolean;
-}
-
 export function isHttpFailure(value: HttpAnswer | Failure): value is Failure {
   return "code" in value;
 }
@@ -69,7 +63,7 @@ export async function httpGet(ctx: TestContext, options: HttpGetOptions): Promis
     const address = await checkEgress(hopCtx, urlHost(url));
     if (isFailure(address)) return redirects === 0 ? address : redirectFailure(address, timeoutMs);
 
-    const progress: Progress = { connected: false, responded: false };
+    const requests = new OpenRequests();
     const headers = {
       ...options.headers,
       ...(url.origin === origin ? options.credentials : {}),
@@ -77,11 +71,14 @@ export async function httpGet(ctx: TestContext, options: HttpGetOptions): Promis
       "user-agent": USER_AGENT,
       "accept-encoding": "identity",
     };
-    let answer: Omit<HttpAnswer, "url" | "redirects">;
+    let answer: Answer;
     try {
-      const isFinal = (status: number, location: string | undefined) => !(REDIRECTS.has(status) && location);
-      answer = await exchange(url, address, headers, options, signal, progress, isFinal);
+      // Only the final answer's body is read: a redirect's is of no interest.
+      const maxBodyBytes = (status: number, { location }: IncomingHttpHeaders) =>
+        REDIRECTS.has(status) && location ? 0 : (options.maxBodyBytes ?? 0);
+      answer = await sendRequest({ url, method: "GET", headers, address, maxBodyBytes, verifyTls: options.verifyTls, signal }, requests);
     } catch (error) {
+      const progress = requests.last() ?? { connected: false, responded: false };
       return describeFailure(error, { url, where, progress, signal, timeoutMs });
     }
 
@@ -116,85 +113,11 @@ function redirectFailure(failure: Failure, timeoutMs: number): Failure {
   }
 }
 
-function exchange(
-  url: URL,
-  address: CheckedAddress,
-  headers: Record<string, string>,
-  options: HttpGetOptions,
-  signal: AbortSignal,
-  progress: Progress,
-  isFinal: (status: number, location: string | undefined) => boolean,
-): Promise<Omit<HttpAnswer, "url" | "redirects">> {
-  return new Promise((resolve, reject) => {
-    const secure = url.protocol === "https:";
-    const name = urlHost(url);
-    const request = (secure ? https : http).request({
-      host: address.address,
-      family: address.family,
-      port: portOf(url),
-      method: "GET",
-      path: `${url.pathname}${url.search}`,
-      headers,
-      setHost: false,
-      // A fresh connection, closed after this exchange: no pool shared between tests.
-      agent: false,
-      signal,
-      // Node checks the certificate against `servername`, or `host` (the checked address) when
-      // it is empty, as it must be for an IP literal, which SNI does not carry.
-      ...(secure ? { servername: isIP(name) ? "" : name, rejectUnauthorized: options.verifyTls } : {}),
-    });
-    request.on("socket", (socket) => {
-      // Under TLS the request waits for the handshake; "connect" is still the TCP connection.
-      socket.once("connect", () => (progress.connected = true));
-    });
-    request.on("error", reject);
-    request.on("response", (response) => {
-      progress.responded = true;
-      const status = response.statusCode ?? 0;
-      const limit = isFinal(status, response.headers.location) ? (options.maxBodyBytes ?? 0) : 0;
-      readBody(response, limit).then(
-        ({ body, complete }) => {
-          request.destroy();
-          resolve({ status, headers: response.headers, body, complete });
-        },
-        (error) => {
-          request.destroy();
-          reject(error);
-        },
-      );
-    });
-    request.end();
-  });
-}
-
-/** Reads up to `limit` bytes, then stops; the caller destroys the connection either way. */
-function readBody(response: IncomingMessage, limit: number): Promise<{ body: Buffer; complete: boolean }> {
-  // Errors after the answer is settled have no one to go to; unheard, they would crash.
-  response.on("error", () => {});
-  if (limit <= 0) return Promise.resolve({ body: Buffer.alloc(0), complete: false });
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const finish = (complete: boolean) => {
-      response.off("data", onData);
-      resolve({ body: Buffer.concat(chunks).subarray(0, limit), complete: complete && size <= limit });
-    };
-    const onData = (chunk: Buffer) => {
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size >= limit) finish(false);
-    };
-    response.on("data", onData);
-    response.once("end", () => finish(true));
-    response.once("error", reject);
-    response.once("aborted", () => reject(Object.assign(new Error("response aborted"), { code: "ECONNRESET" })));
-  });
-}
-
 interface Attempt {
   url: URL;
   where: string;
-  progress: Progress;
+  /** How far the exchange got, so a timeout can say where it stalled. */
+  progress: Pick<SentRequest, "connected" | "responded">;
   signal: AbortSignal;
   timeoutMs: number;
 }

@@ -1,10 +1,11 @@
 /**
- * One HTTP(S) request to an address the egress module already checked, for protocols that
- * sign their requests (S3): any method, the caller's headers exactly (Host included, since it
- * is signed), and no redirect following, since a redirect is an answer to read, not a place
- * to go. The name in the URL is kept for the Host header, SNI and the certificate check.
- * Unlike http-request.ts's httpGet, it does not resolve or retry: the caller checks egress
- * and owns the deadline (it destroys the requests through OpenRequests).
+ * One HTTP(S) exchange with an address the egress module already checked: the only place a
+ * connection test sends HTTP. Any method, the caller's headers exactly (Host included, since
+ * S3 signs it), a fresh connection per exchange, the body read only up to a limit, and no
+ * redirect following (http-request.ts's httpGet follows them hop by hop through here). The
+ * name in the URL is kept for the Host header, SNI and the certificate check. It does not
+ * resolve: the caller checks egress and owns the deadline (its signal, or destroying the
+ * requests through OpenRequests).
  */
 import http, { type IncomingHttpHeaders } from "node:http";
 import https from "node:https";
@@ -18,10 +19,12 @@ export interface PinnedRequest {
   /** Sent as given; must include `host`. */
   headers: Record<string, string>;
   address: CheckedAddress;
-  /** Bytes of the body to read; 0 reads none. */
-  maxBodyBytes: number;
+  /** Bytes of the body to read; 0 reads none. A function decides from the status and headers. */
+  maxBodyBytes: number | ((status: number, headers: IncomingHttpHeaders) => number);
   /** Check the certificate (the default); off only for stores with a self-signed one. */
   verifyTls?: boolean;
+  /** Aborts the exchange (the request is destroyed with the signal's reason). */
+  signal?: AbortSignal;
 }
 
 export interface Answer {
@@ -76,13 +79,17 @@ export function sendRequest(options: PinnedRequest, open: OpenRequests): Promise
       // SNI carries the name (never an IP literal); the certificate is checked against it, or
       // against the checked address when the URL names an IP.
       ...(secure ? { servername: isIP(name) ? "" : name, rejectUnauthorized: options.verifyTls ?? true } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
     const sent: SentRequest = { url, connected: false, responded: false, destroy: () => request.destroy() };
     open.add(sent);
+    // Under TLS the request waits for the handshake; "connect" is still the TCP connection.
     request.on("socket", (socket) => socket.once("connect", () => (sent.connected = true)));
     request.on("error", reject);
     request.on("response", (response) => {
       sent.responded = true;
+      const status = response.statusCode ?? 0;
+      const limit = typeof options.maxBodyBytes === "function" ? options.maxBodyBytes(status, response.headers) : options.maxBodyBytes;
       // Errors after the answer is settled have no one to go to; unheard, they would crash.
       response.on("error", () => {});
       const chunks: Buffer[] = [];
@@ -90,19 +97,20 @@ export function sendRequest(options: PinnedRequest, open: OpenRequests): Promise
       const finish = (complete: boolean) => {
         response.off("data", onData);
         request.destroy();
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).subarray(0, options.maxBodyBytes), complete: complete && size <= options.maxBodyBytes });
+        resolve({ status, headers: response.headers, body: Buffer.concat(chunks).subarray(0, limit), complete: complete && size <= limit });
       };
       const onData = (chunk: Buffer) => {
         chunks.push(chunk);
         size += chunk.length;
-        if (size >= options.maxBodyBytes) finish(false);
+        if (size >= limit) finish(false);
       };
-      if (options.maxBodyBytes <= 0 || options.method === "HEAD") {
+      if (limit <= 0 || options.method === "HEAD") {
         finish(options.method === "HEAD");
         return;
       }
       response.on("data", onData);
       response.once("end", () => finish(true));
+      response.once("error", reject);
       response.once("aborted", () => reject(Object.assign(new Error("response aborted"), { code: "ECONNRESET" })));
     });
     request.end();

@@ -1,10 +1,19 @@
 /**
- * How a network adapter reaches its server (DESIGN.md, "Outbound connections"): the host name
- * is resolved once by the egress module handed to the test, every address is checked there,
- * and the socket goes to exactly the address it returned. The name the user typed is kept for
- * TLS verification and for messages; the driver never gets a name it could look up again.
+ * The one way out to the network for an adapter (DESIGN.md, "Outbound connections"): resolve
+ * the host once through the egress module handed to the test (every address is checked
+ * there), then connect to exactly the address it returned, keeping the name the user typed
+ * for TLS verification and messages; the driver never gets a name it could look up again.
+ *
+ * - resolveChecked / checkEgress: the checked address (rejecting with EgressRefused, or
+ *   returning the failure to report).
+ * - openChecked / connectChecked: a socket to the checked address, for drivers that take one.
+ * - pinnedSocket: a socket the driver connects itself (pg), pinned to the checked address.
+ * - tlsIdentity / identityHost: the name TLS verifies (the typed name, or for an IP literal in
+ *   any spelling the checked address) and the SNI to send.
+ * Drivers that open sockets of their own get a lookup answering with the checked address
+ * (mongodb.ts's pinnedLookup); nothing else resolves a name.
  */
-import { connect, isIP, type Socket } from "node:net";
+import { connect, isIP, Socket } from "node:net";
 import { parseIp } from "../../net/ip";
 import type { CheckedAddress, TestContext } from "../types";
 import { socketHost } from "./host";
@@ -91,4 +100,42 @@ export function connectChecked(address: CheckedAddress, port: number, sockets: O
       resolve(socket);
     });
   });
+}
+
+/** The checked address of `host`, or the failure to report (nothing has been sent then). */
+export async function checkEgress(ctx: TestContext, host: string): Promise<CheckedAddress | Failure> {
+  try {
+    return await resolveChecked(ctx, host);
+  } catch (error) {
+    const refused = egressFailure(error);
+    if (refused) return refused;
+    if (ctx.signal.aborted) {
+      return { code: "TIMEOUT", message: `Resolving ${socketHost(host)} did not finish within ${Math.round(ctx.timeoutMs)} ms.` };
+    }
+    return { code: "UNKNOWN", message: `Could not check ${socketHost(host)} against the egress policy.` };
+  }
+}
+
+export function isFailure(value: CheckedAddress | Failure): value is Failure {
+  return "code" in value;
+}
+
+/**
+ * The host name a driver should verify TLS against and name in SNI: the name the user typed,
+ * or, for an IP literal in any spelling (`127.1`), the checked address in its usual form.
+ */
+export function identityHost(host: string, address: CheckedAddress): string {
+  return tlsIdentity(host, address).host;
+}
+
+/**
+ * A socket for drivers that call `socket.connect(port, host)` themselves (pg does): whatever
+ * host the driver passes, the socket connects to the checked address, so the driver never
+ * gets a chance to look a name up again.
+ */
+export function pinnedSocket(address: CheckedAddress): Socket {
+  const socket = new Socket();
+  const connect = socket.connect.bind(socket);
+  socket.connect = ((port: number) => connect({ port, host: address.address, family: address.family })) as Socket["connect"];
+  return socket;
 }
