@@ -28,7 +28,7 @@ import { clientAddress } from "./http/io";
 import { REST_PREFIX, restConnectionsHandler } from "./http/rest-connections";
 import { createHttpServer } from "./http/server";
 import { createLogger, type Logger } from "./log";
-import { createEgress } from "./net/egress";
+import { createEgress, type Lookup } from "./net/egress";
 import { type DeniedRange, productionDenials } from "./net/production-egress";
 import { LoginThrottle } from "./auth/login-throttle";
 import { SignUpPolicy } from "./auth/sign-up-policy";
@@ -65,6 +65,8 @@ export interface AppOptions {
   logger?: Logger;
   /** Called for every SQL statement Prisma sends (tests count them). */
   onQuery?: (sql: string) => void;
+  /** How connection tests resolve host names; getaddrinfo by default (tests inject their own). */
+  lookup?: Lookup;
 }
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -103,7 +105,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const stopSweeping = sweepExpiredLimits(pool, undefined, (error) => logger.warn("sweeping expired rate limits failed", { error }));
     cleanups.push(async () => stopSweeping());
     const denied = config.production ? await productionDenials(databaseUrl) : [];
-    const services = buildServices(prisma, pool, keyring, master.key, config, denied);
+    const services = buildServices(prisma, pool, keyring, master.key, config, denied, options.lookup);
     const limits = requestLimits<GraphQLContext>(config.graphqlLimits);
     const apollo = new ApolloServer<GraphQLContext>({
       schema: await buildSchema({ resolvers, validate: false }),
@@ -161,6 +163,7 @@ function buildServices(
   masterKey: Buffer,
   config: Config,
   denied: DeniedRange[],
+  lookup?: Lookup,
 ): Services {
   const secrets = new ConnectionSecrets(keyring);
   const connections = new ConnectionService(prisma, secrets);
@@ -193,7 +196,7 @@ function buildServices(
     connections,
     connectionTests: new ConnectionTestService(prisma, connections, limiter, {
       timeoutMs: config.testTimeoutMs,
-      egress: createEgress({ mode: config.egressMode, allow: config.egressAllow, deny: config.egressDeny, denied }),
+      egress: createEgress({ mode: config.egressMode, allow: config.egressAllow, deny: config.egressDeny, denied, lookup }),
       sqliteRoot: config.sqliteRoot,
     }),
     apiTokens: new ApiTokenService(prisma, deriveSubkey(masterKey, "api-token-hash")),

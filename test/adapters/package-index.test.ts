@@ -7,10 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countProjects, packageIndexAdapter } from "../../src/adapters/package-index";
 import { validateSettings } from "../../src/adapters/registry";
 import type { ConnectionSettings, TestContext, TestOutcome } from "../../src/adapters/types";
-import { freePort } from "../../src/net/free-port";
-import { strictEgress, testContext } from "./support/context";
-import { silentServer } from "./support/fake-servers";
+import { testContext } from "./support/context";
 import { respond, startHttpServer, type TestHttpServer } from "./support/http-servers";
+import { expectFailure } from "./support/outcome";
 
 const PASSWORD = `pw-${randomBytes(8).toString("hex")}`;
 const PROJECTS = ["numpy", "pandas", "patchbay-client"];
@@ -74,11 +73,6 @@ function testIndex(s: ConnectionSettings, ctx: TestContext = testContext()): Pro
   return packageIndexAdapter.test!(s, ctx);
 }
 
-function expectFailure(outcome: TestOutcome, code: string): string {
-  expect(outcome).toMatchObject({ ok: false, code });
-  return outcome.message;
-}
-
 describe("package_index against a simple index over HTTP", () => {
   it("reads an open index and counts its projects, asking for the HTML simple API", async () => {
     const outcome = await testIndex(settings());
@@ -119,26 +113,6 @@ describe("package_index against a simple index over HTTP", () => {
     expect(expectFailure(await testIndex(settings("/teapot/")), "PROTOCOL_ERROR")).toMatch(/418/);
   });
 
-  it("reports CONNECTION_REFUSED for a port nothing listens on", async () => {
-    expectFailure(await testIndex(settings("/simple/", { port: await freePort() })), "CONNECTION_REFUSED");
-  });
-
-  it("reports TIMEOUT within the deadline for a server that never answers", async () => {
-    const silent = await silentServer();
-    try {
-      const started = Date.now();
-      expectFailure(await testIndex(settings("/simple/", { port: silent.port }), testContext({ timeoutMs: 400 })), "TIMEOUT");
-      expect(Date.now() - started).toBeLessThan(1_400);
-    } finally {
-      await silent.close();
-    }
-  });
-
-  it("is refused by a strict egress policy before connecting", async () => {
-    const before = index.connections();
-    expectFailure(await testIndex(settings(), testContext({ egress: strictEgress() })), "EGRESS_DENIED");
-    expect(index.connections()).toBe(before);
-  });
 });
 
 describe("package_index settings", () => {

@@ -14,6 +14,7 @@ import { validateSettings } from "../../src/adapters/registry";
 import { SQLITE_DISABLED_MESSAGE, sqliteAdapter } from "../../src/adapters/sqlite";
 import type { ConnectionSettings, TestOutcome } from "../../src/adapters/types";
 import { testContext } from "./support/context";
+import { expectFailure } from "./support/outcome";
 
 const { Database } = createRequire(import.meta.url)("node-sqlite3-wasm") as typeof import("node-sqlite3-wasm");
 
@@ -27,11 +28,6 @@ function settings(host: string | null): ConnectionSettings {
 
 function testSqlite(host: string | null, sqliteRoot: string | null = root): Promise<TestOutcome> {
   return sqliteAdapter.test!(settings(host), testContext({ sqliteRoot }));
-}
-
-function expectFailure(outcome: TestOutcome, code: string): string {
-  expect(outcome).toMatchObject({ ok: false, code });
-  return outcome.message;
 }
 
 function createDatabase(file: string): void {

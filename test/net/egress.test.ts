@@ -9,6 +9,7 @@ import { postgresAdapter } from "../../src/adapters/postgres";
 import type { ConnectionSettings } from "../../src/adapters/types";
 import { createEgress, EgressError, type EgressPolicy, type Lookup } from "../../src/net/egress";
 import { testContext } from "../adapters/support/context";
+import { testLookup } from "../support/lookup";
 import { silentServer } from "../adapters/support/fake-servers";
 import { respond, startHttpServer } from "../adapters/support/http-servers";
 
@@ -245,7 +246,7 @@ describe("host names", () => {
       code: "DNS_ERROR",
       message: expect.stringMatching(/temporarily/),
     });
-    await expect(egress().resolve("no-such-host.invalid", signal())).rejects.toMatchObject({ code: "DNS_ERROR" });
+    await expect(egress({ lookup: testLookup }).resolve("no-such-host.invalid", signal())).rejects.toMatchObject({ code: "DNS_ERROR" });
   });
 
   it.each(["", "a b", "host/path", "user@host", "host:5432", "[db.example.com]", "-"])(

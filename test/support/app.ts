@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { testLookup } from "./lookup";
 import { type App, startApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { createLogger } from "../../src/log";
@@ -47,6 +48,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   });
   const app = await startApp(config, {
     logger: createLogger({ level: "debug", sink: (line) => logs.push(line) }),
+    lookup: testLookup,
     onQuery: (sql) => {
       if (counting) queries.push(sql);
     },

@@ -6,13 +6,14 @@
  */
 import type { TestContext } from "../../../src/adapters/types";
 import { createEgress, type EgressPolicy } from "../../../src/net/egress";
+import { testLookup } from "../../support/lookup";
 
 /** Default mode, no allow or deny list: loopback test servers are reachable. */
-export const permissiveEgress = createEgress({ mode: "default", allow: [], deny: [] });
+export const permissiveEgress = createEgress({ mode: "default", allow: [], deny: [], lookup: testLookup });
 
 /** Strict mode: loopback and private addresses are denied unless `allow` says otherwise. */
 export function strictEgress(overrides: Partial<EgressPolicy> = {}) {
-  return createEgress({ mode: "strict", allow: [], deny: [], ...overrides });
+  return createEgress({ mode: "strict", allow: [], deny: [], lookup: testLookup, ...overrides });
 }
 
 /**
@@ -30,7 +31,7 @@ export function testContext(overrides: Partial<TestContext> & { timeoutMs?: numb
 }
 
 /** Denies every address, so a test can check that an adapter gives up before connecting. */
-export const denyAllEgress = createEgress({ mode: "default", allow: [], deny: ["0.0.0.0/0", "::/0"] });
+export const denyAllEgress = createEgress({ mode: "default", allow: [], deny: ["0.0.0.0/0", "::/0"], lookup: testLookup });
 
 /** A context whose egress denies every address (what interim-context.ts offered). */
 export function deniedContext(overrides: Partial<TestContext> & { timeoutMs?: number } = {}): TestContext {

@@ -5,7 +5,7 @@
  * test can check that the adapter closed its connection.
  */
 import { createServer, type Server, type Socket } from "node:net";
-import { TLSSocket } from "node:tls";
+import { createServer as createTlsServer, TLSSocket } from "node:tls";
 
 export interface FakeServer {
   port: number;
@@ -67,4 +67,17 @@ export function postgresTlsServer(tls: { cert: string; key: string }): Promise<F
       secure.on("error", () => {});
     });
   });
+}
+
+/** Speaks TLS from the first byte with the given certificate, and says nothing after the handshake. */
+export async function tlsServer(tls: { cert: string; key: string; ALPNProtocols?: string[] }): Promise<FakeServer> {
+  const server = createTlsServer(tls, (socket) => socket.on("error", () => {}));
+  server.on("tlsClientError", () => {});
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    allClosed: async () => {},
+    accepted: () => 0,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -14,14 +14,15 @@ export interface TrickleServer {
   close(): Promise<void>;
 }
 
-/** Sends `text` one character every `everyMs`, repeating it, until the client goes away. */
-export async function trickleServer(text: string, everyMs = 50): Promise<TrickleServer> {
+/** Sends `prefix` at once, then `text` one character every `everyMs`, repeating it, until the client goes away. */
+export async function trickleServer(text: string, everyMs = 50, prefix = ""): Promise<TrickleServer> {
   const sockets = new Set<Socket>();
   const closed: Promise<void>[] = [];
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on("error", () => {});
     socket.resume();
+    if (prefix) socket.write(prefix);
     let next = 0;
     const timer = setInterval(() => {
       socket.write(text[next % text.length]);
