@@ -3,6 +3,8 @@
  * deploy` does: in name order, each recorded in `_prisma_migrations` with its checksum,
  * under the same advisory lock, so the server and the Prisma CLI agree on what is applied.
  * Several processes starting at once serialise on the lock; a second run applies nothing.
+ * A migration whose file changed after it was applied is refused before anything runs: the
+ * database no longer matches what the files say, and only a person can tell which is right.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
@@ -31,6 +33,15 @@ export async function applyMigrations(databaseUrl: string, migrationsDir: string
         `SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL`,
       );
       const recorded = new Map(rows.map((r) => [r.migration_name, r]));
+      for (const migration of migrations) {
+        const row = recorded.get(migration.name);
+        if (row?.finished_at && row.checksum !== migration.checksum) {
+          throw new MigrationError(
+            `Migration ${migration.name} was changed after it was applied (checksum ${row.checksum.slice(0, 12)}… applied, ` +
+              `${migration.checksum.slice(0, 12)}… on disk); restore the file as applied and put the change in a new migration.`,
+          );
+        }
+      }
       const applied: string[] = [];
       for (const migration of migrations) {
         const row = recorded.get(migration.name);

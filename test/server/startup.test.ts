@@ -10,7 +10,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { appendFile, cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -164,6 +164,30 @@ describe("migrations", () => {
     expect(run.applied).toEqual([]);
     expect(run.alreadyApplied).toBe(migrationFolders().length);
     expectEachMigrationRecordedOnce(await migrationRows(app.databaseUrl));
+  });
+
+  it("refuses to start when an applied migration's file has changed, applying nothing", async () => {
+    const database = await createTestDatabase("edited");
+    cleanups.push(() => database.drop());
+    const dir = await mkdtemp(join(tmpdir(), "patchbay-migrations-"));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    await cp(MIGRATIONS_DIR, dir, { recursive: true });
+    await applyMigrations(database.url, dir);
+
+    const [first] = migrationFolders();
+    await appendFile(join(dir, first.name, "migration.sql"), "\n-- edited after it was applied\n");
+    await mkdir(join(dir, "99990101000000_later"));
+    await writeFile(join(dir, "99990101000000_later", "migration.sql"), "CREATE TABLE later_marker (id int);");
+
+    await expect(applyMigrations(database.url, dir)).rejects.toThrow(
+      new RegExp(`Migration ${first.name} was changed after it was applied`),
+    );
+    // The later migration did not run, and the applied one keeps its recorded checksum.
+    const rows = await migrationRows(database.url);
+    expect(rows.map((r) => r.migration_name)).not.toContain("99990101000000_later");
+    expectEachMigrationRecordedOnce(rows);
+    await expect(applyMigrations(database.url, MIGRATIONS_DIR)).resolves.toMatchObject({ applied: [] });
+    await database.drop();
   });
 
   it("records each migration exactly once when three runs race on a fresh database", async () => {
