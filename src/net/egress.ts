@@ -15,6 +15,7 @@ import type { CheckedAddress, Egress } from "../adapters/types";
 import {
   canonicalIp,
   cidrContains,
+  CidrSet,
   embeddedIPv4,
   formatIp,
   parseCidr,
@@ -110,8 +111,8 @@ const HOST_NAME = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_]
 const DENY_LISTED = "an address in a range the operator has denied";
 
 export function createEgress(policy: EgressPolicy): EgressChecker {
-  const allow = parseList("PATCHBAY_EGRESS_ALLOW", policy.allow);
-  const deny = parseList("PATCHBAY_EGRESS_DENY", policy.deny);
+  const allow = new CidrSet(parseList("PATCHBAY_EGRESS_ALLOW", policy.allow));
+  const deny = new CidrSet(parseList("PATCHBAY_EGRESS_DENY", policy.deny));
   const extra = rules((policy.denied ?? []).map(({ cidr, reason }) => [cidr, reason]));
   const modeRules = [...extra, ...(policy.mode === "strict" ? [...DEFAULT_DENIED, ...STRICT_DENIED] : DEFAULT_DENIED)];
   const lookup = policy.lookup ?? defaultLookup;
@@ -122,11 +123,11 @@ export function createEgress(policy: EgressPolicy): EgressChecker {
     const described = (candidate: IpAddress, reason: string) =>
       candidate === ip ? reason : `an IPv6 address that carries ${reason}`;
     for (const candidate of candidates) {
-      if (deny.some((cidr) => cidrContains(cidr, candidate))) return described(candidate, DENY_LISTED);
+      if (deny.has(candidate)) return described(candidate, DENY_LISTED);
     }
     for (const candidate of candidates) {
       const rule = modeRules.find((r) => cidrContains(r.cidr, candidate));
-      if (rule && !allow.some((cidr) => cidrContains(cidr, candidate))) return described(candidate, rule.reason);
+      if (rule && !allow.has(candidate)) return described(candidate, rule.reason);
     }
     return null;
   }

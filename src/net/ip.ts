@@ -8,6 +8,8 @@
  * allowed only as the last 32 bits, in strict decimal), plus URL brackets and a zone id.
  */
 
+import { BlockList } from "node:net";
+
 export interface IpAddress {
   family: 4 | 6;
   /** The address as an unsigned integer: 32 bits for IPv4, 128 for IPv6. */
@@ -194,11 +196,35 @@ function hostMask(bits: number, prefix: number): bigint {
   return (1n << BigInt(bits - prefix)) - 1n;
 }
 
+/**
+ * Ranges to match addresses against. The matching is node:net's BlockList; what goes in and
+ * out of it is parsed here (parseCidr, parseIp), the way the OS reads a spelling. A range and
+ * an address of different families never match: BlockList would match an IPv4-mapped IPv6
+ * address against IPv4 ranges, which the egress policy decides on its own (embeddedIPv4), so
+ * each family has a list of its own and an address is checked against its family's only.
+ */
+export class CidrSet {
+  private readonly lists = { 4: new BlockList(), 6: new BlockList() };
+
+  constructor(cidrs: Iterable<Cidr>) {
+    for (const cidr of cidrs) {
+      this.lists[cidr.family].addSubnet(formatIp({ family: cidr.family, value: cidr.network }), cidr.prefix, FAMILY_NAME[cidr.family]);
+    }
+  }
+
+  has(ip: IpAddress): boolean {
+    return this.lists[ip.family].check(formatIp(ip), FAMILY_NAME[ip.family]);
+  }
+}
+
+const FAMILY_NAME = { 4: "ipv4", 6: "ipv6" } as const;
+const singleRanges = new WeakMap<Cidr, CidrSet>();
+
 /** Whether the range holds the address (a range and an address of different families never match). */
 export function cidrContains(cidr: Cidr, ip: IpAddress): boolean {
-  if (cidr.family !== ip.family) return false;
-  const shift = BigInt(BITS[cidr.family] - cidr.prefix);
-  return ip.value >> shift === cidr.network >> shift;
+  let set = singleRanges.get(cidr);
+  if (!set) singleRanges.set(cidr, (set = new CidrSet([cidr])));
+  return set.has(ip);
 }
 
 export function formatCidr(cidr: Cidr): string {
