@@ -17,10 +17,11 @@ import { isPrototypeKey, jsonTextNestsDeeperThan, MAX_JSON_DEPTH, safeJsonCopy, 
 import { AirflowFormatError } from "./errors";
 import { parseBoundedJson, unsafeJson } from "./user-json";
 import { fromAirflowJson, toAirflowJson, type ParsedJson } from "./json";
+import { pyStrCompare, pyTruthy } from "./py-builtins";
 import { pyJsonDumpsEntries } from "./py-json";
 import { pyYamlDump, type YamlMapping } from "./py-yaml";
 import { pyYamlLoadPairs } from "./py-yaml-load";
-import type { AirflowFileFormat, PortableConnection, SecretExtraKeys } from "./types";
+import { type AirflowFileFormat, CONNECTION_NAME, type PortableConnection, type SecretExtraKeys } from "./types";
 import { fromAirflowUri, toAirflowUri } from "./uri";
 
 export interface ExportOptions {
@@ -38,7 +39,7 @@ export function exportConnections(
 ): string {
   const sorted = [...conns]
     .map((c) => (options.includeSecrets ? c : withoutSecrets(c, options.secretExtraKeys)))
-    .sort((a, b) => compareCodePoints(a.name, b.name));
+    .sort((a, b) => pyStrCompare(a.name, b.name));
   switch (format) {
     case "AIRFLOW_JSON":
       return pyJsonDumpsEntries(
@@ -61,15 +62,6 @@ export function withoutSecrets(c: PortableConnection, secretExtraKeys: SecretExt
   return { ...c, password: null, extra };
 }
 
-function compareCodePoints(a: string, b: string): number {
-  const ca = Array.from(a);
-  const cb = Array.from(b);
-  for (let i = 0; i < Math.min(ca.length, cb.length); i++) {
-    if (ca[i] !== cb[i]) return ca[i].codePointAt(0)! - cb[i].codePointAt(0)!;
-  }
-  return ca.length - cb.length;
-}
-
 /** A connection read from a file; `type` null: Airflow's conn_type has no Patchbay type. */
 export interface ParsedConnection extends ParsedJson {
   name: string;
@@ -83,8 +75,6 @@ export interface ParsedEntry {
   error?: string;
 }
 
-/** Patchbay's conn_id rule (DESIGN.md, as Airflow's REST API requires). */
-const NAME = /^[A-Za-z0-9_.-]{1,200}$/;
 
 /** Reads an Airflow connections file. Throws AirflowFormatError when the file does not parse. */
 export function parseConnectionsFile(content: string, format: AirflowFileFormat): ParsedEntry[] {
@@ -106,7 +96,7 @@ interface RawEntry {
 
 function toEntry({ name, values, env, lines, error }: RawEntry): ParsedEntry {
   if (error) return { name, error };
-  if (!NAME.test(name)) {
+  if (!CONNECTION_NAME.test(name)) {
     return { name, error: "The conn_id must be 1 to 200 characters of letters, digits, '_', '.' or '-'." };
   }
   if (name === "." || name === ".." || isPrototypeKey(name)) return { name, error: `"${name}" cannot be a conn_id.` };
@@ -153,7 +143,7 @@ function fromFileValue(name: string, value: unknown): ParsedJson {
   if (extraDejson !== undefined) rest.extra = extraDejson === null ? "null" : extraDejson;
   if (uri !== undefined && uri !== null && uri !== "") {
     if (typeof uri !== "string") throw new AirflowFormatError("uri must be a string.", "uri");
-    const mixed = ["conn_type", "host", "login", "password", "schema", "port", "extra"].filter((k) => truthy(rest[k]));
+    const mixed = ["conn_type", "host", "login", "password", "schema", "port", "extra"].filter((k) => pyTruthy(rest[k]));
     if (mixed.length > 0) {
       throw new AirflowFormatError(
         `Give either uri or the individual values, not both (also given: ${mixed.join(", ")}).`,
@@ -176,12 +166,6 @@ function fromEnvValue(value: string): ParsedJson {
   return fromAirflowJson(parseBoundedJson(trimmed, "json", "The value starts with '{' but is not valid JSON."));
 }
 
-function truthy(value: unknown): boolean {
-  if (value === null || value === undefined || value === false || value === 0 || value === "") return false;
-  if (Array.isArray(value)) return value.length > 0;
-  if (typeof value === "object") return Object.keys(value).length > 0;
-  return true;
-}
 
 // --- .env -------------------------------------------------------------------------------
 

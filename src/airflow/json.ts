@@ -12,6 +12,7 @@
  */
 import { normalizeAirflowConnType, toAirflowType, toPatchbayType } from "./conn-types";
 import { AirflowFormatError } from "./errors";
+import { pyTruthy } from "./py-builtins";
 import { pyJsonDumps } from "./py-json";
 import type { ParsedFields, PortableConnection } from "./types";
 import { parseExtraJson } from "./uri";
@@ -113,16 +114,10 @@ export function portField(value: unknown): number | null {
 
 /** from_json: a truthy extra is kept as a string or json.dumps'd, then must be a JSON object. */
 export function extraField(value: unknown): Record<string, unknown> {
-  if (!isTruthy(value)) return {};
+  if (!pyTruthy(value)) return {};
   if (typeof value === "string") return parseExtraJson(value, "extra");
   if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
   throw new AirflowFormatError("extra must be a JSON object or a string holding one.", "extra");
 }
 
 /** Python truthiness for JSON values. */
-function isTruthy(value: unknown): boolean {
-  if (value === null || value === undefined || value === false || value === 0 || value === "") return false;
-  if (Array.isArray(value)) return value.length > 0;
-  if (typeof value === "object") return Object.keys(value).length > 0;
-  return true;
-}

@@ -16,6 +16,7 @@ export interface YamlMapping {
   readonly entries: ReadonlyArray<readonly [string, YamlScalar | YamlMapping]>;
 }
 
+import { pyStrCompare } from "./py-builtins";
 import { pyYamlResolve } from "./py-yaml-resolve";
 
 const BEST_WIDTH = 80;
@@ -37,14 +38,6 @@ export function pyYamlDump(root: YamlMapping): string {
   }
   e.writeIndent();
   return e.out;
-}
-
-/** Python `sorted()` on str: code point order (not UTF-16 unit order). */
-function byCodePoint(a: string, b: string): number {
-  const ca = Array.from(a, (c) => c.codePointAt(0)!);
-  const cb = Array.from(b, (c) => c.codePointAt(0)!);
-  for (let i = 0; i < Math.min(ca.length, cb.length); i++) if (ca[i] !== cb[i]) return ca[i] - cb[i];
-  return ca.length - cb.length;
 }
 
 type Style = "plain" | "single" | "double";
@@ -70,7 +63,7 @@ class Emitter {
   blockMapping(map: YamlMapping): void {
     const saved = this.indent;
     this.indent = this.indent < 0 ? 0 : this.indent + BEST_INDENT;
-    const entries = [...map.entries].sort(([a], [b]) => byCodePoint(a, b));
+    const entries = [...map.entries].sort(([a], [b]) => pyStrCompare(a, b));
     for (const [key, value] of entries) {
       this.writeIndent();
       const keyAnalysis = analyze(key);

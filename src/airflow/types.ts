@@ -31,3 +31,6 @@ export type AirflowFileFormat = "AIRFLOW_JSON" | "AIRFLOW_YAML" | "AIRFLOW_ENV";
 
 /** Returns the extra keys that are secret for a Patchbay type (from the adapter registry). */
 export type SecretExtraKeys = (type: string) => readonly string[];
+
+/** Patchbay's conn_id rule (DESIGN.md), as Airflow's REST API requires it. */
+export const CONNECTION_NAME = /^[A-Za-z0-9_.-]{1,200}$/;

@@ -3,12 +3,12 @@
  * plain fields, plain extras and secrets, patches applied with the contract's rules
  * (omitted keeps, null clears), and the adapter's validation. Pure: no database, no keys.
  */
+import { CONNECTION_NAME } from "../../airflow/types";
 import { changesDestination, getAdapter, isSecretExtraKey, validateSettings } from "../../adapters/registry";
 import type { ConnectionAdapter, ConnectionSettings } from "../../adapters/types";
 import { BadUserInputError } from "../../errors";
 import { emptyObject, isPrototypeKey, safeJsonCopy, textProblem, UnsafeJsonError } from "../../input/json";
 
-export const CONNECTION_NAME = /^[A-Za-z0-9_.-]{1,200}$/;
 export const MAX_EXTRA_BYTES = 64 * 1024;
 const MAX_DESCRIPTION = 2000;
 const MAX_TEXT_FIELD = 1024;
