@@ -5,7 +5,9 @@ import { ApiTokenType } from "../schema/api-token.type";
 import { AuditEventPageType } from "../schema/audit-event.type";
 import { ConnectionPageType, ConnectionType } from "../schema/connection.type";
 import { Role } from "../schema/enums";
+import { WorkspacePermissionsType } from "../schema/workspace-permissions.type";
 import { MemberType, WorkspaceType } from "../schema/workspace.type";
+import { permissionsIn } from "../policy/permissions";
 
 @Resolver(() => WorkspaceType)
 export class WorkspaceResolver {
@@ -31,6 +33,11 @@ export class WorkspaceResolver {
   @FieldResolver(() => Role, { nullable: true, description: "The caller's role; null for an API token." })
   myRole(@Root() workspace: Workspace, @Ctx() { caller }: GraphQLContext) {
     return caller.role(workspace.id);
+  }
+
+  @FieldResolver(() => WorkspacePermissionsType, { description: "What the caller may do here; see WorkspacePermissions." })
+  permissions(@Root() workspace: Workspace, @Ctx() { caller }: GraphQLContext) {
+    return permissionsIn(caller, workspace.id);
   }
 
   @FieldResolver(() => [MemberType])
