@@ -229,6 +229,16 @@ describe("listing connections", () => {
     expect(search.workspace.connections.nodes.map((n: any) => n.name)).toEqual(["db_07"]);
   });
 
+  it("searches for what was typed: _ and % are characters, not LIKE wildcards", async () => {
+    const names = async (search: string) =>
+      (await owner.client.ok(LIST, { slug: listed.slug, search })).workspace.connections.nodes.map((n: any) => n.name);
+    // As wildcards, "_1" would also match db_01, "db_0_" every db_0x, and "b%r" the Billing replica.
+    expect(await names("_1")).toEqual(["db_10", "db_11"]);
+    expect(await names("db_0_")).toEqual([]);
+    expect(await names("b%r")).toEqual([]);
+    expect(await names("\\")).toEqual([]);
+  });
+
   it("refuses a page size out of range and a forged cursor", async () => {
     expect(await owner.client.fails(LIST, { slug: listed.slug, first: 0 })).toMatchObject({ code: "BAD_USER_INPUT", field: "first" });
     expect(await owner.client.fails(LIST, { slug: listed.slug, first: 1000 })).toMatchObject({ code: "BAD_USER_INPUT", field: "first" });

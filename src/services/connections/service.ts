@@ -165,7 +165,8 @@ export class ConnectionService {
     const size = pageSize(args.first, 50);
     const where: Prisma.ConnectionWhereInput = { workspaceId };
     if (args.type) where.type = args.type;
-    const search = args.search?.trim();
+    // Prisma passes `contains` to ILIKE as it is, so what a person typed is escaped first.
+    const search = args.search?.trim().replace(/[\\%_]/g, (c) => `\\${c}`);
     if (search) {
       where.OR = [
         { name: { contains: search, mode: "insensitive" } },
