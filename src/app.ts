@@ -4,6 +4,7 @@
  */
 import "reflect-metadata";
 import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import type { IncomingMessage, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -27,6 +28,7 @@ import { graphqlHandler } from "./http/graphql-handler";
 import { clientAddress } from "./http/io";
 import { REST_PREFIX, restConnectionsHandler } from "./http/rest-connections";
 import { createHttpServer } from "./http/server";
+import { loadStaticSite } from "./http/static-files";
 import { createLogger, type Logger } from "./log";
 import { createEgress, type Lookup } from "./net/egress";
 import { type DeniedRange, productionDenials } from "./net/production-egress";
@@ -49,6 +51,7 @@ import { TestLimiter } from "./limits/test-limiter";
 import { WorkspaceService } from "./services/workspaces";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
+const WEB_DIR = fileURLToPath(new URL("../web/dist", import.meta.url));
 const EMBEDDED_DATABASE = "patchbay";
 const READY_TIMEOUT_MS = 1_500;
 
@@ -120,6 +123,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       includeStacktraceInErrorResponses: false,
       // main.ts owns shutdown, so the database stops after the server, in order.
       stopOnTerminationSignals: false,
+      // Its landing page loads Apollo's sandbox from a CDN; the bundled explorer replaces it.
+      plugins: [ApolloServerPluginLandingPageDisabled()],
     });
     await apollo.start();
     cleanups.push(() => apollo.stop());
@@ -137,12 +142,15 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         loaders: createLoaders(prisma, services.resolution, services.connectionTests),
       };
     };
+    const site = loadStaticSite(config.webDir ?? WEB_DIR);
+    if (!site.built) logger.warn("the web interface is not built; run npm run build:web", { dir: config.webDir ?? WEB_DIR });
     const server = createHttpServer({
       graphql: graphqlHandler(apollo, buildContext),
       // Well inside the 2 s a load balancer's probe may wait, whatever the database does.
       ready: () => ping(pool, READY_TIMEOUT_MS),
       logger,
       routes: [{ prefix: REST_PREFIX, handler: restConnectionsHandler(services, { trustedProxies: config.trustedProxies, logger }) }],
+      site,
     });
     await listen(server, config.host, config.port);
     cleanups.push(() => closeServer(server));

@@ -107,6 +107,8 @@ export interface AbuseLimits {
   workspaceCreationsPerUserPerHour: number;
   /** PATCHBAY_MAX_WORKSPACES_PER_USER, default 50: workspaces one person may own. */
   maxWorkspacesPerUser: number;
+  /** PATCHBAY_WEB_DIR: the built web interface to serve at /; unset: this checkout's web/dist. */
+  webDir: string | null;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -164,6 +166,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxBulkOperations: integer(env, "PATCHBAY_GRAPHQL_MAX_BULK_OPERATIONS", 1, 1, 100),
     },
     graphqlIntrospection: flag(env, "PATCHBAY_GRAPHQL_INTROSPECTION", env.NODE_ENV !== "production"),
+    webDir: env.PATCHBAY_WEB_DIR ? resolve(env.PATCHBAY_WEB_DIR) : null,
   };
 }
 

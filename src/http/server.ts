@@ -1,9 +1,11 @@
 /**
- * The HTTP front door: GraphQL at /graphql, liveness at /healthz, readiness at /readyz.
+ * The HTTP front door: GraphQL at /graphql, liveness at /healthz, readiness at /readyz, and
+ * the web interface (the Connections page at /, the GraphQL explorer at /explorer).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "../log";
 import { sendJson } from "./io";
+import type { StaticSite } from "./static-files";
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
 
@@ -14,6 +16,8 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Extra routes by path prefix, e.g. the REST resolve endpoint. */
   routes?: Array<{ prefix: string; handler: RouteHandler }>;
+  /** The built web interface; tried after every other route. */
+  site?: StaticSite;
 }
 
 export function createHttpServer(options: HttpServerOptions): Server {
@@ -33,9 +37,26 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: HttpSe
     const ready = await options.ready().catch(() => false);
     return sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "unavailable" });
   }
-  if (url.pathname === "/graphql") return options.graphql(req, res, url);
+  if (url.pathname === "/graphql") {
+    if (isBrowserVisit(req, url)) return redirect(res, "/explorer");
+    return options.graphql(req, res, url);
+  }
   for (const route of options.routes ?? []) {
     if (url.pathname.startsWith(route.prefix)) return route.handler(req, res, url);
   }
+  if (options.site?.handle(req, res, url)) return;
   sendJson(res, 404, { error: { code: "NOT_FOUND", message: "No such endpoint; GraphQL is served at /graphql." } });
+}
+
+/**
+ * A person opening /graphql in a browser (an HTML GET without a query) gets the bundled
+ * explorer instead of Apollo's landing page, which loads its sandbox from a CDN.
+ */
+function isBrowserVisit(req: IncomingMessage, url: URL): boolean {
+  return req.method === "GET" && !url.searchParams.has("query") && (req.headers.accept ?? "").includes("text/html");
+}
+
+function redirect(res: ServerResponse, location: string): void {
+  res.writeHead(302, { location, "content-length": 0, "cache-control": "no-cache" });
+  res.end();
 }
