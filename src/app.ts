@@ -114,7 +114,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       schema: await buildSchema({ resolvers, validate: false }),
       formatError: createErrorFormatter(logger, { hideSuggestions: !config.graphqlIntrospection }),
       // The input guard first: its refusal names the field, which a cost error cannot.
-      plugins: [inputGuardPlugin(), ...limits.plugins, httpStatusPlugin()],
+      // Apollo's landing page loads its sandbox from a CDN; the bundled explorer replaces it.
+      plugins: [inputGuardPlugin(), ...limits.plugins, httpStatusPlugin(), ApolloServerPluginLandingPageDisabled()],
       parseOptions: limits.parseOptions,
       validationRules: limits.validationRules,
       introspection: config.graphqlIntrospection,
@@ -123,8 +124,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       includeStacktraceInErrorResponses: false,
       // main.ts owns shutdown, so the database stops after the server, in order.
       stopOnTerminationSignals: false,
-      // Its landing page loads Apollo's sandbox from a CDN; the bundled explorer replaces it.
-      plugins: [ApolloServerPluginLandingPageDisabled()],
     });
     await apollo.start();
     cleanups.push(() => apollo.stop());

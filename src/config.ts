@@ -60,6 +60,8 @@ export interface Config {
   graphqlLimits: GraphQLLimits;
   /** PATCHBAY_GRAPHQL_INTROSPECTION: 1 or 0; default on in development, off in production. Off also hides "Did you mean" suggestions. */
   graphqlIntrospection: boolean;
+  /** PATCHBAY_WEB_DIR: the built web interface to serve at /; unset: this checkout's web/dist. */
+  webDir: string | null;
 }
 
 /** Bounds on one GraphQL request, checked before any resolver runs. */
@@ -107,8 +109,6 @@ export interface AbuseLimits {
   workspaceCreationsPerUserPerHour: number;
   /** PATCHBAY_MAX_WORKSPACES_PER_USER, default 50: workspaces one person may own. */
   maxWorkspacesPerUser: number;
-  /** PATCHBAY_WEB_DIR: the built web interface to serve at /; unset: this checkout's web/dist. */
-  webDir: string | null;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";

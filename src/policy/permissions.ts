@@ -15,7 +15,7 @@ export const PERMISSION_ACTIONS = {
   readAuditLog: "workspace.admin",
   manageMembers: "workspace.admin",
   manageOwners: "workspace.own",
-  exportSecrets: "workspace.admin",
+  exportSecrets: "connection.export_secrets",
 } as const satisfies Record<string, Action>;
 
 export type WorkspacePermissions = Record<keyof typeof PERMISSION_ACTIONS, boolean>;
