@@ -416,9 +416,10 @@ describe.skipIf(!hasChromium)("the Connections page in a real browser", () => {
     await page.getByRole("heading", { name: "Connections" }).waitFor();
     await page.goto("/graphql");
     expect(new URL(page.url()).pathname).toBe("/explorer");
-    await page.locator(".graphiql-container").waitFor();
+    // 1.7 MB of editor: give it time on a loaded machine.
+    await page.locator(".graphiql-container").waitFor({ timeout: 30_000 });
     await page.getByRole("button", { name: /Execute query/ }).click();
-    await page.locator(".result-window").getByText(owner.slug).first().waitFor({ timeout: 15_000 });
+    await page.locator(".result-window").getByText(owner.slug).first().waitFor({ timeout: 30_000 });
     await screenshot(page, "explorer");
-  });
+  }, 90_000);
 });
