@@ -5,14 +5,14 @@
  * in count. Run: `npm run bench`. Numbers from a 2-core machine are in bench/README.md.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { startApp } from "../src/app";
 import { loadConfig } from "../src/config";
 import { openSecrets, sealSecrets } from "../src/crypto/sealed-secrets";
-import { startEmbeddedPostgres } from "../src/db/embedded-postgres";
+import { removeDataDir, startEmbeddedPostgres } from "../src/db/embedded-postgres";
 import { createLogger } from "../src/log";
 
 const quiet = createLogger({ level: "error", sink: () => {} });
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
     await app.close();
   } finally {
     await embedded.stop();
-    await rm(dir, { recursive: true, force: true });
+    await removeDataDir(dir);
   }
 }
 

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vit
 import { type App, startApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { MasterKeyError } from "../../src/crypto/master-key";
+import { removeDataDir } from "../../src/db/embedded-postgres";
 import { applyMigrations } from "../../src/db/migrate";
 import { createLogger, type Logger } from "../../src/log";
 import { freePort } from "../../src/net/free-port";
@@ -349,7 +350,7 @@ describe("embedded mode (npm start without DATABASE_URL)", () => {
       for (const line of [...first.logs, ...second.logs]) expect(line).not.toContain(keyText.trim());
     } finally {
       for (const a of opened.reverse()) await a.close().catch(() => {});
-      await rm(dir, { recursive: true, force: true });
+      await removeDataDir(dir);
     }
   });
 });
