@@ -14,7 +14,7 @@ import { authenticate } from "./auth/authenticate";
 import type { Config } from "./config";
 import { Keyring } from "./crypto/keyring";
 import { deriveSubkey, loadMasterKey } from "./crypto/master-key";
-import { startEmbeddedPostgres } from "./db/embedded-postgres";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded-postgres";
 import { applyMigrations } from "./db/migrate";
 import { createPool, ping } from "./db/pool";
 import { createPrisma, type PrismaClient } from "./db/prisma";
@@ -27,7 +27,8 @@ import { createLoaders } from "./graphql/loaders";
 import { graphqlHandler } from "./http/graphql-handler";
 import { clientAddress } from "./http/io";
 import { REST_PREFIX, restConnectionsHandler } from "./http/rest-connections";
-import { createHttpServer } from "./http/server";
+import { gracefulCloser } from "./http/graceful-close";
+import { createHttpServer, type Health } from "./http/server";
 import { loadStaticSite } from "./http/static-files";
 import { createLogger, type Logger } from "./log";
 import { createEgress, type Lookup } from "./net/egress";
@@ -70,6 +71,8 @@ export interface AppOptions {
   onQuery?: (sql: string) => void;
   /** How connection tests resolve host names; getaddrinfo by default (tests inject their own). */
   lookup?: Lookup;
+  /** Called once if the embedded PostgreSQL dies for good; `npm start` then shuts down with exit code 1. */
+  onFatal?: (reason: string) => void;
 }
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -86,11 +89,19 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     if (master.warning) logger.warn(master.warning);
 
     let databaseUrl = config.databaseUrl;
+    let embedded: EmbeddedPostgres | undefined;
     if (!databaseUrl) {
-      const embedded = await startEmbeddedPostgres({ dir: config.dataDir });
-      cleanups.push(() => embedded.stop());
+      const onFatal = options.onFatal ?? (() => {});
+      embedded = await startEmbeddedPostgres({ dir: config.dataDir, logger, onGiveUp: onFatal });
+      const started = embedded;
+      cleanups.push(() => started.stop());
       databaseUrl = await ensureDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
-      logger.info("embedded PostgreSQL started", { port: embedded.port, dataDir: config.dataDir });
+      logger.info("embedded PostgreSQL started", {
+        port: embedded.port,
+        pid: embedded.pid(),
+        dataDir: config.dataDir,
+        ...(embedded.clusterDir.startsWith(config.dataDir) ? {} : { clusterDir: embedded.clusterDir }),
+      });
     }
 
     const migrations = await applyMigrations(databaseUrl, MIGRATIONS_DIR);
@@ -147,12 +158,14 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       graphql: graphqlHandler(apollo, buildContext),
       // Well inside the 2 s a load balancer's probe may wait, whatever the database does.
       ready: () => ping(pool, READY_TIMEOUT_MS),
+      health: embedded ? embeddedHealth(embedded) : undefined,
       logger,
       routes: [{ prefix: REST_PREFIX, handler: restConnectionsHandler(services, { trustedProxies: config.trustedProxies, logger }) }],
       site,
     });
+    const closeServer = gracefulCloser(server);
     await listen(server, config.host, config.port);
-    cleanups.push(() => closeServer(server));
+    cleanups.push(closeServer);
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
     logger.info("Patchbay is serving", { url: `${url}/graphql` });
@@ -238,9 +251,10 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-  });
+/** Healthy while the embedded PostgreSQL runs; restarting or given up shows in both probes. */
+function embeddedHealth(embedded: EmbeddedPostgres): () => Health {
+  return () => {
+    const status = embedded.status();
+    return { healthy: status.state === "running", details: { embeddedPostgres: status } };
+  };
 }

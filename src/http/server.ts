@@ -13,11 +13,19 @@ export interface HttpServerOptions {
   graphql: RouteHandler;
   /** Resolves true when the service can serve requests (its database answers). */
   ready: () => Promise<boolean>;
+  /** What the process knows about its own parts (the embedded PostgreSQL); both probes show it. */
+  health?: () => Health;
   logger: Logger;
   /** Extra routes by path prefix, e.g. the REST resolve endpoint. */
   routes?: Array<{ prefix: string; handler: RouteHandler }>;
   /** The built web interface; tried after every other route. */
   site?: StaticSite;
+}
+
+export interface Health {
+  healthy: boolean;
+  /** Merged into both probes' JSON bodies. */
+  details: Record<string, unknown>;
 }
 
 export function createHttpServer(options: HttpServerOptions): Server {
@@ -32,10 +40,14 @@ export function createHttpServer(options: HttpServerOptions): Server {
 
 async function handle(req: IncomingMessage, res: ServerResponse, options: HttpServerOptions): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
-  if (url.pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
+  if (url.pathname === "/healthz") {
+    const health = options.health?.() ?? { healthy: true, details: {} };
+    return sendJson(res, health.healthy ? 200 : 503, { status: health.healthy ? "ok" : "unhealthy", ...health.details });
+  }
   if (url.pathname === "/readyz") {
-    const ready = await options.ready().catch(() => false);
-    return sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "unavailable" });
+    const health = options.health?.() ?? { healthy: true, details: {} };
+    const ready = health.healthy && (await options.ready().catch(() => false));
+    return sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "unavailable", ...health.details });
   }
   if (url.pathname === "/graphql") {
     if (isBrowserVisit(req, url)) return redirect(res, "/explorer");
