@@ -1,10 +1,26 @@
 /** `npm start`: serve Patchbay with the configuration from the environment. */
-import { startApp } from "./app";
-import { ConfigError, loadConfig } from "./config";
-import { MasterKeyError } from "./crypto/master-key";
-import { createLogger } from "./log";
+import type { App } from "./app";
+import { parseServerArgs } from "./server-cli";
+
+// Under the 10 s a supervisor usually allows between SIGTERM and SIGKILL.
+const SHUTDOWN_DEADLINE_MS = 10_000;
 
 async function main(): Promise<void> {
+  const command = parseServerArgs(process.argv.slice(2));
+  if (command.kind === "print") return void process.stdout.write(command.text);
+  if (command.kind === "usage-error") {
+    process.stderr.write(command.text);
+    process.exit(2);
+  }
+  // Loaded only to serve, so --help and --version answer at once.
+  const [{ startApp }, { ConfigError, loadConfig }, { MasterKeyError }, { EmbeddedPostgresError }, { createLogger }] = await Promise.all([
+    import("./app"),
+    import("./config"),
+    import("./crypto/master-key"),
+    import("./db/embedded-postgres"),
+    import("./log"),
+  ]);
+
   let config;
   try {
     config = loadConfig();
@@ -13,31 +29,29 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
-  let app;
-  try {
-    app = await startApp(config, { logger });
-  } catch (error) {
-    if (error instanceof MasterKeyError) fail(error.message);
-    throw error;
-  }
+  let app: App | undefined;
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (reason: string, exitCode: number) => {
     if (stopping) return;
     stopping = true;
-    logger.info("shutting down", { signal });
+    logger.info("shutting down", { reason });
     setTimeout(() => {
-      logger.error("shutdown took longer than 10 s; exiting anyway");
+      logger.error(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting anyway`);
       process.exit(1);
-    }, 10_000).unref();
-    await app.close();
-    process.exit(0);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    // The HTTP server drains first; the embedded PostgreSQL stops last (app.close() order).
+    await app?.close();
+    process.exit(exitCode);
   };
-  // embedded-postgres installs exit hooks that exit with 128+signal before our shutdown has
-  // finished; ours stops the embedded database too, in order, and exits 0.
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.removeAllListeners(signal);
-    process.on(signal, () => void stop(signal));
+  try {
+    app = await startApp(config, { logger, onFatal: (reason) => void stop(reason, 1) });
+  } catch (error) {
+    if (error instanceof MasterKeyError || error instanceof EmbeddedPostgresError) fail(error.message);
+    throw error;
   }
+  // Ctrl-C signals the terminal's whole process group; the embedded PostgreSQL runs in its own
+  // session, so only this process hears it and stops PostgreSQL after the last request.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void stop(signal, 0));
 }
 
 function fail(message: string): never {
