@@ -16,26 +16,33 @@ Options:
   -h, --help     print this help and exit
   -V, --version  print the version and exit
 
-Configuration comes from the environment (defaults in brackets):
-  HOST                    address to listen on [127.0.0.1]
-  PORT                    port to listen on; 0 picks a free one [4000]
-  DATABASE_URL            PostgreSQL to use [unset: an embedded PostgreSQL in the data directory]
-  PATCHBAY_DATA_DIR       embedded database and generated master key [./.patchbay]
-  PATCHBAY_MASTER_KEY     base64 of 32 random bytes; required when NODE_ENV=production
-  NODE_ENV                production refuses to start without PATCHBAY_MASTER_KEY
-  PATCHBAY_LOG_LEVEL      debug, info, warn or error; JSON lines on stderr [info]
-  PATCHBAY_TRUST_PROXY    1: take the client address from X-Forwarded-For
-  PATCHBAY_TEST_TIMEOUT_MS                    deadline of one connection test [10000]
-  PATCHBAY_MAX_CONCURRENT_TESTS               connection tests at once [16]
-  PATCHBAY_MAX_CONCURRENT_TESTS_PER_WORKSPACE of those, per workspace [4]
-  PATCHBAY_SESSION_TTL_SECONDS                session lifetime [43200]
-  PATCHBAY_KEY_CACHE_SECONDS                  unwrapped key cache [300]
-  PATCHBAY_EGRESS_MODE    default or strict: where connection tests may connect [default]
-  PATCHBAY_EGRESS_ALLOW   comma-separated CIDRs allowed even where the mode denies them
-  PATCHBAY_EGRESS_DENY    comma-separated CIDRs always denied
-  PATCHBAY_SQLITE_ROOT    the only directory SQLite connections may open files in
+Configuration comes from the environment [defaults in brackets]:
+  HOST                  address to listen on [127.0.0.1]
+  PORT                  port to listen on; 0 picks a free one [4000]
+  DATABASE_URL          PostgreSQL to use [unset: an embedded PostgreSQL in the data directory]
+  PATCHBAY_DATA_DIR     embedded database and generated master key [./.patchbay]
+  PATCHBAY_MASTER_KEY   base64 of 32 random bytes; required when NODE_ENV=production
+  NODE_ENV              production: master key required, sign-up by invitation, stricter egress
+  PATCHBAY_SIGNUP       open, invite or closed [open; invite in production]
+  PATCHBAY_TRUST_PROXY  reverse proxies in front that append to X-Forwarded-For [0]
+  PATCHBAY_LOG_LEVEL    debug, info, warn or error; JSON lines on stderr [info]
+  PATCHBAY_EGRESS_MODE  where connection tests may connect: default or strict [default]
+  PATCHBAY_EGRESS_ALLOW, PATCHBAY_EGRESS_DENY   comma-separated CIDRs allowed / always denied
+  PATCHBAY_SQLITE_ROOT  the only directory SQLite connections may open files in [unset: none]
+  PATCHBAY_SESSION_TTL_SECONDS  session lifetime [43200]
+  PATCHBAY_KEY_CACHE_SECONDS    how long unwrapped workspace keys stay in memory [300]
+  PATCHBAY_DB_CONNECT_TIMEOUT_MS, PATCHBAY_DB_STATEMENT_TIMEOUT_MS   database deadlines [3000, 5000]
+  PATCHBAY_TEST_TIMEOUT_MS      deadline of one connection test [10000]
+  PATCHBAY_MAX_CONCURRENT_TESTS [16], PATCHBAY_MAX_CONCURRENT_TESTS_PER_WORKSPACE [4],
+  PATCHBAY_MAX_CONCURRENT_TESTS_PER_USER [4]    connection tests at once
+  PATCHBAY_LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS [10], PATCHBAY_LOGIN_FAILURES_PER_ACCOUNT [30],
+  PATCHBAY_LOGIN_FAILURES_PER_ADDRESS [60], PATCHBAY_LOGIN_WINDOW_SECONDS [900]   log-in limits
+  PATCHBAY_PASSWORD_HASH_CONCURRENCY [2], PATCHBAY_PASSWORD_HASH_QUEUE [8],
+  PATCHBAY_PASSWORD_HASH_PER_ADDRESS [4]        password hashing per process
+  PATCHBAY_SIGNUPS_PER_ADDRESS_PER_HOUR [10], PATCHBAY_WORKSPACE_CREATIONS_PER_USER_PER_HOUR [10],
+  PATCHBAY_MAX_WORKSPACES_PER_USER [50]
 
-The README explains each one.
+The README explains each one (Configuration; Security for the limits).
 `;
 
 export function parseServerArgs(args: string[]): ServerCommand {

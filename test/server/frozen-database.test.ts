@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
 import { type App, startApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
-import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from "../../src/db/embedded-postgres";
+import { type EmbeddedPostgres, removeDataDir, startEmbeddedPostgres } from "../../src/db/embedded-postgres";
 import { createLogger } from "../../src/log";
 import { GraphQLClient } from "../support/client";
 import { createApiToken, createConnection, createWorkspace, signUp, type SignedUp } from "../support/factories";
@@ -24,7 +24,7 @@ const STATEMENT_TIMEOUT_MS = 1_000;
 const REQUEST_BOUND_MS = CONNECT_TIMEOUT_MS + STATEMENT_TIMEOUT_MS + 1_000 + 2_000;
 
 let dir: string;
-let postgres: EmbeddedPostgresHandle;
+let postgres: EmbeddedPostgres;
 let app: App;
 let owner: SignedUp;
 let resolveToken: string;
@@ -88,7 +88,7 @@ afterAll(async () => {
   if (frozen.length) signal(frozen, "SIGCONT");
   await app?.close();
   await postgres?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await removeDataDir(dir);
 });
 
 describe("a frozen database", () => {
