@@ -5,7 +5,8 @@
 #   docker build -t patchbay .
 #   docker run --init -p 4000:4000 -e PATCHBAY_MASTER_KEY -e DATABASE_URL patchbay
 #
-# The build stage runs `npm run build`, which compiles src/ to dist/ (entry dist/main.js).
+# The build stage runs `npm run build`, which builds the web page (web/dist) and compiles
+# src/ to dist/ (entry dist/main.js).
 # Without DATABASE_URL the server runs its embedded PostgreSQL in /data, as the same
 # unprivileged user. NODE_ENV=production: PATCHBAY_MASTER_KEY is required.
 
@@ -17,10 +18,10 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-# Our install script (Prisma's client, and whatever else postinstall builds), the compiled
-# output, then drop the build-only dependencies. Dependencies' install scripts stay off, as
-# in development (npm's allowScripts): none is needed to run.
-RUN npm run postinstall --if-present \
+# Prisma's client, then `npm run build`: the web page into web/dist and the server compiled
+# into dist/. Dependencies' install scripts stay off, as in development (npm's allowScripts):
+# none is needed to run. Then drop the build-only dependencies.
+RUN npm run generate \
  && npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
@@ -39,6 +40,7 @@ RUN groupadd --system patchbay \
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+COPY --from=build /src/web/dist ./web/dist
 COPY --from=build /src/prisma/migrations ./prisma/migrations
 USER patchbay
 VOLUME ["/data"]
