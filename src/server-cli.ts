@@ -29,6 +29,7 @@ Configuration comes from the environment [defaults in brackets]:
   PATCHBAY_EGRESS_MODE  where connection tests may connect: default or strict [default]
   PATCHBAY_EGRESS_ALLOW, PATCHBAY_EGRESS_DENY   comma-separated CIDRs allowed / always denied
   PATCHBAY_SQLITE_ROOT  the only directory SQLite connections may open files in [unset: none]
+  PATCHBAY_WEB_DIR      the built web interface served at / and /explorer [web/dist]
   PATCHBAY_SESSION_TTL_SECONDS  session lifetime [43200]
   PATCHBAY_KEY_CACHE_SECONDS    how long unwrapped workspace keys stay in memory [300]
   PATCHBAY_DB_CONNECT_TIMEOUT_MS, PATCHBAY_DB_STATEMENT_TIMEOUT_MS   database deadlines [3000, 5000]
