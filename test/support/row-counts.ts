@@ -13,7 +13,8 @@ export interface RowCounter {
   close(): Promise<void>;
 }
 
-export async function openRowCounter(databaseUrl: string): Promise<RowCounter> {
+export async function openRowCounter(databaseUrl: string, options: { ignore?: string[] } = {}): Promise<RowCounter> {
+  const ignored = new Set([...IGNORED, ...(options.ignore ?? [])]);
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   let statement: string | null = null;
@@ -24,7 +25,7 @@ export async function openRowCounter(databaseUrl: string): Promise<RowCounter> {
         const { rows } = await client.query<{ name: string }>(
           `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`,
         );
-        const tables = rows.map((r) => r.name).filter((name) => !IGNORED.has(name));
+        const tables = rows.map((r) => r.name).filter((name) => !ignored.has(name));
         const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
         statement = `SELECT ${tables.map((t) => `(SELECT count(*) FROM ${quoted(t)})::int AS ${quoted(t)}`).join(", ")}`;
       }
