@@ -25,6 +25,7 @@ const REQUEST_ERROR_CODES = new Set([
 /** graphql-js's own message when parseOptions.maxTokens is exceeded ("more that" in 16.x). */
 const TOO_MANY_TOKENS = /Document contains more tha[nt] (\d+) tokens/;
 const SUGGESTION = / ?Did you mean [^?]*\?/g;
+const TOO_MANY_VARIABLE_ERRORS = /^Too many errors processing variables/;
 
 export interface ErrorFormatterOptions {
   /** Strip "Did you mean ...?" from messages: they name fields, arguments and enum values. */
@@ -49,6 +50,10 @@ export function createErrorFormatter(logger: Logger, options: ErrorFormatterOpti
         return { message: `The query has more than ${max} tokens; at most ${max} are allowed.`, extensions: { code: "QUERY_LIMIT_EXCEEDED", limit: "tokens", max } };
       }
       if (typeof code === "string" && REQUEST_ERROR_CODES.has(code)) return withoutEchoedValues(formatted, code, options);
+      // graphql-js stops coercing variables after 50 errors with an error of its own, without a code.
+      if (error.extensions?.code === undefined && TOO_MANY_VARIABLE_ERRORS.test(error.message)) {
+        return { message: error.message, locations: formatted.locations, extensions: { code: "BAD_USER_INPUT", field: "variables" } };
+      }
       // Apollo's refusals without a code of their own (an APQ hash that does not match the query).
       if (error.extensions?.code === undefined && isClientErrorStatus(error.extensions?.http)) {
         return withoutEchoedValues(formatted, "BAD_REQUEST", options);

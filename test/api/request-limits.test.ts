@@ -303,6 +303,18 @@ describe("authentication over GraphQL", () => {
   });
 });
 
+describe("variables with many errors", () => {
+  // Found by the fuzz suite: past 50 errors graphql-js adds one of its own, without a code.
+  it("answers a list of 60 bad items with BAD_USER_INPUT only, never INTERNAL_SERVER_ERROR", async () => {
+    const query = `mutation($w: ID!, $i: [ConnectionInput!]!) { upsertConnections(workspaceId: $w, inputs: $i) { created } }`;
+    const response = await unchanged(() => owner.client.request(query, { w: workspace.id, i: Array(60).fill(null) }));
+    expect(response.status).toBe(400);
+    const codes = new Set(response.errors!.map((e) => e.extensions?.code));
+    expect([...codes]).toEqual(["BAD_USER_INPUT"]);
+    expect(response.errors!.at(-1)).toMatchObject({ message: expect.stringMatching(/Too many errors/), extensions: { field: "variables" } });
+  });
+});
+
 describe("automatic persisted queries", () => {
   async function persisted(query: string | undefined, sha256Hash: string) {
     const response = await fetch(`${app.url}/graphql`, {
