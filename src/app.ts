@@ -146,11 +146,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       } catch (error) {
         throw withHttpStatus(error);
       }
-      return {
-        caller: new Caller(actor, clientAddress(req, config.trustedProxies), services.workspaces),
-        services,
-        loaders: createLoaders(prisma, services.resolution, services.connectionTests),
-      };
+      const caller = new Caller(actor, clientAddress(req, config.trustedProxies), services.workspaces);
+      return { caller, services, loaders: createLoaders(prisma, services, caller) };
     };
     const site = loadStaticSite(config.webDir ?? WEB_DIR);
     if (!site.built) logger.warn("the web interface is not built; run npm run build:web", { dir: config.webDir ?? WEB_DIR });

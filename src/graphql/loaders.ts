@@ -1,12 +1,15 @@
 /**
  * Per-request DataLoaders: a page of connections with their last tests or test histories, or
- * members with their users, costs one query per kind, whatever the page size.
+ * members with their users, costs one query per kind, whatever the page size; and a list of
+ * workspaces with their members, tokens and connections one query per kind, whatever its length.
  */
 import DataLoader from "dataloader";
 import type { Db } from "../db/prisma";
-import type { TestResult, User } from "../generated/prisma/client";
-import type { ConnectionUsageData, ResolutionService } from "../services/connections/resolution";
-import type { ConnectionTestService } from "../services/connections/testing";
+import type { ApiToken, Membership, TestResult, User } from "../generated/prisma/client";
+import type { Caller } from "../policy/caller";
+import type { Services } from "../services";
+import type { ConnectionUsageData } from "../services/connections/resolution";
+import type { ConnectionListArgs, ConnectionPage } from "../services/connections/service";
 
 /** A connection's history as a field asks for it: `first` is part of the key. */
 export interface HistoryKey {
@@ -14,28 +17,34 @@ export interface HistoryKey {
   first: number;
 }
 
+/** A workspace's page of connections as a field asks for it: the arguments are part of the key. */
+export interface PageKey {
+  workspaceId: string;
+  args: ConnectionListArgs;
+}
+
 export interface Loaders {
   lastTest: DataLoader<string, TestResult | null>;
   testResults: DataLoader<HistoryKey, TestResult[], string>;
+  members: DataLoader<string, Membership[]>;
+  apiTokens: DataLoader<string, ApiToken[]>;
+  connectionPages: DataLoader<PageKey, ConnectionPage, string>;
   user: DataLoader<string, User | null>;
   usage: DataLoader<string, ConnectionUsageData[]>;
 }
 
-export function createLoaders(db: Db, resolution: ResolutionService, connectionTests: ConnectionTestService): Loaders {
+export function createLoaders(db: Db, services: Services, caller: Caller): Loaders {
+  const { connectionTests, resolution } = services;
   return {
     testResults: new DataLoader(
-      async (keys) => {
-        // One statement per page size asked for; a request rarely asks for more than one.
-        const bySize = new Map<number, number[]>();
-        keys.forEach((key, index) => bySize.set(key.first, [...(bySize.get(key.first) ?? []), index]));
-        const results: TestResult[][] = new Array(keys.length);
-        for (const [first, indexes] of bySize) {
-          const histories = await connectionTests.histories(indexes.map((i) => keys[i].connection), first);
-          indexes.forEach((keyIndex, i) => (results[keyIndex] = histories[i]));
-        }
-        return results;
-      },
+      (keys) => inGroups(keys, (key) => key.first, (group, first) => connectionTests.histories(group.map((key) => key.connection), first)),
       { cacheKeyFn: (key) => `${key.connection.id}:${key.first}` },
+    ),
+    members: new DataLoader((workspaceIds) => services.workspaces.membersOf(caller, workspaceIds)),
+    apiTokens: new DataLoader((workspaceIds) => services.apiTokens.listOf(caller, workspaceIds)),
+    connectionPages: new DataLoader(
+      (keys) => inGroups(keys, (key) => argsKey(key.args), (group) => services.connections.listOf(caller, group.map((key) => key.workspaceId), group[0].args)),
+      { cacheKeyFn: (key) => `${key.workspaceId}:${argsKey(key.args)}` },
     ),
     usage: new DataLoader((connectionIds) => resolution.usageOf(connectionIds.map((id) => ({ id })))),
     lastTest: new DataLoader(async (connectionIds) => {
@@ -53,4 +62,26 @@ export function createLoaders(db: Db, resolution: ResolutionService, connectionT
       return ids.map((id) => byId.get(id) ?? null);
     }),
   };
+}
+
+function argsKey(args: ConnectionListArgs): string {
+  return JSON.stringify([args.first ?? null, args.after ?? null, args.type ?? null, args.search ?? null]);
+}
+
+/**
+ * Loads keys that share a grouping value together, one call per group (a request rarely asks
+ * for more than one page size or set of arguments), and returns the results in key order.
+ */
+async function inGroups<K, V, G>(keys: readonly K[], groupOf: (key: K) => G, load: (group: K[], value: G) => Promise<Array<V | Error>>): Promise<Array<V | Error>> {
+  const groups = new Map<G, number[]>();
+  keys.forEach((key, index) => groups.set(groupOf(key), [...(groups.get(groupOf(key)) ?? []), index]));
+  const results: Array<V | Error> = new Array(keys.length);
+  for (const [value, indexes] of groups) {
+    const loaded = await load(
+      indexes.map((i) => keys[i]),
+      value,
+    );
+    indexes.forEach((keyIndex, i) => (results[keyIndex] = loaded[i]));
+  }
+  return results;
 }

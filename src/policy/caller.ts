@@ -73,6 +73,14 @@ export class Caller {
     throw new ForbiddenError(this.actor?.kind === "API_TOKEN" && isPeopleOnly(action) ? PEOPLE_ONLY_MESSAGE : undefined);
   }
 
+  /**
+   * authorize() for several workspaces at once (a list's per-workspace fields): for each, null
+   * when allowed, else the error authorize() would throw. Role lookups are batched.
+   */
+  authorizeEach(workspaceIds: readonly string[], action: Action, what = "Workspace"): Promise<Array<Error | null>> {
+    return Promise.all(workspaceIds.map((id) => this.authorize(id, action, what).then(() => null, (error: Error) => error)));
+  }
+
   /** The repointing rule for a change in a workspace the caller may already write to. */
   async mayKeepSecretsWhenRepointing(workspaceId: string, change: Repointing): Promise<boolean> {
     return mayKeepSecretsWhenRepointing(change, await this.can(workspaceId, "connection.resolve"));

@@ -41,8 +41,8 @@ export class WorkspaceResolver {
   }
 
   @FieldResolver(() => [MemberType])
-  members(@Root() workspace: Workspace, @Ctx() { caller, services }: GraphQLContext) {
-    return services.workspaces.members(caller, workspace.id);
+  members(@Root() workspace: Workspace, @Ctx() { loaders }: GraphQLContext) {
+    return loaders.members.load(workspace.id);
   }
 
   @FieldResolver(() => ConnectionPageType)
@@ -52,9 +52,9 @@ export class WorkspaceResolver {
     @Arg("after", () => String, { nullable: true }) after: string | null,
     @Arg("type", () => String, { nullable: true }) type: string | null,
     @Arg("search", () => String, { nullable: true }) search: string | null,
-    @Ctx() { caller, services }: GraphQLContext,
+    @Ctx() { loaders }: GraphQLContext,
   ) {
-    return services.connections.list(caller, workspace.id, { first, after, type, search });
+    return loaders.connectionPages.load({ workspaceId: workspace.id, args: { first, after, type, search } });
   }
 
   @FieldResolver(() => ConnectionType, { nullable: true })
@@ -63,8 +63,8 @@ export class WorkspaceResolver {
   }
 
   @FieldResolver(() => [ApiTokenType])
-  apiTokens(@Root() workspace: Workspace, @Ctx() { caller, services }: GraphQLContext) {
-    return services.apiTokens.list(caller, workspace.id);
+  apiTokens(@Root() workspace: Workspace, @Ctx() { loaders }: GraphQLContext) {
+    return loaders.apiTokens.load(workspace.id);
   }
 
   @FieldResolver(() => AuditEventPageType)

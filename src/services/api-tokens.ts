@@ -89,6 +89,16 @@ export class ApiTokenService {
     return this.db.apiToken.findMany({ where: { workspaceId }, orderBy: [{ createdAt: "desc" }, { id: "asc" }] });
   }
 
+  /** list() of several workspaces in one statement; an Error in place of each refused one. */
+  async listOf(caller: Caller, workspaceIds: readonly string[]): Promise<Array<ApiToken[] | Error>> {
+    const refusals = await caller.authorizeEach(workspaceIds, "workspace.admin");
+    const allowed = workspaceIds.filter((_, i) => !refusals[i]);
+    const rows = allowed.length
+      ? await this.db.apiToken.findMany({ where: { workspaceId: { in: allowed } }, orderBy: [{ createdAt: "desc" }, { id: "asc" }] })
+      : [];
+    return workspaceIds.map((id, i) => refusals[i] ?? rows.filter((row) => row.workspaceId === id));
+  }
+
   /** The calling API token itself; null for a person. */
   async ofCaller(caller: Caller): Promise<ApiToken | null> {
     const actor = caller.signedIn;

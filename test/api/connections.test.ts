@@ -288,6 +288,70 @@ describe("query cost", () => {
   });
 });
 
+describe("a list of workspaces", () => {
+  const PAGE_FIELDS = `totalCount pageInfo { hasNextPage endCursor } nodes { name type }`;
+
+  it("loads every workspace's members, tokens and connections in the same number of statements for 2 and 6 workspaces", async () => {
+    const person = await signUp(new GraphQLClient(app.url), "many");
+    const query = `{ workspaces { myRole members { role user { email } } apiTokens { id } connections(first: 10) { totalCount nodes { name lastTest { status } } } } }`;
+    const counts: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const ws = await createWorkspace(person.client);
+      await createConnection(person.client, ws.id, { name: `only_${i}` });
+      if (i === 1 || i === 5) counts.push((await app.countQueries(() => person.client.ok(query))).count);
+    }
+    const data = await person.client.ok(query);
+    expect(data.workspaces).toHaveLength(6);
+    expect(data.workspaces.every((w: any) => w.connections.totalCount === 1 && w.members.length === 1)).toBe(true);
+    expect(counts[1]).toBe(counts[0]);
+  });
+
+  it("pages each workspace exactly as workspace(slug) does, with filters, cursors and LIKE characters", async () => {
+    const person = await signUp(new GraphQLClient(app.url), "pages");
+    const slugs: string[] = [];
+    for (let w = 0; w < 3; w++) {
+      const ws = await createWorkspace(person.client);
+      slugs.push(ws.slug);
+      const names = ["alpha_db", "alphaXdb", "beta.db", "Gamma", "delta", "epsilon"].slice(w);
+      const descriptions = ["Billing DB", "100% uptime", null];
+      for (const [i, name] of names.entries()) {
+        await createConnection(person.client, ws.id, { name, type: i % 2 ? "mysql" : "postgres", description: descriptions[i % 3] });
+      }
+    }
+    const single = `query($s: String!, $first: Int, $after: String, $type: String, $search: String) { workspace(slug: $s) { connections(first: $first, after: $after, type: $type, search: $search) { ${PAGE_FIELDS} } } }`;
+    const listed = `query($first: Int, $after: String, $type: String, $search: String) { workspaces { slug connections(first: $first, after: $after, type: $type, search: $search) { ${PAGE_FIELDS} } } }`;
+    const cases: Array<Record<string, unknown>> = [
+      { first: 2 },
+      { first: 2, after: null, type: "mysql" },
+      { search: "_" },
+      { search: "%" },
+      { search: "billing" },
+      { search: "ALPHA", first: 1 },
+    ];
+    for (const args of cases) {
+      const all = (await person.client.ok(listed, args)).workspaces;
+      for (const slug of slugs) {
+        const one = (await person.client.ok(single, { s: slug, ...args })).workspace.connections;
+        expect(all.find((w: any) => w.slug === slug).connections, JSON.stringify(args)).toEqual(one);
+      }
+    }
+    // "_" and "%" are searched for as themselves, not as LIKE wildcards.
+    const underscore = (await person.client.ok(single, { s: slugs[0], search: "_" })).workspace.connections.nodes;
+    expect(underscore.map((n: any) => n.name)).toEqual(["alpha_db"]);
+    const percent = (await person.client.ok(single, { s: slugs[0], search: "%" })).workspace.connections.nodes;
+    expect(percent.map((n: any) => n.name)).toEqual(["alphaXdb", "delta"]);
+    // The next page from a cursor the list handed out.
+    const first = (await person.client.ok(listed, { first: 2 })).workspaces;
+    const cursor = first.find((w: any) => w.slug === slugs[0]).connections.pageInfo.endCursor;
+    const next = (await person.client.ok(listed, { first: 2, after: cursor })).workspaces;
+    const expected = (await person.client.ok(single, { s: slugs[0], first: 2, after: cursor })).workspace.connections;
+    expect(next.find((w: any) => w.slug === slugs[0]).connections).toEqual(expected);
+    const everything = (await person.client.ok(single, { s: slugs[0], first: 10 })).workspace.connections.nodes.map((n: any) => n.name);
+    const firstPage = first.find((w: any) => w.slug === slugs[0]).connections.nodes.map((n: any) => n.name);
+    expect([...firstPage, ...expected.nodes.map((n: any) => n.name)]).toEqual(everything.slice(0, 4));
+  });
+});
+
 describe("credentials in undeclared extras", () => {
   it("seals extra keys named like credentials, keeps the rest plain, and resolves both", async () => {
     const created = await createConnection(owner.client, workspace.id, {

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { isUniqueViolation } from "../../db/errors";
 import type { Db } from "../../db/prisma";
 import { BadUserInputError, ConflictError, NotFoundError } from "../../errors";
-import type { Connection, Prisma } from "../../generated/prisma/client";
+import { type Connection, Prisma } from "../../generated/prisma/client";
 import type { Caller } from "../../policy/caller";
 import type { Action } from "../../policy/policy";
 import { recordAudit } from "../audit";
@@ -34,6 +34,11 @@ export interface ConnectionListArgs {
 }
 
 export type ConnectionPage = Page<Connection> & { totalCount: number };
+
+/** The text as a LIKE pattern that matches only itself. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
 
 /** A connection resolved this recently is in use: deleting it needs force. */
 const RECENT_USE_DAYS = 7;
@@ -166,12 +171,13 @@ export class ConnectionService {
     const where: Prisma.ConnectionWhereInput = { workspaceId };
     if (args.type) where.type = args.type;
     // Prisma passes `contains` to ILIKE as it is, so what a person typed is escaped first.
-    const search = args.search?.trim().replace(/[\\%_]/g, (c) => `\\${c}`);
+    const search = args.search?.trim();
     if (search) {
+      const literal = escapeLike(search);
       where.OR = [
-        { name: { contains: search, mode: "insensitive" } },
-        { description: { contains: search, mode: "insensitive" } },
-        { host: { contains: search, mode: "insensitive" } },
+        { name: { contains: literal, mode: "insensitive" } },
+        { description: { contains: literal, mode: "insensitive" } },
+        { host: { contains: literal, mode: "insensitive" } },
       ];
     }
     const after = args.after ? decodeCursor(args.after, 1)[0] : undefined;
@@ -184,6 +190,54 @@ export class ConnectionService {
       this.db.connection.count({ where }),
     ]);
     return { ...toPage(rows, size, (c) => [c.name]), totalCount };
+  }
+
+  /**
+   * list() for several workspaces with the same arguments (workspaces { connections }): three
+   * statements whatever their number, the page of each chosen in the database (LATERAL), so
+   * no workspace's rows are read past its page. An Error in place of each refused workspace.
+   */
+  async listOf(caller: Caller, workspaceIds: readonly string[], args: ConnectionListArgs): Promise<Array<ConnectionPage | Error>> {
+    if (workspaceIds.length === 1) return [await this.list(caller, workspaceIds[0], args).catch((error: Error) => error)];
+    const refusals = await caller.authorizeEach(workspaceIds, "workspace.read");
+    const allowed = workspaceIds.filter((_, i) => !refusals[i]);
+    const size = pageSize(args.first, 50);
+    const after = args.after ? decodeCursor(args.after, 1)[0] : null;
+    const filters: Prisma.Sql[] = [];
+    if (args.type) filters.push(Prisma.sql`AND c."type" = ${args.type}`);
+    const search = args.search?.trim();
+    if (search) {
+      const pattern = `%${escapeLike(search)}%`;
+      filters.push(Prisma.sql`AND (c."name" ILIKE ${pattern} OR c."description" ILIKE ${pattern} OR c."host" ILIKE ${pattern})`);
+    }
+    const filtered = filters.length ? Prisma.join(filters, " ") : Prisma.empty;
+    const [picked, counts] = await Promise.all([
+      this.db.$queryRaw<Array<{ id: string }>>`
+        SELECT page."id" FROM unnest(${allowed}::text[]) AS w(id)
+        CROSS JOIN LATERAL (
+          SELECT c."id" FROM "Connection" c
+          WHERE c."workspaceId" = w.id ${filtered} ${after === null ? Prisma.empty : Prisma.sql`AND c."name" > ${after}`}
+          ORDER BY c."name" ASC
+          LIMIT ${size + 1}
+        ) AS page`,
+      this.db.$queryRaw<Array<{ workspaceId: string; total: number }>>`
+        SELECT c."workspaceId", count(*)::int AS total FROM "Connection" c
+        WHERE c."workspaceId" = ANY(${allowed}::text[]) ${filtered}
+        GROUP BY c."workspaceId"`,
+    ]);
+    const rows = picked.length ? await this.db.connection.findMany({ where: { id: { in: picked.map((p) => p.id) } }, orderBy: { name: "asc" } }) : [];
+    const totals = new Map(counts.map((c) => [c.workspaceId, c.total]));
+    return workspaceIds.map(
+      (id, i) =>
+        refusals[i] ?? {
+          ...toPage(
+            rows.filter((row) => row.workspaceId === id),
+            size,
+            (c) => [c.name],
+          ),
+          totalCount: totals.get(id) ?? 0,
+        },
+    );
   }
 
   /** The stored connection as a draft, secrets opened. */
