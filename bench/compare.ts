@@ -250,7 +250,8 @@ function meta(options: Options): Record<string, unknown> {
     serverCommand: options.serverCommand,
     serverEnv: options.serverEnv,
     serverCommit: git(options.serverDir, "rev-parse", "--short", "HEAD"),
-    serverDirty: git(options.serverDir, "status", "--porcelain", "--untracked-files=no") !== "",
+    // Uncommitted changes that could change the server (the benchmark's own files and docs cannot).
+    serverDirty: git(options.serverDir, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench", ":!*.md") !== "",
     node: process.version,
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model,
