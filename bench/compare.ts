@@ -152,7 +152,7 @@ async function main(): Promise<void> {
 
   // Every server answers every selected measurement correctly before it is timed.
   const responseBytes: Record<string, Record<Side, number>> = {};
-  for (const measurement of new Set([...selected, all.p1])) {
+  for (const measurement of new Set([...selected, all.p1, all.p2, all["resolve-gql"]])) {
     responseBytes[measurement.id] = { floor: 0, patchbay: 0 };
     for (const side of ["floor", "patchbay"] as const) {
       const { status, body } = await send(servers[side].url, measurement.requests(side)());
@@ -164,7 +164,8 @@ async function main(): Promise<void> {
 
   if (options.only.has("sql")) {
     results.sql = {};
-    for (const measurement of selected) {
+    // --only sql alone counts the three measurements issue 10 names.
+    for (const measurement of selected.length ? selected : [all.p1, all.p2, all["resolve-gql"]]) {
       const counts = {} as Record<Side, StatementCount>;
       for (const side of ["floor", "patchbay"] as const) {
         counts[side] = await countStatements(pg.admin, pg.benchOid, servers[side].url, () => measurement.requests(side));
@@ -275,11 +276,11 @@ function report(options: Options, results: Results, manifest: Manifest): string 
   out.push(
     `${metaInfo.date}, node ${metaInfo.node}, ${metaInfo.cpus} cores; load average ${(metaInfo.loadAverageBeforeRun as number[])[0]} before, ${(metaInfo.loadAverageAfterRun as number[])[0]} after`,
   );
-  out.push(`autocannon -c ${options.connections}, ${options.rounds} interleaved rounds of ${options.durationSeconds} s (after ${options.warmupSeconds} s warm-up); medians of the rounds`);
   out.push("");
 
   const ids = Object.keys(results.load) as LoadId[];
   if (ids.length) {
+    out.push(`autocannon -c ${options.connections}, ${options.rounds} interleaved rounds of ${options.durationSeconds} s (after ${options.warmupSeconds} s warm-up); medians of the rounds`);
     const labels = loadMeasurements(manifest);
     const bytes = results.meta.responseBytes as Record<string, Record<Side, number>>;
     const rows = [["", "floor req/s", "p50", "p99", "Patchbay req/s", "p50", "p99", "ratio", "p50 ×", "p99 ×", "spread floor/Patchbay"]];
