@@ -7,12 +7,13 @@
  */
 import type { Socket } from "node:net";
 import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
-import { ImapFlow, type ImapFlowOptions } from "imapflow";
+import type { ImapFlowOptions } from "imapflow";
 import { type OpenSockets, openChecked, resolveChecked, tlsIdentity } from "./common/egress";
 import { DeadlineExceeded } from "./common/deadline";
 import { endpointOf, type Endpoint } from "./common/endpoint";
 import { displayAddress } from "./common/host";
 import { networkFailure, type Failure } from "./common/network-errors";
+import { lazyDriver } from "./common/driver";
 import { invalidConfig, type Probe, runProbe } from "./common/probe";
 import { timeoutFailure, type Progress } from "./common/progress";
 import type { CheckedAddress, ConnectionAdapter, ConnectionSettings, FieldSpec, TestContext, TestOutcome } from "./types";
@@ -104,6 +105,8 @@ interface ImapError {
   message?: string;
 }
 
+const imapflow = lazyDriver(() => import("imapflow"));
+
 const probe: Probe<ImapTarget, { serverVersion: string | null; exists: number }> = {
   fields,
   target(settings) {
@@ -112,6 +115,7 @@ const probe: Probe<ImapTarget, { serverVersion: string | null; exists: number }>
     return { code: "SECRET_REQUIRED", message: `${displayAddress(target.host, target.port)} cannot be logged in to without a password, and this connection has none.` };
   },
   async open(target, { ctx, settings, progress, sockets, closeWith }) {
+    const { ImapFlow } = await imapflow.load();
     const checked = await resolveChecked(ctx, target.host);
     const client = new ImapFlow(clientOptions(target, settings.password!, checked, sockets, progress, ctx.timeoutMs));
     closeWith({ end: () => client.logout(), destroy: () => client.close() });

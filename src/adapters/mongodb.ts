@@ -17,13 +17,14 @@
  */
 import type { LookupAddress, LookupOptions } from "node:dns";
 import { isIPv6 } from "node:net";
-import { MongoClient, MongoServerError, type MongoClientOptions } from "mongodb";
+import type { MongoClientOptions, MongoServerError } from "mongodb";
 import { DeadlineExceeded } from "./common/deadline";
 import { endpointOf } from "./common/endpoint";
 import { displayAddress, socketHost } from "./common/host";
 import { errorCode, networkFailure, type Failure } from "./common/network-errors";
 import { invalidConfig, type Probe, runProbe } from "./common/probe";
 import { timeoutFailure, type Progress } from "./common/progress";
+import { lazyDriver } from "./common/driver";
 import type { CheckedAddress, ConnectionAdapter, ConnectionSettings, FieldProblem, FieldSpec, TestContext, TestOutcome } from "./types";
 
 const DEFAULT_PORT = 27017;
@@ -194,6 +195,8 @@ export function mongoClientOptions(target: MongoTarget, password: string | null,
 
 type MongoProbeTarget = MongoTarget & { seen: Seen };
 
+const mongodb = lazyDriver(() => import("mongodb"));
+
 const probe: Probe<MongoProbeTarget, string> = {
   fields,
   target(settings) {
@@ -206,6 +209,7 @@ const probe: Probe<MongoProbeTarget, string> = {
   },
   host: (target) => target.host,
   async open(target, { ctx, settings, address, progress, closeWith }) {
+    const { MongoClient } = await mongodb.load();
     const { seen } = target;
     const client = new MongoClient(mongoUri(target), mongoClientOptions(target, settings.password, ctx.timeoutMs, pinnedLookup(target.host, address)));
     const destroy = () => void client.close().catch(() => {});
@@ -277,8 +281,10 @@ function describeFailure(error: unknown, target: MongoTarget, progress: Progress
   const cause = seen.failure ?? underlying(error);
   const name = (cause as { name?: unknown } | null)?.name;
 
-  if (cause instanceof MongoServerError || error instanceof MongoServerError) {
-    const serverError = (cause instanceof MongoServerError ? cause : error) as MongoServerError;
+  // Before the driver was ever loaded, nothing can be one of its errors.
+  const ServerError = mongodb.loaded()?.MongoServerError;
+  if (ServerError && (cause instanceof ServerError || error instanceof ServerError)) {
+    const serverError = (cause instanceof ServerError ? cause : error) as MongoServerError;
     // Code 18 AuthenticationFailed; its text is the server's and is not shown.
     if (serverError.code === 18) {
       return { code: "AUTH_FAILED", message: `${address} refused the login for ${target.user} (auth source ${target.authSource}). Check the user, password and auth source.` };

@@ -11,7 +11,7 @@
  * the login is sent when the server will not encrypt.
  */
 import type { Socket } from "node:net";
-import { Connection, Request, type ConnectionConfiguration } from "tedious";
+import type { Connection, ConnectionConfiguration } from "tedious";
 import { DeadlineExceeded } from "./common/deadline";
 import { checkEgress, connectChecked, identityHost, isFailure } from "./common/egress";
 import { displayAddress, hostProblem } from "./common/host";
@@ -20,6 +20,7 @@ import { invalidConfig, type Probe, runProbe } from "./common/probe";
 import { timeoutFailure, type Progress } from "./common/progress";
 import { serverDatabaseUrl } from "./common/sqlalchemy-url";
 import { browseInstancePort, InstanceNotFound, INSTANCE_NAME, SQL_BROWSER_PORT } from "./common/sql-server-browser";
+import { lazyDriver } from "./common/driver";
 import type { CheckedAddress, ConnectionAdapter, ConnectionSettings, FieldProblem, FieldSpec, TestContext, TestErrorCode, TestOutcome } from "./types";
 
 export const MSSQL_ENCRYPT_MODES = ["true", "false", "strict"] as const;
@@ -189,6 +190,9 @@ interface MssqlSeen {
 
 type MssqlProbeTarget = MssqlTarget & { seen: MssqlSeen };
 
+type Tedious = typeof import("tedious");
+const driver = lazyDriver<Tedious>(() => import("tedious"));
+
 const probe: Probe<MssqlProbeTarget, string> = {
   fields,
   target(settings) {
@@ -198,6 +202,7 @@ const probe: Probe<MssqlProbeTarget, string> = {
   },
   host: (target) => target.host,
   async open(target, { ctx, settings, address, progress, sockets, closeWith }) {
+    const tedious = await driver.load();
     const { seen } = target;
     const browse = new AbortController();
     let connection: Connection | undefined;
@@ -230,7 +235,7 @@ const probe: Probe<MssqlProbeTarget, string> = {
       if (target.encrypt !== "strict") watchPrelogin(socket, target.encrypt === "true", seen.watch);
       return socket;
     };
-    const open = (connection = new Connection(tediousConfig(target, identityHost(target.host, address), port, settings.password, ctx.timeoutMs, connector)));
+    const open = (connection = new tedious.Connection(tediousConfig(target, identityHost(target.host, address), port, settings.password, ctx.timeoutMs, connector)));
     // A late socket error has no one to go to once the test has its outcome.
     open.on("error", () => {});
     open.on("errorMessage", (token: { number?: unknown }) => {
@@ -238,7 +243,7 @@ const probe: Probe<MssqlProbeTarget, string> = {
     });
     await new Promise<void>((resolve, reject) => open.connect((error) => (error ? reject(error) : resolve())));
     progress.authenticated = true;
-    return selectVersion(open);
+    return selectVersion(tedious, open);
   },
   describe(target, version) {
     const where = displayAddress(target.host, target.seen.port!);
@@ -262,10 +267,10 @@ function testMssql(settings: ConnectionSettings, ctx: TestContext): Promise<Test
   return runProbe(probe, settings, ctx);
 }
 
-function selectVersion(connection: Connection): Promise<string> {
+function selectVersion(tedious: Tedious, connection: Connection): Promise<string> {
   return new Promise((resolve, reject) => {
     let version = "";
-    const request = new Request("SELECT @@VERSION AS version", (error) => (error ? reject(error) : resolve(version)));
+    const request = new tedious.Request("SELECT @@VERSION AS version", (error) => (error ? reject(error) : resolve(version)));
     request.on("row", (columns: Array<{ value: unknown }>) => (version = String(columns[0]?.value ?? "")));
     // A plain batch: no parameters, so no sp_executesql round.
     connection.execSqlBatch(request);

@@ -4,12 +4,13 @@
  * points us at can ask for any file on this machine in answer to any query.
  */
 import type { Socket } from "node:net";
-import mysql, { type Connection, type ConnectionOptions, type PoolOptions, type QueryError } from "mysql2";
+import type { Connection, ConnectionOptions, PoolOptions, QueryError, RowDataPacket } from "mysql2";
 import { DeadlineExceeded } from "./common/deadline";
 import { identityHost, openChecked } from "./common/egress";
 import { endpointOf, type Endpoint } from "./common/endpoint";
 import { displayAddress, socketHost } from "./common/host";
 import { errorCode, networkFailure, type Failure } from "./common/network-errors";
+import { lazyDriver } from "./common/driver";
 import { invalidConfig, type Probe, runProbe } from "./common/probe";
 import { timeoutFailure, type Progress } from "./common/progress";
 import { serverDatabaseUrl } from "./common/sqlalchemy-url";
@@ -154,11 +155,14 @@ export function mysqlSsl(mode: unknown): ConnectionOptions["ssl"] | string {
   }
 }
 
+const mysql2 = lazyDriver(async () => (await import("mysql2")).default);
+
 const probe: Probe<MysqlTarget, string> = {
   fields,
   target: (settings) => invalidConfig(mysqlTarget(settings)),
   host: (target) => target.host,
   async open(target, { ctx, settings, address, progress, sockets, closeWith }) {
+    const mysql = await mysql2.load();
     // To the checked address only; the name stays with mysql2 for TLS verification.
     const socket = openChecked(address, target.port, sockets);
     socket.once("connect", () => (progress.connected = true));
@@ -185,7 +189,7 @@ function testMysql(settings: ConnectionSettings, ctx: TestContext): Promise<Test
 
 function selectVersion(connection: Connection, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) =>
-    connection.query<mysql.RowDataPacket[]>({ sql: "SELECT VERSION() AS version", timeout: timeoutMs }, (error, rows) =>
+    connection.query<RowDataPacket[]>({ sql: "SELECT VERSION() AS version", timeout: timeoutMs }, (error, rows) =>
       error ? reject(error) : resolve(String(rows[0]?.version ?? "")),
     ),
   );

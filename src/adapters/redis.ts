@@ -5,7 +5,7 @@
  * and INFO server, in that order, and reads the version from INFO. Error replies before AUTH
  * succeeds come from whoever listens on the port, so only their leading code word is read.
  */
-import { Redis, type RedisOptions } from "ioredis";
+import type { Redis, RedisOptions } from "ioredis";
 import { resolveChecked, tlsIdentity } from "./common/egress";
 import { DeadlineExceeded } from "./common/deadline";
 import { endpointOf, type Endpoint } from "./common/endpoint";
@@ -13,6 +13,7 @@ import { displayAddress } from "./common/host";
 import { networkFailure, type Failure } from "./common/network-errors";
 import { invalidConfig, type Probe, runProbe } from "./common/probe";
 import { timeoutFailure, type Progress } from "./common/progress";
+import { lazyDriver } from "./common/driver";
 import type { CheckedAddress, ConnectionAdapter, ConnectionSettings, FieldSpec, TestContext, TestOutcome } from "./types";
 
 const DEFAULT_PORT = 6379;
@@ -106,6 +107,8 @@ interface RedisSession {
 /** The probe's target: what to connect to, and (fresh for each test) what happened on the way, for classify(). */
 type RedisProbeTarget = RedisTarget & { seen: RedisSession };
 
+const ioredis = lazyDriver(() => import("ioredis"));
+
 const probe: Probe<RedisProbeTarget, string | null> = {
   fields,
   target(settings) {
@@ -118,6 +121,7 @@ const probe: Probe<RedisProbeTarget, string | null> = {
     return { ...target, seen: { step: "connect" } };
   },
   async open(target, { ctx, settings, progress, closeWith }) {
+    const { Redis } = await ioredis.load();
     const seen = target.seen;
     closeWith({
       end: async () => void (await seen.client?.quit()),

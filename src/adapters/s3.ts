@@ -15,8 +15,6 @@
  * max-keys=0, which needs the same permission) to tell a wrong key from a denied bucket.
  * Redirects are never followed: S3 redirects to another region, which is a setting to fix.
  */
-import { Sha256 } from "@aws-crypto/sha256-js";
-import { SignatureV4 } from "@smithy/signature-v4";
 import type { IncomingHttpHeaders } from "node:http";
 import { isIP } from "node:net";
 import { DeadlineExceeded } from "./common/deadline";
@@ -25,6 +23,7 @@ import { hostProblem, urlHost } from "./common/host";
 import { errorCode, networkFailure, type Failure } from "./common/network-errors";
 import { type Probe, runProbe } from "./common/probe";
 import { OpenRequests, sendRequest, type SentRequest, type Answer } from "./common/pinned-http";
+import { lazyDriver } from "./common/driver";
 import type { CheckedAddress, ConnectionAdapter, ConnectionSettings, FieldProblem, FieldSpec, TestContext, TestOutcome } from "./types";
 
 const DEFAULT_REGION = "us-east-1";
@@ -212,8 +211,12 @@ function usesPathStyle(target: S3Target): boolean {
   return target.pathStyle || (target.endpoint.protocol === "https:" && (target.bucket ?? "").includes("."));
 }
 
+/** The AWS SDK's signer and hash, loaded with the first S3 test. */
+const signing = lazyDriver(() => Promise.all([import("@smithy/signature-v4"), import("@aws-crypto/sha256-js")]));
+
 async function sign(url: URL, method: "GET" | "HEAD", target: S3Target, settings: ConnectionSettings): Promise<Record<string, string>> {
   const token = settings.extra.aws_session_token;
+  const [{ SignatureV4 }, { Sha256 }] = await signing.load();
   const signer = new SignatureV4({
     service: "s3",
     region: target.region,

@@ -6,7 +6,7 @@
  * messages; only its reply codes are read.
  */
 import type { Socket } from "node:net";
-import SMTPConnection from "nodemailer/lib/smtp-connection";
+import type SMTPConnection from "nodemailer/lib/smtp-connection";
 import { connectChecked, resolveChecked, tlsIdentity } from "./common/egress";
 import { DeadlineExceeded } from "./common/deadline";
 import { endpointOf, type Endpoint } from "./common/endpoint";
@@ -14,6 +14,7 @@ import { displayAddress } from "./common/host";
 import { networkFailure, type Failure } from "./common/network-errors";
 import { invalidConfig, type Probe, runProbe } from "./common/probe";
 import { timeoutFailure, type Progress } from "./common/progress";
+import { lazyDriver } from "./common/driver";
 import type { CheckedAddress, ConnectionAdapter, ConnectionSettings, FieldSpec, TestContext, TestOutcome } from "./types";
 
 export const SMTP_TLS_MODES = ["none", "starttls", "tls"] as const;
@@ -93,6 +94,8 @@ interface SmtpError {
   command?: string;
 }
 
+const smtpConnection = lazyDriver(async () => (await import("nodemailer/lib/smtp-connection")).default);
+
 const probe: Probe<SmtpTarget, boolean> = {
   fields,
   target(settings) {
@@ -101,10 +104,11 @@ const probe: Probe<SmtpTarget, boolean> = {
     return { code: "SECRET_REQUIRED", message: `A user is set but no password: ${displayAddress(target.host, target.port)} cannot be logged in to without one.` };
   },
   async open(target, { ctx, settings, progress, sockets, closeWith }) {
+    const Connection = await smtpConnection.load();
     const checked = await resolveChecked(ctx, target.host);
     const socket = await connectChecked(checked, target.port, sockets);
     progress.connected = true;
-    const connection = new SMTPConnection(connectionOptions(target, checked, socket, ctx.timeoutMs));
+    const connection = new Connection(connectionOptions(target, checked, socket, ctx.timeoutMs));
     closeWith({ end: () => quit(connection), destroy: () => connection.close() });
     const broken = failures(connection);
     await Promise.race([handshake(connection), broken]);
