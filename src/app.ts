@@ -4,7 +4,13 @@
  */
 import "reflect-metadata";
 import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from "@apollo/server/plugin/disabled";
 import type { IncomingMessage, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -126,7 +132,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       formatError: createErrorFormatter(logger, { hideSuggestions: !config.graphqlIntrospection }),
       // The input guard first: its refusal names the field, which a cost error cannot.
       // Apollo's landing page loads its sandbox from a CDN; the bundled explorer replaces it.
-      plugins: [inputGuardPlugin(), ...limits.plugins, httpStatusPlugin(), ApolloServerPluginLandingPageDisabled()],
+      plugins: [inputGuardPlugin(), ...limits.plugins, httpStatusPlugin(), ApolloServerPluginLandingPageDisabled(), ...withoutUnusedApolloPlugins()],
       parseOptions: limits.parseOptions,
       validationRules: limits.validationRules,
       introspection: config.graphqlIntrospection,
@@ -171,6 +177,21 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     await close();
     throw error;
   }
+}
+
+/**
+ * Apollo installs these unless told not to. Cache control wraps every field's resolver to
+ * collect hints that nothing here sets (so it only ever concluded "do not cache"); the other
+ * three report to Apollo's cloud when APOLLO_* variables say so, and this service sends
+ * nothing anywhere it was not configured to.
+ */
+function withoutUnusedApolloPlugins() {
+  return [
+    ApolloServerPluginCacheControlDisabled(),
+    ApolloServerPluginUsageReportingDisabled(),
+    ApolloServerPluginSchemaReportingDisabled(),
+    ApolloServerPluginInlineTraceDisabled(),
+  ];
 }
 
 function buildServices(

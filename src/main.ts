@@ -1,5 +1,6 @@
 /** `npm start`: serve Patchbay with the configuration from the environment. */
 import type { App } from "./app";
+import { importWithGraphqlInProductionMode } from "./graphql/production-mode";
 import { parseServerArgs } from "./server-cli";
 
 // Under the 10 s a supervisor usually allows between SIGTERM and SIGKILL.
@@ -12,14 +13,12 @@ async function main(): Promise<void> {
     process.stderr.write(command.text);
     process.exit(2);
   }
-  // Loaded only to serve, so --help and --version answer at once.
-  const [{ startApp }, { ConfigError, loadConfig }, { MasterKeyError }, { EmbeddedPostgresError }, { createLogger }] = await Promise.all([
-    import("./app"),
-    import("./config"),
-    import("./crypto/master-key"),
-    import("./db/embedded-postgres"),
-    import("./log"),
-  ]);
+  // Loaded only to serve, so --help and --version answer at once; with graphql-js in its
+  // production mode (graphql/production-mode.ts), whatever NODE_ENV the configuration reads.
+  const [{ startApp }, { ConfigError, loadConfig }, { MasterKeyError }, { EmbeddedPostgresError }, { createLogger }] =
+    await importWithGraphqlInProductionMode(() =>
+      Promise.all([import("./app"), import("./config"), import("./crypto/master-key"), import("./db/embedded-postgres"), import("./log")]),
+    );
 
   let config;
   try {
