@@ -24,14 +24,13 @@ import { applyMigrations } from "../../src/db/migrate";
 import { createLogger, type Logger } from "../../src/log";
 import { freePort } from "../../src/net/free-port";
 import { startTestApp, type TestApp } from "../support/app";
+import { buildServer, type CompiledServer } from "../support/compiled-server";
 import { GraphQLClient } from "../support/client";
 import { createTestDatabase } from "../support/database";
 import { createWorkspace, signUp } from "../support/factories";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MIGRATIONS_DIR = join(ROOT, "prisma/migrations");
-// What `npm start` runs: one Node process, so signals reach the server itself.
-const START_ARGS = ["--import", "tsx", "src/main.ts"];
 const PASSWORD = "correct horse battery";
 
 let app: TestApp;
@@ -356,6 +355,13 @@ describe("embedded mode (npm start without DATABASE_URL)", () => {
 });
 
 describe("the real process (npm start)", () => {
+  // What `npm start` runs: the compiled server in one Node process, so signals reach it itself.
+  let compiled: CompiledServer;
+  beforeAll(async () => {
+    compiled = await buildServer();
+    cleanups.push(() => compiled.remove());
+  }, 120_000);
+
   interface Spawned {
     child: ChildProcess;
     stderr: () => string;
@@ -364,7 +370,7 @@ describe("the real process (npm start)", () => {
 
   function spawnServer(env: Record<string, string>): Spawned {
     // Only what the server needs, so nothing from the test runner's environment leaks in.
-    const child = spawn(process.execPath, START_ARGS, {
+    const child = spawn(process.execPath, [compiled.mainJs], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? tmpdir(), ...env },
       stdio: ["ignore", "pipe", "pipe"],
