@@ -24,6 +24,7 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded-post
 import { applyMigrations } from "./db/migrate";
 import { createPool, ping } from "./db/pool";
 import { createPrisma, type PrismaClient } from "./db/prisma";
+import { Sql } from "./db/sql";
 import type { GraphQLContext } from "./graphql/context";
 import { createErrorFormatter } from "./graphql/format-error";
 import { httpStatusPlugin, withHttpStatus } from "./graphql/http-status";
@@ -54,6 +55,7 @@ import { ConnectionSync } from "./services/connections/sync";
 import { ConnectionTransfer } from "./services/connections/transfer";
 import { IdentityService } from "./services/identity";
 import { ResolutionService } from "./services/connections/resolution";
+import { UsageCounter } from "./services/connections/usage";
 import { TestLimiter } from "./limits/test-limiter";
 import { WorkspaceService } from "./services/workspaces";
 
@@ -61,6 +63,8 @@ const MIGRATIONS_DIR = fileURLToPath(new URL("../prisma/migrations", import.meta
 const WEB_DIR = fileURLToPath(new URL("../web/dist", import.meta.url));
 const EMBEDDED_DATABASE = "patchbay";
 const READY_TIMEOUT_MS = 1_500;
+// How often usage counts are written: a crash loses at most this much (services/connections/usage.ts).
+const USAGE_FLUSH_MS = 1_000;
 
 export interface App {
   /** Base URL, e.g. http://127.0.0.1:4000 */
@@ -125,7 +129,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const stopSweeping = sweepExpiredLimits(pool, undefined, (error) => logger.warn("sweeping expired rate limits failed", { error }));
     cleanups.push(async () => stopSweeping());
     const denied = config.production ? await productionDenials(databaseUrl) : [];
-    const services = buildServices(prisma, pool, keyring, master.key, config, denied, options.lookup);
+    const sql = new Sql(pool, { prepared: config.database.preparedStatements, onQuery: options.onQuery });
+    const usage = new UsageCounter(sql, (error) => logger.warn("writing usage counts failed; kept for the next try", { error }));
+    usage.start(USAGE_FLUSH_MS);
+    // After the HTTP server has drained (cleanups run in reverse), before the pool closes.
+    cleanups.push(() => usage.stop());
+    const services = buildServices(prisma, pool, sql, usage, keyring, master.key, config, denied, options.lookup);
     const limits = requestLimits<GraphQLContext>(config.graphqlLimits);
     const apollo = new ApolloServer<GraphQLContext>({
       schema: await buildSchema({ resolvers, validate: false }),
@@ -197,6 +206,8 @@ function withoutUnusedApolloPlugins() {
 function buildServices(
   prisma: PrismaClient,
   pool: pg.Pool,
+  sql: Sql,
+  usage: UsageCounter,
   keyring: Keyring,
   masterKey: Buffer,
   config: Config,
@@ -204,7 +215,7 @@ function buildServices(
   lookup?: Lookup,
 ): Services {
   const secrets = new ConnectionSecrets(keyring);
-  const connections = new ConnectionService(prisma, secrets);
+  const connections = new ConnectionService(prisma, secrets, sql, usage);
   const sync = new ConnectionSync(prisma, connections, secrets);
   const limiter = new TestLimiter(config.maxConcurrentTests, config.maxConcurrentTestsPerWorkspace, config.maxConcurrentTestsPerUser);
   const limits = config.limits;
@@ -232,7 +243,7 @@ function buildServices(
       maxOwnedPerUser: limits.maxWorkspacesPerUser,
     }),
     connections,
-    connectionTests: new ConnectionTestService(prisma, connections, limiter, {
+    connectionTests: new ConnectionTestService(prisma, sql, connections, limiter, {
       timeoutMs: config.testTimeoutMs,
       egress: createEgress({ mode: config.egressMode, allow: config.egressAllow, deny: config.egressDeny, denied, lookup }),
       sqliteRoot: config.sqliteRoot,

@@ -53,6 +53,8 @@ export interface Config {
     connectTimeoutMs: number;
     /** PATCHBAY_DB_STATEMENT_TIMEOUT_MS, default 5000: one SQL statement. */
     statementTimeoutMs: number;
+    /** PATCHBAY_DB_PREPARED_STATEMENTS, default 1: the hot paths' statements are named (db/sql.ts). */
+    preparedStatements: boolean;
   };
   /** Limits on what one caller can make the service spend (README, Security). */
   limits: AbuseLimits;
@@ -141,6 +143,7 @@ export function loadConfig(env: Env = process.env): Config {
     database: {
       connectTimeoutMs: integer(env, "PATCHBAY_DB_CONNECT_TIMEOUT_MS", 3_000, 100, 600_000),
       statementTimeoutMs: integer(env, "PATCHBAY_DB_STATEMENT_TIMEOUT_MS", 5_000, 100, 600_000),
+      preparedStatements: flag(env, "PATCHBAY_DB_PREPARED_STATEMENTS", true),
     },
     limits: {
       loginWindowSeconds: integer(env, "PATCHBAY_LOGIN_WINDOW_SECONDS", 900, 1, 86_400),

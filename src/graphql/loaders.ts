@@ -23,8 +23,16 @@ export interface PageKey {
   args: ConnectionListArgs;
 }
 
+/** A connection the caller may see: loaders match rows on its workspace too. */
+export interface ConnectionKey {
+  id: string;
+  workspaceId: string;
+}
+
 export interface Loaders {
-  lastTest: DataLoader<string, TestResult | null>;
+  lastTest: DataLoader<ConnectionKey, TestResult | null, string>;
+  /** The newest recorded use of a connection (usage counts, this process's unwritten ones included). */
+  lastUse: DataLoader<ConnectionKey, Date | null, string>;
   testResults: DataLoader<HistoryKey, TestResult[], string>;
   members: DataLoader<string, Membership[]>;
   apiTokens: DataLoader<string, ApiToken[]>;
@@ -34,7 +42,8 @@ export interface Loaders {
 }
 
 export function createLoaders(db: Db, services: Services, caller: Caller): Loaders {
-  const { connectionTests, resolution } = services;
+  const { connectionTests, resolution, connections } = services;
+  const byId = { cacheKeyFn: (key: ConnectionKey) => key.id };
   return {
     testResults: new DataLoader(
       (keys) => inGroups(keys, (key) => key.first, (group, first) => connectionTests.histories(group.map((key) => key.connection), first)),
@@ -47,15 +56,11 @@ export function createLoaders(db: Db, services: Services, caller: Caller): Loade
       { cacheKeyFn: (key) => `${key.workspaceId}:${argsKey(key.args)}` },
     ),
     usage: new DataLoader((connectionIds) => resolution.usageOf(connectionIds.map((id) => ({ id })))),
-    lastTest: new DataLoader(async (connectionIds) => {
-      const rows = await db.$queryRaw<TestResult[]>`
-        SELECT DISTINCT ON ("connectionId") *
-        FROM "TestResult"
-        WHERE "connectionId" = ANY(${[...connectionIds]}::text[])
-        ORDER BY "connectionId", "testedAt" DESC, "id" DESC`;
-      const byConnection = new Map(rows.map((r) => [r.connectionId, r]));
-      return connectionIds.map((id) => byConnection.get(id) ?? null);
-    }),
+    lastTest: new DataLoader((keys) => connectionTests.lastTests(keys), byId),
+    lastUse: new DataLoader(async (keys) => {
+      const newest = await connections.usage.lastUses(keys);
+      return keys.map((key) => newest.get(key.id) ?? null);
+    }, byId),
     user: new DataLoader(async (ids) => {
       const rows = await db.user.findMany({ where: { id: { in: [...ids] } } });
       const byId = new Map(rows.map((u) => [u.id, u]));

@@ -5,7 +5,16 @@ import { ConnectionInput, ConnectionPatch } from "../schema/connection-input";
 import { ConnectionType } from "../schema/connection.type";
 import { UpsertReportType } from "../schema/import-export.type";
 import { ConnectionUsageType } from "../schema/resolved-connection.type";
+import { DateTimeScalar } from "../schema/scalars";
 import { TestResultType } from "../schema/test-result.type";
+import type { Prefetched } from "../services/connections/listing";
+
+/** A connection as resolvers get it: a row, with what a page's statement read alongside. */
+type ConnectionRoot = Pick<Connection, "id" | "workspaceId" | "lastUsedAt"> & { prefetched?: Prefetched };
+
+function newest(a: Date | null, b: Date | null): Date | null {
+  return !a ? b : !b ? a : a > b ? a : b;
+}
 
 @Resolver(() => ConnectionType)
 export class ConnectionResolver {
@@ -52,8 +61,19 @@ export class ConnectionResolver {
   }
 
   @FieldResolver(() => TestResultType, { nullable: true })
-  lastTest(@Root() connection: Connection, @Ctx() { loaders }: GraphQLContext) {
-    return loaders.lastTest.load(connection.id);
+  lastTest(@Root() connection: ConnectionRoot, @Ctx() { loaders }: GraphQLContext) {
+    // A page's statement already read it (services/connections/listing.ts).
+    if (connection.prefetched) return connection.prefetched.lastTest;
+    return loaders.lastTest.load(connection);
+  }
+
+  @FieldResolver(() => DateTimeScalar, { nullable: true, description: "When the connection was last resolved, from its usage counts." })
+  async lastUsedAt(@Root() connection: ConnectionRoot, @Ctx() { loaders, services }: GraphQLContext) {
+    const counted = connection.prefetched
+      ? newest(connection.prefetched.lastUse, services.connections.usage.pendingLastUse(connection.id))
+      : await loaders.lastUse.load(connection);
+    // The column holds the last use from before usage was counted; it is no longer written.
+    return newest(counted, connection.lastUsedAt);
   }
 
   @FieldResolver(() => [TestResultType])

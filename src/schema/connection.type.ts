@@ -45,7 +45,7 @@ export class ConnectionType {
   @Field(() => DateTimeScalar)
   updatedAt!: Date;
 
-  @Field(() => DateTimeScalar, { nullable: true })
+  /** Resolved by ConnectionResolver.lastUsedAt, from the usage counts. */
   lastUsedAt!: Date | null;
 }
 

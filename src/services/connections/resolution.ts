@@ -9,7 +9,7 @@ import { BadUserInputError, NotFoundError } from "../../errors";
 import type { Caller } from "../../policy/caller";
 import { recordAudit } from "../audit";
 import { type ConnectionDraft, settingsOf } from "./draft";
-import { actorNameOf, actorNames, recordUsage, usageSince } from "./usage";
+import { actorNameOf, actorNames, usageSince } from "./usage";
 import type { ConnectionService } from "./service";
 
 /** A connection with its secrets, `extra` holding the secret keys too. */
@@ -42,24 +42,22 @@ export class ResolutionService {
     const row = await this.db.connection.findUnique({ where: { workspaceId_name: { workspaceId, name } } });
     if (!row) throw new NotFoundError("Connection");
     const draft = await this.connections.storedDraft(row);
-    const now = new Date();
-    await this.db.$transaction(async (tx) => {
-      await recordUsage(tx, workspaceId, row.id, actor, now);
-      await tx.connection.update({ where: { id: row.id }, data: { lastUsedAt: now } });
-      await recordAudit(tx, caller, {
-        workspaceId,
-        action: "connection.resolve",
-        targetType: "Connection",
-        targetId: row.id,
-        details: { name: row.name },
-      });
+    // The audit event is committed before the secret leaves; usage is counted in memory
+    // (usage.ts), and a read leaves the connection's row alone.
+    await recordAudit(this.db, caller, {
+      workspaceId,
+      action: "connection.resolve",
+      targetType: "Connection",
+      targetId: row.id,
+      details: { name: row.name },
     });
+    this.connections.usage.record(workspaceId, row.id, actor, new Date());
     return resolvedFrom(draft);
   }
 
   /** Usage over the last 30 days for each connection, in one query per batch. */
   async usageOf(connections: readonly Pick<Connection, "id">[]): Promise<ConnectionUsageData[][]> {
-    const rows = await usageSince(this.db, connections.map((c) => c.id), USAGE_WINDOW_DAYS);
+    const rows = await usageSince(this.db, this.connections.usage, connections.map((c) => c.id), USAGE_WINDOW_DAYS);
     const names = await actorNames(this.db, rows);
     return connections.map((c) =>
       rows

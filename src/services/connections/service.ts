@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { isUniqueViolation } from "../../db/errors";
 import type { Db } from "../../db/prisma";
 import { BadUserInputError, ConflictError, NotFoundError } from "../../errors";
-import { type Connection, Prisma } from "../../generated/prisma/client";
+import type { Connection } from "../../generated/prisma/client";
 import type { Caller } from "../../policy/caller";
 import type { Action } from "../../policy/policy";
 import { recordAudit } from "../audit";
@@ -22,7 +22,9 @@ import {
   sameDraft,
 } from "./draft";
 import type { ConnectionSecrets } from "./secrets";
-import { actorNameOf, actorNames, usageSince } from "./usage";
+import { actorNameOf, actorNames, type UsageCounter, usageSince } from "./usage";
+import { type ListedConnection, listConnections } from "./listing";
+import type { Sql } from "../../db/sql";
 import { plainColumns } from "./columns";
 import { decodeCursor, type Page, pageSize, toPage } from "../pagination";
 
@@ -33,7 +35,7 @@ export interface ConnectionListArgs {
   search?: string | null;
 }
 
-export type ConnectionPage = Page<Connection> & { totalCount: number };
+export type ConnectionPage = Page<ListedConnection> & { totalCount: number };
 
 /** The text as a LIKE pattern that matches only itself. */
 function escapeLike(text: string): string {
@@ -47,6 +49,8 @@ export class ConnectionService {
   constructor(
     private readonly db: Db,
     private readonly secrets: ConnectionSecrets,
+    private readonly sql: Sql,
+    readonly usage: UsageCounter,
   ) {}
 
   async create(caller: Caller, workspaceId: string, input: ConnectionInputData): Promise<Connection> {
@@ -135,7 +139,7 @@ export class ConnectionService {
   }
 
   private async refuseIfRecentlyUsed(row: Connection): Promise<void> {
-    const recent = await usageSince(this.db, [row.id], RECENT_USE_DAYS);
+    const recent = await usageSince(this.db, this.usage, [row.id], RECENT_USE_DAYS);
     if (recent.length === 0) return;
     const names = await actorNames(this.db, recent);
     const usedBy = recent.map((r) => ({
@@ -167,77 +171,35 @@ export class ConnectionService {
 
   async list(caller: Caller, workspaceId: string, args: ConnectionListArgs): Promise<ConnectionPage> {
     await caller.authorize(workspaceId, "workspace.read");
-    const size = pageSize(args.first, 50);
-    const where: Prisma.ConnectionWhereInput = { workspaceId };
-    if (args.type) where.type = args.type;
-    // Prisma passes `contains` to ILIKE as it is, so what a person typed is escaped first.
-    const search = args.search?.trim();
-    if (search) {
-      const literal = escapeLike(search);
-      where.OR = [
-        { name: { contains: literal, mode: "insensitive" } },
-        { description: { contains: literal, mode: "insensitive" } },
-        { host: { contains: literal, mode: "insensitive" } },
-      ];
-    }
-    const after = args.after ? decodeCursor(args.after, 1)[0] : undefined;
-    const [rows, totalCount] = await Promise.all([
-      this.db.connection.findMany({
-        where: after ? { AND: [where, { name: { gt: after } }] } : where,
-        orderBy: { name: "asc" },
-        take: size + 1,
-      }),
-      this.db.connection.count({ where }),
-    ]);
-    return { ...toPage(rows, size, (c) => [c.name]), totalCount };
+    const [page] = await this.pagesOf([workspaceId], args);
+    return page;
   }
 
   /**
-   * list() for several workspaces with the same arguments (workspaces { connections }): three
-   * statements whatever their number, the page of each chosen in the database (LATERAL), so
-   * no workspace's rows are read past its page. An Error in place of each refused workspace.
+   * list() for several workspaces with the same arguments (workspaces { connections }): one
+   * statement whatever their number (listing.ts). An Error in place of each refused workspace.
    */
   async listOf(caller: Caller, workspaceIds: readonly string[], args: ConnectionListArgs): Promise<Array<ConnectionPage | Error>> {
-    if (workspaceIds.length === 1) return [await this.list(caller, workspaceIds[0], args).catch((error: Error) => error)];
     const refusals = await caller.authorizeEach(workspaceIds, "workspace.read");
     const allowed = workspaceIds.filter((_, i) => !refusals[i]);
+    const pages = allowed.length ? await this.pagesOf(allowed, args) : [];
+    let next = 0;
+    return workspaceIds.map((_, i) => refusals[i] ?? pages[next++]);
+  }
+
+  private async pagesOf(workspaceIds: readonly string[], args: ConnectionListArgs): Promise<ConnectionPage[]> {
     const size = pageSize(args.first, 50);
-    const after = args.after ? decodeCursor(args.after, 1)[0] : null;
-    const filters: Prisma.Sql[] = [];
-    if (args.type) filters.push(Prisma.sql`AND c."type" = ${args.type}`);
     const search = args.search?.trim();
-    if (search) {
-      const pattern = `%${escapeLike(search)}%`;
-      filters.push(Prisma.sql`AND (c."name" ILIKE ${pattern} OR c."description" ILIKE ${pattern} OR c."host" ILIKE ${pattern})`);
-    }
-    const filtered = filters.length ? Prisma.join(filters, " ") : Prisma.empty;
-    const [picked, counts] = await Promise.all([
-      this.db.$queryRaw<Array<{ id: string }>>`
-        SELECT page."id" FROM unnest(${allowed}::text[]) AS w(id)
-        CROSS JOIN LATERAL (
-          SELECT c."id" FROM "Connection" c
-          WHERE c."workspaceId" = w.id ${filtered} ${after === null ? Prisma.empty : Prisma.sql`AND c."name" > ${after}`}
-          ORDER BY c."name" ASC
-          LIMIT ${size + 1}
-        ) AS page`,
-      this.db.$queryRaw<Array<{ workspaceId: string; total: number }>>`
-        SELECT c."workspaceId", count(*)::int AS total FROM "Connection" c
-        WHERE c."workspaceId" = ANY(${allowed}::text[]) ${filtered}
-        GROUP BY c."workspaceId"`,
-    ]);
-    const rows = picked.length ? await this.db.connection.findMany({ where: { id: { in: picked.map((p) => p.id) } }, orderBy: { name: "asc" } }) : [];
-    const totals = new Map(counts.map((c) => [c.workspaceId, c.total]));
-    return workspaceIds.map(
-      (id, i) =>
-        refusals[i] ?? {
-          ...toPage(
-            rows.filter((row) => row.workspaceId === id),
-            size,
-            (c) => [c.name],
-          ),
-          totalCount: totals.get(id) ?? 0,
-        },
-    );
+    const filter = {
+      type: args.type || null,
+      search: search ? escapeLike(search) : null,
+      after: args.after ? decodeCursor(args.after, 1)[0] : null,
+    };
+    const listings = await listConnections(this.sql, workspaceIds, filter, size + 1);
+    return workspaceIds.map((id) => {
+      const { rows, totalCount } = listings.get(id)!;
+      return { ...toPage(rows, size, (c) => [c.name]), totalCount };
+    });
   }
 
   /** The stored connection as a draft, secrets opened. */

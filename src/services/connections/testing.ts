@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { ConnectionAdapter, Egress, TestErrorCode, TestOutcome } from "../../adapters/types";
 import type { Db } from "../../db/prisma";
+import type { Sql, Statement } from "../../db/sql";
 import type { TestResult } from "../../generated/prisma/client";
 import { actingUserId, actorId } from "../../auth/actor";
 import type { Caller } from "../../policy/caller";
@@ -26,6 +27,19 @@ import { validateSettings } from "../../adapters/registry";
 import type { TestLimiter } from "../../limits/test-limiter";
 
 const MAX_HISTORY = 100;
+
+const LAST_TESTS: Statement = {
+  name: "connection-last-tests",
+  text: `
+    SELECT t.*
+    FROM unnest($1::text[], $2::text[]) AS wanted(id, workspace_id)
+    CROSS JOIN LATERAL (
+      SELECT * FROM "TestResult" r
+      WHERE r."connectionId" = wanted.id AND r."workspaceId" = wanted.workspace_id
+      ORDER BY r."testedAt" DESC, r."id" DESC
+      LIMIT 1
+    ) AS t`,
+};
 
 /** A test outcome as the API returns it; unrecorded tests get an id that is never stored. */
 export interface TestReport {
@@ -48,6 +62,7 @@ export interface TestEnvironment {
 export class ConnectionTestService {
   constructor(
     private readonly db: Db,
+    private readonly sql: Sql,
     private readonly connections: ConnectionService,
     private readonly limiter: TestLimiter,
     private readonly environment: TestEnvironment,
@@ -115,6 +130,13 @@ export class ConnectionTestService {
       byConnection.set(row.connectionId, list);
     }
     return connections.map((c) => byConnection.get(c.id) ?? []);
+  }
+
+  /** The newest test result of each connection (already visible to the caller), or null. */
+  async lastTests(connections: ReadonlyArray<{ id: string; workspaceId: string }>): Promise<Array<TestResult | null>> {
+    const rows = await this.sql.rows<TestResult>(LAST_TESTS, [connections.map((c) => c.id), connections.map((c) => c.workspaceId)]);
+    const byConnection = new Map(rows.map((row) => [row.connectionId, row]));
+    return connections.map((c) => byConnection.get(c.id) ?? null);
   }
 
   async testInput(caller: Caller, workspaceId: string, input: ConnectionInputData): Promise<TestReport> {
