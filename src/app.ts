@@ -20,8 +20,9 @@ import { authenticate } from "./auth/authenticate";
 import type { Config } from "./config";
 import { Keyring } from "./crypto/keyring";
 import { deriveSubkey, loadMasterKey } from "./crypto/master-key";
-import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded-postgres";
-import { applyMigrations } from "./db/migrate";
+import { startEmbeddedDatabase } from "./db/embedded-database";
+import type { EmbeddedPostgres } from "./db/embedded-postgres";
+import { applyMigrations, MIGRATIONS_DIR } from "./db/migrate";
 import { createPool, ping } from "./db/pool";
 import { createPrisma, type PrismaClient } from "./db/prisma";
 import { Sql } from "./db/sql";
@@ -59,9 +60,7 @@ import { UsageCounter } from "./services/connections/usage";
 import { TestLimiter } from "./limits/test-limiter";
 import { WorkspaceService } from "./services/workspaces";
 
-const MIGRATIONS_DIR = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 const WEB_DIR = fileURLToPath(new URL("../web/dist", import.meta.url));
-const EMBEDDED_DATABASE = "patchbay";
 const READY_TIMEOUT_MS = 1_500;
 // How often usage counts are written: a crash loses at most this much (services/connections/usage.ts).
 const USAGE_FLUSH_MS = 1_000;
@@ -83,6 +82,8 @@ export interface AppOptions {
   lookup?: Lookup;
   /** Called once if the embedded PostgreSQL dies for good; `npm start` then shuts down with exit code 1. */
   onFatal?: (reason: string) => void;
+  /** This process's number among PATCHBAY_WORKERS (workers.ts); /healthz names it. */
+  worker?: number;
 }
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -101,17 +102,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     let databaseUrl = config.databaseUrl;
     let embedded: EmbeddedPostgres | undefined;
     if (!databaseUrl) {
-      const onFatal = options.onFatal ?? (() => {});
-      embedded = await startEmbeddedPostgres({ dir: config.dataDir, logger, onGiveUp: onFatal });
-      const started = embedded;
-      cleanups.push(() => started.stop());
-      databaseUrl = await ensureDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
-      logger.info("embedded PostgreSQL started", {
-        port: embedded.port,
-        pid: embedded.pid(),
-        dataDir: config.dataDir,
-        ...(embedded.clusterDir.startsWith(config.dataDir) ? {} : { clusterDir: embedded.clusterDir }),
-      });
+      const started = await startEmbeddedDatabase(config, logger, options.onFatal ?? (() => {}));
+      cleanups.push(() => started.embedded.stop());
+      embedded = started.embedded;
+      databaseUrl = started.url;
     }
 
     const migrations = await applyMigrations(databaseUrl, MIGRATIONS_DIR);
@@ -170,7 +164,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       graphql: graphqlHandler(apollo, buildContext),
       // Well inside the 2 s a load balancer's probe may wait, whatever the database does.
       ready: () => ping(pool, READY_TIMEOUT_MS),
-      health: embedded ? embeddedHealth(embedded) : undefined,
+      health: healthOf(embedded, options.worker),
       logger,
       routes: [{ prefix: REST_PREFIX, handler: restConnectionsHandler(services, { trustedProxies: config.trustedProxies, logger }) }],
       site,
@@ -180,7 +174,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     cleanups.push(closeServer);
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-    logger.info("Patchbay is serving", { url: `${url}/graphql` });
+    logger.info("Patchbay is serving", { url: `${url}/graphql`, ...(options.worker === undefined ? {} : { worker: options.worker }) });
     return { url, services, prisma, logger, close };
   } catch (error) {
     await close();
@@ -255,20 +249,6 @@ function buildServices(
   };
 }
 
-/** Creates the embedded cluster's application database once; returns its URL. */
-async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
-    if (!rowCount) await client.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await client.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
 
 function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -280,10 +260,13 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-/** Healthy while the embedded PostgreSQL runs; restarting or given up shows in both probes. */
-function embeddedHealth(embedded: EmbeddedPostgres): () => Health {
+/** Healthy while the embedded PostgreSQL runs; restarting or given up shows in both probes. A worker says which it is. */
+function healthOf(embedded: EmbeddedPostgres | undefined, worker: number | undefined): (() => Health) | undefined {
+  if (!embedded && worker === undefined) return undefined;
+  const named = worker === undefined ? {} : { worker };
   return () => {
+    if (!embedded) return { healthy: true, details: named };
     const status = embedded.status();
-    return { healthy: status.state === "running", details: { embeddedPostgres: status } };
+    return { healthy: status.state === "running", details: { ...named, embeddedPostgres: status } };
   };
 }

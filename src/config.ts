@@ -2,6 +2,7 @@
  * Every setting Patchbay reads from its environment, with its default. The README lists the
  * same variables; keep the two in step.
  */
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import type { EgressMode } from "./net/egress";
 
@@ -37,6 +38,8 @@ export interface Config {
   trustedProxies: number;
   /** PATCHBAY_LOG_LEVEL: debug, info (default), warn, error. */
   logLevel: LogLevel;
+  /** PATCHBAY_WORKERS: server processes on one port (workers.ts); `auto` is one per core. Default 1. */
+  workers: number;
   /** PATCHBAY_EGRESS_MODE: `default` denies link-local and metadata addresses; `strict` also loopback and private ranges. */
   egressMode: EgressMode;
   /** PATCHBAY_EGRESS_ALLOW: comma-separated CIDRs allowed even where the mode denies them. */
@@ -135,6 +138,7 @@ export function loadConfig(env: Env = process.env): Config {
     keyCacheSeconds: integer(env, "PATCHBAY_KEY_CACHE_SECONDS", 300, 0, 86_400),
     trustedProxies: env.PATCHBAY_TRUST_PROXY === "true" ? 1 : integer(env, "PATCHBAY_TRUST_PROXY", 0, 0, 10),
     logLevel: logLevel(env.PATCHBAY_LOG_LEVEL),
+    workers: env.PATCHBAY_WORKERS === "auto" ? availableParallelism() : integer(env, "PATCHBAY_WORKERS", 1, 1, 64),
     egressMode: egressMode(env.PATCHBAY_EGRESS_MODE),
     egressAllow: list(env.PATCHBAY_EGRESS_ALLOW),
     egressDeny: list(env.PATCHBAY_EGRESS_DENY),

@@ -1,6 +1,9 @@
 /** `npm start`: serve Patchbay with the configuration from the environment. */
+import cluster from "node:cluster";
 import type { App } from "./app";
+import type { Config } from "./config";
 import { importWithGraphqlInProductionMode } from "./graphql/production-mode";
+import type { Logger } from "./log";
 import { parseServerArgs } from "./server-cli";
 
 // Under the 10 s a supervisor usually allows between SIGTERM and SIGKILL.
@@ -13,13 +16,8 @@ async function main(): Promise<void> {
     process.stderr.write(command.text);
     process.exit(2);
   }
-  // Loaded only to serve, so --help and --version answer at once; with graphql-js in its
-  // production mode (graphql/production-mode.ts), whatever NODE_ENV the configuration reads.
-  const [{ startApp }, { ConfigError, loadConfig }, { MasterKeyError }, { EmbeddedPostgresError }, { createLogger }] =
-    await importWithGraphqlInProductionMode(() =>
-      Promise.all([import("./app"), import("./config"), import("./crypto/master-key"), import("./db/embedded-postgres"), import("./log")]),
-    );
-
+  // Loaded only to serve, so --help and --version answer at once.
+  const [{ ConfigError, loadConfig }, { createLogger }] = await Promise.all([import("./config"), import("./log")]);
   let config;
   try {
     config = loadConfig();
@@ -28,6 +26,13 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
+  if (config.workers > 1 && cluster.isPrimary) return servePrimary(config, logger);
+
+  // graphql-js in its production mode (graphql/production-mode.ts), whatever NODE_ENV the configuration read.
+  const [{ startApp }, { MasterKeyError }, { EmbeddedPostgresError }] = await importWithGraphqlInProductionMode(() =>
+    Promise.all([import("./app"), import("./crypto/master-key"), import("./db/embedded-postgres")]),
+  );
+  const worker = cluster.isWorker ? cluster.worker!.id : undefined;
   let app: App | undefined;
   let stopping = false;
   const stop = async (reason: string, exitCode: number) => {
@@ -43,7 +48,7 @@ async function main(): Promise<void> {
     process.exit(exitCode);
   };
   try {
-    app = await startApp(config, { logger, onFatal: (reason) => void stop(reason, 1) });
+    app = await startApp(config, { logger, onFatal: (reason) => void stop(reason, 1), worker });
   } catch (error) {
     if (error instanceof MasterKeyError || error instanceof EmbeddedPostgresError) fail(error.message);
     throw error;
@@ -51,6 +56,28 @@ async function main(): Promise<void> {
   // Ctrl-C signals the terminal's whole process group; the embedded PostgreSQL runs in its own
   // session, so only this process hears it and stops PostgreSQL after the last request.
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void stop(signal, 0));
+  if (worker !== undefined) {
+    // A worker never outlives its primary (killed outright, it cannot stop them itself).
+    process.on("disconnect", () => void stop("the primary process exited", 1));
+    process.send!((await import("./workers")).READY_MESSAGE);
+  }
+}
+
+/** PATCHBAY_WORKERS > 1: this process starts the database and the workers, and stops them (workers.ts). */
+async function servePrimary(config: Config, logger: Logger): Promise<void> {
+  const [{ runPrimary }, { MasterKeyError }, { EmbeddedPostgresError }] = await Promise.all([
+    import("./workers"),
+    import("./crypto/master-key"),
+    import("./db/embedded-postgres"),
+  ]);
+  let primary;
+  try {
+    primary = await runPrimary(config, logger, SHUTDOWN_DEADLINE_MS);
+  } catch (error) {
+    if (error instanceof MasterKeyError || error instanceof EmbeddedPostgresError) fail(error.message);
+    throw error;
+  }
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void primary.stop(signal, 0));
 }
 
 function fail(message: string): never {

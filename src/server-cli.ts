@@ -34,6 +34,7 @@ Configuration comes from the environment [defaults in brackets]:
   PATCHBAY_KEY_CACHE_SECONDS    how long unwrapped workspace keys stay in memory [300]
   PATCHBAY_DB_CONNECT_TIMEOUT_MS, PATCHBAY_DB_STATEMENT_TIMEOUT_MS   database deadlines [3000, 5000]
   PATCHBAY_DB_PREPARED_STATEMENTS  0 behind a pooler that cannot keep prepared statements [1]
+  PATCHBAY_WORKERS              server processes on the one port, a number or auto (one per core) [1]
   PATCHBAY_TEST_TIMEOUT_MS      deadline of one connection test [10000]
   PATCHBAY_MAX_CONCURRENT_TESTS [16], PATCHBAY_MAX_CONCURRENT_TESTS_PER_WORKSPACE [4],
   PATCHBAY_MAX_CONCURRENT_TESTS_PER_USER [4]    connection tests at once

@@ -9,10 +9,14 @@
 import { createHash, randomUUID } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
 
 // Prisma Migrate's own advisory lock key.
 const PRISMA_MIGRATE_LOCK = 72707369;
+
+/** The project's migrations (prisma/migrations), from src/ or from the compiled dist/. */
+export const MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
 
 export class MigrationError extends Error {}
 

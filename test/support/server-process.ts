@@ -22,9 +22,15 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-export function spawnServer(options: { cwd: string; env: Record<string, string>; args?: string[] }): ServerProcess {
+export function spawnServer(options: {
+  cwd: string;
+  env: Record<string, string>;
+  args?: string[];
+  /** What node runs instead of the sources through tsx, e.g. the compiled dist/main.js (support/compiled-server.ts). */
+  entry?: string[];
+}): ServerProcess {
   // Only what the server needs, so nothing from the test runner's environment leaks in.
-  const child = spawn(process.execPath, [...START_ARGS, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...(options.entry ?? START_ARGS), ...(options.args ?? [])], {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? tmpdir(), ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
