@@ -56,7 +56,10 @@ function statementFor(filter: ListingFilter): Statement {
     CROSS JOIN LATERAL (SELECT count(*)::int AS "count" FROM "Connection" c WHERE ${matching}) AS total
     LEFT JOIN LATERAL (
       SELECT ${SUMMARY_COLUMNS},
-        (SELECT max(u."lastUsedAt") FROM "ConnectionUsage" u WHERE u."connectionId" = c."id" AND u."workspaceId" = c."workspaceId") AS "lastUse",
+        -- Reached through c, a row of the workspace (its usage rows are its own, by foreign key):
+        -- a second condition on u."workspaceId" made the planner AND in the whole workspace's index.
+        (SELECT u."lastUsedAt" FROM "ConnectionUsage" u WHERE u."connectionId" = c."id"
+         ORDER BY u."lastUsedAt" DESC LIMIT 1) AS "lastUse",
         ${TEST_COLUMNS.map((column) => `t."${column}" AS "test_${column}"`).join(", ")}
       FROM "Connection" c
       LEFT JOIN LATERAL (
