@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { buildSchema } from "type-graphql";
 import { authenticate } from "./auth/authenticate";
+import { InvalidationBus } from "./cache/invalidation-bus";
 import type { Config } from "./config";
 import { Keyring } from "./crypto/keyring";
 import { deriveSubkey, loadMasterKey } from "./crypto/master-key";
@@ -39,6 +40,7 @@ import { gracefulCloser } from "./http/graceful-close";
 import { createHttpServer, type Health } from "./http/server";
 import { loadStaticSite } from "./http/static-files";
 import { createLogger, type Logger } from "./log";
+import { runPeriodically } from "./jobs/periodic";
 import { createEgress, type Lookup } from "./net/egress";
 import { type DeniedRange, productionDenials } from "./net/production-egress";
 import { LoginThrottle } from "./auth/login-throttle";
@@ -64,11 +66,14 @@ const WEB_DIR = fileURLToPath(new URL("../web/dist", import.meta.url));
 const READY_TIMEOUT_MS = 1_500;
 // How often usage counts are written: a crash loses at most this much (services/connections/usage.ts).
 const USAGE_FLUSH_MS = 1_000;
+const SESSION_SWEEP_MS = 15 * 60_000;
 
 export interface App {
   /** Base URL, e.g. http://127.0.0.1:4000 */
   url: string;
   services: Services;
+  /** Cache invalidation across processes (LISTEN/NOTIFY). */
+  invalidations: InvalidationBus;
   prisma: PrismaClient;
   logger: Logger;
   close(): Promise<void>;
@@ -116,7 +121,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     cleanups.push(() => pool.end());
     const prisma = createPrisma({ pool, onQuery: options.onQuery, onPoolError });
     cleanups.push(() => prisma.$disconnect());
-    const keyring = new Keyring(prisma, master.key, config.keyCacheSeconds * 1000);
+    const invalidations = new InvalidationBus({ databaseUrl: config.listenDatabaseUrl ?? databaseUrl, logger });
+    const storing = () => invalidations.listening;
+    const keyring = new Keyring(prisma, master.key, config.keyCacheSeconds * 1000, storing);
     await keyring.verifyMasterKey();
     cleanups.push(async () => keyring.clear());
 
@@ -128,8 +135,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     usage.start(USAGE_FLUSH_MS);
     // After the HTTP server has drained (cleanups run in reverse), before the pool closes.
     cleanups.push(() => usage.stop());
-    const services = buildServices(prisma, pool, sql, usage, keyring, master.key, config, denied, options.lookup);
+    const services = buildServices(prisma, pool, sql, usage, keyring, invalidations, master.key, config, denied, options.lookup);
     const limits = requestLimits<GraphQLContext>(config.graphqlLimits);
+    for (const listener of [keyring, services.identity, services.apiTokens, services.workspaces]) invalidations.subscribe(listener);
+    await invalidations.start();
+    cleanups.push(() => invalidations.stop());
+    const sessionSweep = runPeriodically("expired session sweep", SESSION_SWEEP_MS, () => services.identity.sweepExpiredSessions(), logger);
+    cleanups.push(() => sessionSweep.stop());
     const apollo = new ApolloServer<GraphQLContext>({
       schema: await buildSchema({ resolvers, validate: false }),
       formatError: createErrorFormatter(logger, { hideSuggestions: !config.graphqlIntrospection }),
@@ -175,7 +187,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
     logger.info("Patchbay is serving", { url: `${url}/graphql`, ...(options.worker === undefined ? {} : { worker: options.worker }) });
-    return { url, services, prisma, logger, close };
+    return { url, services, invalidations, prisma, logger, close };
   } catch (error) {
     await close();
     throw error;
@@ -203,12 +215,14 @@ function buildServices(
   sql: Sql,
   usage: UsageCounter,
   keyring: Keyring,
+  invalidations: InvalidationBus,
   masterKey: Buffer,
   config: Config,
   denied: DeniedRange[],
   lookup?: Lookup,
 ): Services {
   const secrets = new ConnectionSecrets(keyring);
+  const cache = { ttlMs: config.cacheSeconds * 1000, storing: () => invalidations.listening };
   const connections = new ConnectionService(prisma, secrets, sql, usage);
   const sync = new ConnectionSync(prisma, connections, secrets);
   const limiter = new TestLimiter(config.maxConcurrentTests, config.maxConcurrentTestsPerWorkspace, config.maxConcurrentTestsPerUser);
@@ -218,7 +232,7 @@ function buildServices(
     new SharedLimiter(pool, { name, points, windowSeconds, message }, rateKey);
   const tooManyLogIns = "Too many log-in attempts.";
   return {
-    identity: new IdentityService(prisma, deriveSubkey(masterKey, "session-signing"), config.sessionTtlSeconds, {
+    identity: new IdentityService(prisma, deriveSubkey(masterKey, "session-signing"), config.sessionTtlSeconds, invalidations, cache, {
       hashing: new HashGate({
         concurrency: limits.passwordHashConcurrency,
         queue: limits.passwordHashQueue,
@@ -232,7 +246,7 @@ function buildServices(
       signUpsPerAddress: shared("signup-address", limits.signUpsPerAddressPerHour, 3600, "Too many sign-ups from this address."),
       signUp: new SignUpPolicy(config.signUp),
     }),
-    workspaces: new WorkspaceService(prisma, keyring, {
+    workspaces: new WorkspaceService(prisma, keyring, invalidations, cache, {
       creationsPerUser: shared("workspace-create", limits.workspaceCreationsPerUserPerHour, 3600, "Too many workspaces created."),
       maxOwnedPerUser: limits.maxWorkspacesPerUser,
     }),
@@ -242,7 +256,7 @@ function buildServices(
       egress: createEgress({ mode: config.egressMode, allow: config.egressAllow, deny: config.egressDeny, denied, lookup }),
       sqliteRoot: config.sqliteRoot,
     }),
-    apiTokens: new ApiTokenService(prisma, deriveSubkey(masterKey, "api-token-hash")),
+    apiTokens: new ApiTokenService(prisma, deriveSubkey(masterKey, "api-token-hash"), invalidations, cache),
     resolution: new ResolutionService(prisma, connections),
     sync,
     transfer: new ConnectionTransfer(prisma, connections, sync),

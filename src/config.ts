@@ -36,6 +36,17 @@ export interface Config {
    * X-Forwarded-For; the client address is that many entries from the right.
    */
   trustedProxies: number;
+  /**
+   * PATCHBAY_CACHE_SECONDS, default 30: how long verified API tokens, sessions and roles stay
+   * in memory. Changes reach every process at once through LISTEN/NOTIFY; this lifetime only
+   * bounds what a lost notification could leave behind.
+   */
+  cacheSeconds: number;
+  /**
+   * PATCHBAY_LISTEN_DATABASE_URL: a direct connection for LISTEN (cache invalidation), when
+   * DATABASE_URL goes through a transaction pooler such as PgBouncer; default DATABASE_URL.
+   */
+  listenDatabaseUrl: string | undefined;
   /** PATCHBAY_LOG_LEVEL: debug, info (default), warn, error. */
   logLevel: LogLevel;
   /** PATCHBAY_WORKERS: server processes on one port (workers.ts); `auto` is one per core. Default 1. */
@@ -137,6 +148,8 @@ export function loadConfig(env: Env = process.env): Config {
     sessionTtlSeconds: integer(env, "PATCHBAY_SESSION_TTL_SECONDS", 43_200, 60, 31_536_000),
     keyCacheSeconds: integer(env, "PATCHBAY_KEY_CACHE_SECONDS", 300, 0, 86_400),
     trustedProxies: env.PATCHBAY_TRUST_PROXY === "true" ? 1 : integer(env, "PATCHBAY_TRUST_PROXY", 0, 0, 10),
+    cacheSeconds: integer(env, "PATCHBAY_CACHE_SECONDS", 30, 0, 3_600),
+    listenDatabaseUrl: env.PATCHBAY_LISTEN_DATABASE_URL || undefined,
     logLevel: logLevel(env.PATCHBAY_LOG_LEVEL),
     workers: env.PATCHBAY_WORKERS === "auto" ? availableParallelism() : integer(env, "PATCHBAY_WORKERS", 1, 1, 64),
     egressMode: egressMode(env.PATCHBAY_EGRESS_MODE),

@@ -32,6 +32,8 @@ Configuration comes from the environment [defaults in brackets]:
   PATCHBAY_WEB_DIR      the built web interface served at / and /explorer [web/dist]
   PATCHBAY_SESSION_TTL_SECONDS  session lifetime [43200]
   PATCHBAY_KEY_CACHE_SECONDS    how long unwrapped workspace keys stay in memory [300]
+  PATCHBAY_CACHE_SECONDS        how long verified tokens, sessions and roles stay in memory [30]
+  PATCHBAY_LISTEN_DATABASE_URL  a direct connection for LISTEN when DATABASE_URL is a pooler [DATABASE_URL]
   PATCHBAY_DB_CONNECT_TIMEOUT_MS, PATCHBAY_DB_STATEMENT_TIMEOUT_MS   database deadlines [3000, 5000]
   PATCHBAY_DB_PREPARED_STATEMENTS  0 behind a pooler that cannot keep prepared statements [1]
   PATCHBAY_WORKERS              server processes on the one port, a number or auto (one per core) [1]

@@ -7,6 +7,8 @@ export interface UserActor {
   kind: "USER";
   userId: string;
   email: string;
+  /** The session the request came with (logOut ends it). */
+  sessionId: string;
 }
 
 export interface TokenActor {

@@ -3,6 +3,8 @@
  * in memory for a short while. The newest version seals new secrets; older versions stay
  * readable until their ciphertexts are rewritten.
  */
+import { ExpiringCache } from "../cache/expiring-cache";
+import type { Invalidation, InvalidationListener } from "../cache/invalidation";
 import { toBytes } from "../db/bytes";
 import type { Db, DbOrTx } from "../db/prisma";
 import { generateDataKey, unwrapDataKey, wrapDataKey } from "./key-wrap";
@@ -13,15 +15,38 @@ export interface DataKey {
   key: Buffer;
 }
 
-export class Keyring {
-  private readonly cache = new Map<string, { key: Buffer; expiresAt: number }>();
-  private readonly currentVersion = new Map<string, { version: number; expiresAt: number }>();
+const MAX_CACHED_KEYS = 10_000;
+
+/**
+ * Unwrapped keys are cached for `cacheMs`, and dropped at once when a rotation, a destroyed
+ * version or a deleted workspace is announced (src/cache/invalidation.ts).
+ */
+export class Keyring implements InvalidationListener {
+  /** `${workspaceId}:${version}` to the unwrapped key. */
+  private readonly keys: ExpiringCache<string, Buffer>;
+  /** workspaceId to the version that seals new secrets. */
+  private readonly currentVersions: ExpiringCache<string, number>;
 
   constructor(
     private readonly db: Db,
     private readonly masterKey: Buffer,
-    private readonly cacheMs: number,
-  ) {}
+    cacheMs: number,
+    storing: () => boolean = () => true,
+  ) {
+    this.keys = new ExpiringCache({ ttlMs: cacheMs, maxEntries: MAX_CACHED_KEYS, storing });
+    this.currentVersions = new ExpiringCache({ ttlMs: cacheMs, maxEntries: MAX_CACHED_KEYS, storing });
+  }
+
+  invalidate(change: Invalidation): void {
+    if (change.kind !== "workspace-keys" && change.kind !== "workspace") return;
+    const prefix = `${change.workspaceId}:`;
+    this.keys.deleteWhere((_value, id) => id.startsWith(prefix));
+    this.currentVersions.delete(change.workspaceId);
+  }
+
+  reset(): void {
+    this.clear();
+  }
 
   /** Creates version 1 of a new workspace's data key, inside the caller's transaction. */
   async createInitialKey(tx: DbOrTx, workspaceId: string): Promise<void> {
@@ -33,36 +58,28 @@ export class Keyring {
 
   /** The key that seals new secrets in this workspace. */
   async current(workspaceId: string): Promise<DataKey> {
-    const now = Date.now();
-    let cached = this.currentVersion.get(workspaceId);
-    if (!cached || cached.expiresAt <= now) {
+    const version = await this.currentVersions.get(workspaceId, async () => {
       const newest = await this.db.workspaceKey.findFirst({
         where: { workspaceId },
         orderBy: { version: "desc" },
         select: { version: true },
       });
       if (!newest) throw new Error(`Workspace ${workspaceId} has no data key.`);
-      cached = { version: newest.version, expiresAt: now + this.cacheMs };
-      if (this.cacheMs > 0) this.currentVersion.set(workspaceId, cached);
-    }
-    return { version: cached.version, key: await this.version(workspaceId, cached.version) };
+      return newest.version;
+    });
+    return { version, key: await this.version(workspaceId, version) };
   }
 
   /** A given version of a workspace's key, e.g. the one a stored ciphertext names. */
   async version(workspaceId: string, version: number): Promise<Buffer> {
-    const id = `${workspaceId}:${version}`;
-    const now = Date.now();
-    const hit = this.cache.get(id);
-    if (hit && hit.expiresAt > now) return hit.key;
-    this.sweep(now);
-    const row = await this.db.workspaceKey.findUnique({
-      where: { workspaceId_version: { workspaceId, version } },
-      select: { wrappedKey: true },
+    return this.keys.get(`${workspaceId}:${version}`, async () => {
+      const row = await this.db.workspaceKey.findUnique({
+        where: { workspaceId_version: { workspaceId, version } },
+        select: { wrappedKey: true },
+      });
+      if (!row) throw new Error(`Workspace ${workspaceId} has no data key version ${version}.`);
+      return unwrapDataKey(this.masterKey, workspaceId, version, Buffer.from(row.wrappedKey));
     });
-    if (!row) throw new Error(`Workspace ${workspaceId} has no data key version ${version}.`);
-    const key = unwrapDataKey(this.masterKey, workspaceId, version, Buffer.from(row.wrappedKey));
-    if (this.cacheMs > 0) this.cache.set(id, { key, expiresAt: now + this.cacheMs });
-    return key;
   }
 
   /**
@@ -81,19 +98,13 @@ export class Keyring {
     }
   }
 
-  /** Drops expired keys, so "briefly" holds even for keys nobody asks for again. */
-  private sweep(now: number): void {
-    for (const [id, entry] of this.cache) if (entry.expiresAt <= now) this.cache.delete(id);
-    for (const [id, entry] of this.currentVersion) if (entry.expiresAt <= now) this.currentVersion.delete(id);
-  }
-
   /**
-   * Forgets every unwrapped key (after a rotation, or on shutdown). The buffers are not
-   * zeroed: a request in flight may still hold one, and sealing with a zeroed key would
-   * store secrets under a known key.
+   * Forgets every unwrapped key (when notifications may have been missed, or on shutdown).
+   * The buffers are not zeroed: a request in flight may still hold one, and sealing with a
+   * zeroed key would store secrets under a known key.
    */
   clear(): void {
-    this.cache.clear();
-    this.currentVersion.clear();
+    this.keys.clear();
+    this.currentVersions.clear();
   }
 }

@@ -29,6 +29,23 @@ export class AuthResolver {
     return services.identity.logIn({ email, password }, caller.clientIp);
   }
 
+  @Mutation(() => Boolean, { description: "Ends the session whose token made this request." })
+  logOut(@Ctx() { caller, services }: GraphQLContext) {
+    return services.identity.logOut(caller);
+  }
+
+  @Mutation(() => AuthPayloadType, {
+    description:
+      "Ends every other session of this user and returns a new one. The token that made the request is replaced by the returned one.",
+  })
+  changePassword(
+    @Arg("currentPassword", () => String) currentPassword: string,
+    @Arg("newPassword", () => String) newPassword: string,
+    @Ctx() { caller, services }: GraphQLContext,
+  ) {
+    return services.identity.changePassword(caller, { currentPassword, newPassword });
+  }
+
   @Query(() => ViewerType)
   async viewer(@Ctx() { caller, services, loaders }: GraphQLContext): Promise<ViewerType> {
     const actor = caller.actor;

@@ -2,10 +2,16 @@
  * API tokens: created by workspace admins, shown once, stored as a keyed hash, scoped,
  * optionally expiring, revocable. A token acts for its creator: its scopes are capped by the
  * creator's current role (policy.ts), and it stops working when the creator leaves the
- * workspace. Checking one costs an HMAC and two indexed lookups.
+ * workspace. Checking one costs an HMAC and two indexed lookups, then nothing while the
+ * verified token is cached: a cached token carries its expiry (checked on every use), and
+ * revocation, a change to its creator's membership and workspace deletion drop it in every
+ * process at once (src/cache/invalidation.ts).
  */
 import { randomUUID } from "node:crypto";
 import type { TokenActor } from "../auth/actor";
+import { ExpiringCache } from "../cache/expiring-cache";
+import type { Invalidation, InvalidationListener } from "../cache/invalidation";
+import type { InvalidationBus } from "../cache/invalidation-bus";
 import { apiTokenHashesEqual, generateApiToken, hashApiToken, isWellFormedApiToken } from "../auth/api-token-format";
 import type { Db } from "../db/prisma";
 import { BadUserInputError, NotFoundError } from "../errors";
@@ -24,11 +30,48 @@ export interface CreateApiTokenInput {
   expiresAt?: Date | null;
 }
 
-export class ApiTokenService {
+export interface TokenCacheOptions {
+  /** How long a verified token is trusted without asking the database again. */
+  ttlMs: number;
+  /** Whether invalidations are heard (InvalidationBus.listening); nothing is cached otherwise. */
+  storing: () => boolean;
+}
+
+/** A verified live token as cached: the actor, its expiry, who made it, when its use was last written. */
+interface CachedToken {
+  actor: TokenActor;
+  expiresAt: number | null;
+  createdById: string | null;
+  lastUsedWrittenAt: number;
+}
+
+const MAX_CACHED_TOKENS = 50_000;
+
+export class ApiTokenService implements InvalidationListener {
+  /** Keyed by the token's keyed hash, never by the token. */
+  private readonly verified: ExpiringCache<string, CachedToken | null>;
+
   constructor(
     private readonly db: Db,
     private readonly hashKey: Buffer,
-  ) {}
+    private readonly bus: InvalidationBus,
+    cache: TokenCacheOptions,
+  ) {
+    this.verified = new ExpiringCache({ ttlMs: cache.ttlMs, maxEntries: MAX_CACHED_TOKENS, storing: cache.storing });
+  }
+
+  invalidate(change: Invalidation): void {
+    if (change.kind === "api-token") this.verified.deleteWhere((entry) => entry?.actor.tokenId === change.tokenId);
+    else if (change.kind === "workspace") this.verified.deleteWhere((entry) => entry?.actor.workspaceId === change.workspaceId);
+    else if (change.kind === "membership") {
+      // A token acts for its creator: a change to the creator's membership changes the token.
+      this.verified.deleteWhere((entry) => entry?.actor.workspaceId === change.workspaceId && entry.createdById === change.userId);
+    }
+  }
+
+  reset(): void {
+    this.verified.clear();
+  }
 
   async create(caller: Caller, input: CreateApiTokenInput): Promise<{ token: string; apiToken: ApiToken }> {
     await caller.authorize(input.workspaceId, "workspace.admin");
@@ -71,8 +114,9 @@ export class ApiTokenService {
     if (!existing) throw new NotFoundError("API token");
     await caller.authorize(existing.workspaceId, "workspace.admin", "API token");
     if (existing.revokedAt) return existing;
-    return this.db.$transaction(async (tx) => {
+    return this.bus.transaction(this.db, async (tx, announce) => {
       const revoked = await tx.apiToken.update({ where: { id }, data: { revokedAt: new Date() } });
+      await announce({ kind: "api-token", tokenId: id });
       await recordAudit(tx, caller, {
         workspaceId: existing.workspaceId,
         action: "api_token.revoke",
@@ -110,10 +154,28 @@ export class ApiTokenService {
   async authenticate(token: string): Promise<TokenActor | null> {
     if (!isWellFormedApiToken(token)) return null;
     const hash = hashApiToken(this.hashKey, token);
+    const entry = await this.verified.get(hash, () => this.load(hash), (found) => found !== null);
+    if (!entry) return null;
+    const now = Date.now();
+    if (entry.expiresAt !== null && entry.expiresAt <= now) {
+      this.verified.delete(hash);
+      return null;
+    }
+    if (now - entry.lastUsedWrittenAt > LAST_USED_PRECISION_MS) {
+      entry.lastUsedWrittenAt = now;
+      // Best effort: a lost lastUsedAt update must not fail the request.
+      await this.db.apiToken
+        .updateMany({ where: { id: entry.actor.tokenId, workspaceId: entry.actor.workspaceId }, data: { lastUsedAt: new Date(now) } })
+        .catch(() => {});
+    }
+    return entry.actor;
+  }
+
+  /** The live token with this hash, or null (revoked, expired, unknown). */
+  private async load(hash: string): Promise<CachedToken | null> {
     const row = await this.db.apiToken.findUnique({ where: { tokenHash: hash } });
     if (!row || !apiTokenHashesEqual(row.tokenHash, hash)) return null;
-    const now = Date.now();
-    if (row.revokedAt || (row.expiresAt && row.expiresAt.getTime() <= now)) return null;
+    if (row.revokedAt || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return null;
     // A token never outlives its creator's membership: removed creator, dead token.
     const creator = row.createdById
       ? await this.db.membership.findUnique({
@@ -122,19 +184,20 @@ export class ApiTokenService {
         })
       : null;
     if (!creator || !row.createdById) return null;
-    if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > LAST_USED_PRECISION_MS) {
-      // Best effort: a lost lastUsedAt update must not fail the request.
-      await this.db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } }).catch(() => {});
-    }
     return {
-      kind: "API_TOKEN",
-      tokenId: row.id,
-      workspaceId: row.workspaceId,
-      scopes: row.scopes,
-      name: row.name,
-      prefix: row.prefix,
+      actor: {
+        kind: "API_TOKEN",
+        tokenId: row.id,
+        workspaceId: row.workspaceId,
+        scopes: row.scopes,
+        name: row.name,
+        prefix: row.prefix,
+        createdById: row.createdById,
+        creatorRole: creator.role,
+      },
+      expiresAt: row.expiresAt?.getTime() ?? null,
       createdById: row.createdById,
-      creatorRole: creator.role,
+      lastUsedWrittenAt: row.lastUsedAt?.getTime() ?? 0,
     };
   }
 }

@@ -1,12 +1,19 @@
 /**
- * People: sign-up, log-in, and turning a session token back into a user.
+ * People: sign-up, log-in, sessions (log-out, password change), and turning a session token
+ * back into a user. A session token is a signed JWT naming a Session row; the row is checked
+ * on every request (cached briefly, invalidated across processes), so ending a session takes
+ * effect at once everywhere.
  */
 import { randomUUID } from "node:crypto";
 import type { UserActor } from "../auth/actor";
+import type { InvalidationBus } from "../cache/invalidation-bus";
+import type { Invalidation, InvalidationListener } from "../cache/invalidation";
+import { ExpiringCache } from "../cache/expiring-cache";
+import type { Caller } from "../policy/caller";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "../auth/passwords";
 import { issueSessionToken, verifySessionToken } from "../auth/session-tokens";
-import type { Db } from "../db/prisma";
-import { BadUserInputError, ConflictError, UnauthenticatedError } from "../errors";
+import type { Db, DbOrTx } from "../db/prisma";
+import { BadUserInputError, ConflictError, ForbiddenError, UnauthenticatedError } from "../errors";
 import type { User } from "../generated/prisma/client";
 import { isUniqueViolation } from "../db/errors";
 import type { HashGate } from "../limits/hash-gate";
@@ -34,16 +41,46 @@ export interface IdentityGuards {
   signUp: SignUpPolicy;
 }
 
+export interface SessionCacheOptions {
+  /** How long a checked session is trusted without asking the database again. */
+  ttlMs: number;
+  /** Whether invalidations are heard (InvalidationBus.listening); nothing is cached otherwise. */
+  storing: () => boolean;
+}
+
+interface CachedSession {
+  userId: string;
+  email: string;
+  expiresAt: number;
+}
+
+const MAX_CACHED_SESSIONS = 50_000;
+
 // Serialises sign-ups while the sign-up policy reads the user count (first account).
 const SIGN_UP_LOCK = 7_307_601;
 
-export class IdentityService {
+export class IdentityService implements InvalidationListener {
+  private readonly sessions: ExpiringCache<string, CachedSession | null>;
+
   constructor(
     private readonly db: Db,
     private readonly sessionKey: Buffer,
     private readonly sessionTtlSeconds: number,
+    private readonly bus: InvalidationBus,
+    cache: SessionCacheOptions,
     private readonly guards: IdentityGuards,
-  ) {}
+  ) {
+    this.sessions = new ExpiringCache({ ttlMs: cache.ttlMs, maxEntries: MAX_CACHED_SESSIONS, storing: cache.storing });
+  }
+
+  invalidate(change: Invalidation): void {
+    if (change.kind === "session") this.sessions.delete(change.sessionId);
+    else if (change.kind === "user-sessions") this.sessions.deleteWhere((session) => session?.userId === change.userId);
+  }
+
+  reset(): void {
+    this.sessions.clear();
+  }
 
   async signUp(
     input: { email: string; password: string; name?: string | null; invitationToken?: string | null },
@@ -75,7 +112,7 @@ export class IdentityService {
         await this.guards.signUp.check(tx, email, input.invitationToken);
         return tx.user.create({ data: { id: randomUUID(), email, name, passwordHash } });
       });
-      return { user, token: await issueSessionToken(this.sessionKey, user.id, this.sessionTtlSeconds) };
+      return { user, token: await this.startSession(this.db, user.id) };
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError("An account with this email exists; log in instead.", { field: "email" });
       throw error;
@@ -100,16 +137,102 @@ export class IdentityService {
     }
     if (!user || !valid || candidate === "") throw new UnauthenticatedError("The email or the password is wrong.");
     await this.guards.login.succeeded(email, address);
-    return { user, token: await issueSessionToken(this.sessionKey, user.id, this.sessionTtlSeconds) };
+    return { user, token: await this.startSession(this.db, user.id) };
   }
 
-  /** The person a session token names, or null when it is invalid, expired or the user is gone. */
-  async authenticateSession(token: string): Promise<UserActor | null> {
-    const session = await verifySessionToken(this.sessionKey, token);
-    if (!session) return null;
-    const user = await this.db.user.findUnique({ where: { id: session.userId }, select: { id: true, email: true } });
-    return user ? { kind: "USER", userId: user.id, email: user.email } : null;
+  /** Ends the session that made this request. */
+  async logOut(caller: Caller): Promise<boolean> {
+    const actor = caller.signedIn;
+    if (actor.kind !== "USER") throw new ForbiddenError("An API token has no session to end; revoke the token instead.");
+    await this.bus.transaction(this.db, async (tx, announce) => {
+      await tx.session.deleteMany({ where: { id: actor.sessionId, userId: actor.userId } });
+      await announce({ kind: "session", sessionId: actor.sessionId });
+    });
+    return true;
   }
+
+  /**
+   * Sets a new password after checking the current one, ends every session of this user
+   * (the caller's too) and returns a new session for the caller: a stolen token of any
+   * session, this one included, stops working.
+   */
+  async changePassword(caller: Caller, input: { currentPassword: string; newPassword: string }): Promise<AuthResult> {
+    const actor = caller.signedIn;
+    if (actor.kind !== "USER") throw new ForbiddenError("API tokens cannot change a password; sign in as a person.");
+    checkNewPassword(input.newPassword, "newPassword");
+    const address = caller.clientIp ?? "unknown";
+    // Guessing the current password is guessing a password: the log-in limits apply.
+    const pass = this.guards.hashing.admit(address);
+    let user: User;
+    let passwordHash: string;
+    try {
+      await this.guards.login.attempt(actor.email, address);
+      user = await this.db.user.findUniqueOrThrow({ where: { id: actor.userId } });
+      const candidate = input.currentPassword.length <= MAX_PASSWORD ? input.currentPassword : "";
+      const valid = await pass.run(() => verifyPassword(candidate, user.passwordHash));
+      if (!valid || candidate === "") throw new BadUserInputError("The current password is wrong.", "currentPassword");
+      await this.guards.login.succeeded(actor.email, address);
+    } finally {
+      pass.leave();
+    }
+    const newPass = this.guards.hashing.admit(address);
+    try {
+      passwordHash = await newPass.run(() => hashPassword(input.newPassword));
+    } finally {
+      newPass.leave();
+    }
+    const token = await this.bus.transaction(this.db, async (tx, announce) => {
+      // Compare-and-set: two concurrent changes cannot both succeed from the same old password.
+      const { count } = await tx.user.updateMany({ where: { id: user.id, passwordHash: user.passwordHash }, data: { passwordHash } });
+      if (count === 0) throw new ConflictError("The password was changed meanwhile; sign in again.");
+      await tx.session.deleteMany({ where: { userId: user.id } });
+      await announce({ kind: "user-sessions", userId: user.id });
+      return this.startSession(tx, user.id);
+    });
+    return { user: { ...user, passwordHash }, token };
+  }
+
+  /**
+   * The person a session token names, or null when it is invalid, expired, ended, or the user
+   * is gone.
+   */
+  async authenticateSession(token: string): Promise<UserActor | null> {
+    const claims = await verifySessionToken(this.sessionKey, token);
+    if (!claims) return null;
+    const session = await this.sessions.get(claims.sessionId, () => this.loadSession(claims.sessionId), (found) => found !== null);
+    if (!session || session.userId !== claims.userId) return null;
+    if (session.expiresAt <= Date.now()) {
+      this.sessions.delete(claims.sessionId);
+      return null;
+    }
+    return { kind: "USER", userId: session.userId, email: session.email, sessionId: claims.sessionId };
+  }
+
+  /** Deletes sessions that expired; returns how many. */
+  async sweepExpiredSessions(): Promise<number> {
+    const { count } = await this.db.session.deleteMany({ where: { expiresAt: { lt: new Date() } } });
+    return count;
+  }
+
+  private async loadSession(sessionId: string): Promise<CachedSession | null> {
+    const row = await this.db.session.findUnique({
+      where: { id: sessionId },
+      select: { expiresAt: true, user: { select: { id: true, email: true } } },
+    });
+    return row ? { userId: row.user.id, email: row.user.email, expiresAt: row.expiresAt.getTime() } : null;
+  }
+
+  private async startSession(db: DbOrTx, userId: string): Promise<string> {
+    const sessionId = randomUUID();
+    const expiresAt = new Date(Date.now() + this.sessionTtlSeconds * 1000);
+    await db.session.create({ data: { id: sessionId, userId, expiresAt } });
+    return issueSessionToken(this.sessionKey, { userId, sessionId }, this.sessionTtlSeconds);
+  }
+}
+
+function checkNewPassword(password: string, field: string): void {
+  if (password.length < MIN_PASSWORD) throw new BadUserInputError(`The password needs at least ${MIN_PASSWORD} characters.`, field);
+  if (password.length > MAX_PASSWORD) throw new BadUserInputError("The password is too long.", field);
 }
 
 export function normaliseEmail(email: string): string {

@@ -4,6 +4,9 @@
  * the last owner can neither leave nor be demoted.
  */
 import { randomUUID } from "node:crypto";
+import { ExpiringCache } from "../cache/expiring-cache";
+import type { Invalidation, InvalidationListener } from "../cache/invalidation";
+import type { InvalidationBus } from "../cache/invalidation-bus";
 import type { Keyring } from "../crypto/keyring";
 import { isUniqueViolation } from "../db/errors";
 import type { Db } from "../db/prisma";
@@ -30,12 +33,37 @@ export interface WorkspaceLimits {
   maxOwnedPerUser: number;
 }
 
-export class WorkspaceService {
+export interface RoleCacheOptions {
+  /** How long a looked-up role is trusted without asking the database again. */
+  ttlMs: number;
+  /** Whether invalidations are heard (InvalidationBus.listening); nothing is cached otherwise. */
+  storing: () => boolean;
+}
+
+const MAX_CACHED_ROLES = 100_000;
+
+export class WorkspaceService implements InvalidationListener {
+  /** `${workspaceId}:${userId}` to the role there, or null for "not a member". */
+  private readonly roles: ExpiringCache<string, Role | null>;
+
   constructor(
     private readonly db: Db,
     private readonly keyring: Keyring,
+    private readonly bus: InvalidationBus,
+    cache: RoleCacheOptions,
     private readonly limits: WorkspaceLimits,
-  ) {}
+  ) {
+    this.roles = new ExpiringCache({ ttlMs: cache.ttlMs, maxEntries: MAX_CACHED_ROLES, storing: cache.storing });
+  }
+
+  invalidate(change: Invalidation): void {
+    if (change.kind === "membership") this.roles.delete(`${change.workspaceId}:${change.userId}`);
+    else if (change.kind === "workspace") this.roles.deleteWhere((_role, key) => key.startsWith(`${change.workspaceId}:`));
+  }
+
+  reset(): void {
+    this.roles.clear();
+  }
 
   async create(caller: Caller, input: { slug: string; name: string }): Promise<Workspace> {
     const person = caller.person;
@@ -47,7 +75,7 @@ export class WorkspaceService {
     if (!name || name.length > 200) throw new BadUserInputError("Give the workspace a name of 1 to 200 characters.", "name");
     await this.limits.creationsPerUser.hit(person.userId);
     try {
-      return await this.db.$transaction(async (tx) => {
+      return await this.bus.transaction(this.db, async (tx, announce) => {
         // Under a lock per person, so concurrent creations in any process cannot overshoot the cap.
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${OWNED_CAP_LOCK}::int, hashtext(${person.userId}))`;
         const owned = await tx.membership.count({ where: { userId: person.userId, role: "OWNER" } });
@@ -56,6 +84,7 @@ export class WorkspaceService {
         }
         const workspace = await tx.workspace.create({ data: { id: randomUUID(), slug, name } });
         await tx.membership.create({ data: { workspaceId: workspace.id, userId: person.userId, role: "OWNER" } });
+        await announce({ kind: "membership", workspaceId: workspace.id, userId: person.userId });
         await this.keyring.createInitialKey(tx, workspace.id);
         await recordAudit(tx, caller, {
           workspaceId: workspace.id,
@@ -111,8 +140,9 @@ export class WorkspaceService {
     const user = await this.db.user.findUnique({ where: { email: normaliseEmail(input.email) } });
     if (!user) throw new BadUserInputError("No account has this email; ask them to sign up first.", "email");
     try {
-      return await this.db.$transaction(async (tx) => {
+      return await this.bus.transaction(this.db, async (tx, announce) => {
         const membership = await tx.membership.create({ data: { workspaceId: input.workspaceId, userId: user.id, role: input.role } });
+        await announce({ kind: "membership", workspaceId: input.workspaceId, userId: user.id });
         await recordAudit(tx, caller, {
           workspaceId: input.workspaceId,
           action: "member.add",
@@ -132,12 +162,13 @@ export class WorkspaceService {
     const current = await this.membershipVisibleTo(caller, input.workspaceId, input.userId);
     await this.authorizeRoleChange(caller, input.workspaceId, input.role, current.role);
     if (current.role === input.role) return current;
-    return this.db.$transaction(async (tx) => {
+    return this.bus.transaction(this.db, async (tx, announce) => {
       await recheckUnderLock(tx, caller, input.workspaceId, input.userId, current.role, [input.role, current.role], false);
       const updated = await tx.membership.update({
         where: { workspaceId_userId: { workspaceId: input.workspaceId, userId: input.userId } },
         data: { role: input.role },
       });
+      await announce({ kind: "membership", workspaceId: input.workspaceId, userId: input.userId });
       await recordAudit(tx, caller, {
         workspaceId: input.workspaceId,
         action: "member.set_role",
@@ -155,9 +186,10 @@ export class WorkspaceService {
     const current = await this.membershipVisibleTo(caller, input.workspaceId, input.userId);
     const leaving = caller.actor?.kind === "USER" && caller.actor.userId === input.userId;
     if (!leaving) await this.authorizeRoleChange(caller, input.workspaceId, current.role, current.role);
-    await this.db.$transaction(async (tx) => {
+    await this.bus.transaction(this.db, async (tx, announce) => {
       await recheckUnderLock(tx, caller, input.workspaceId, input.userId, current.role, [current.role], leaving);
       await tx.membership.delete({ where: { workspaceId_userId: { workspaceId: input.workspaceId, userId: input.userId } } });
+      await announce({ kind: "membership", workspaceId: input.workspaceId, userId: input.userId });
       await recordAudit(tx, caller, {
         workspaceId: input.workspaceId,
         action: leaving ? "member.leave" : "member.remove",
@@ -195,13 +227,28 @@ export class WorkspaceService {
     return membership;
   }
 
-  /** The roles a person holds in the given workspaces (the Caller's role lookups). */
+  /** The roles a person holds in the given workspaces (the Caller's role lookups), cached briefly. */
   async rolesIn(userId: string, workspaceIds: readonly string[]): Promise<Map<string, Role>> {
+    const roles = new Map<string, Role>();
+    const missing: string[] = [];
+    for (const workspaceId of workspaceIds) {
+      const cached = this.roles.peek(`${workspaceId}:${userId}`);
+      if (cached === undefined) missing.push(workspaceId);
+      else if (cached !== null) roles.set(workspaceId, cached);
+    }
+    if (missing.length === 0) return roles;
+    const startedAt = this.roles.begin();
     const rows = await this.db.membership.findMany({
-      where: { userId, workspaceId: { in: [...workspaceIds] } },
+      where: { userId, workspaceId: { in: missing } },
       select: { workspaceId: true, role: true },
     });
-    return new Map(rows.map((r) => [r.workspaceId, r.role]));
+    const found = new Map(rows.map((r) => [r.workspaceId, r.role]));
+    for (const workspaceId of missing) {
+      const role = found.get(workspaceId) ?? null;
+      this.roles.storeIf(startedAt, `${workspaceId}:${userId}`, role);
+      if (role) roles.set(workspaceId, role);
+    }
+    return roles;
   }
 
   /** The workspace an API token belongs to, for the token's own view of itself. */

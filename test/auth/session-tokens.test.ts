@@ -6,25 +6,28 @@ import { deriveSubkey } from "../../src/crypto/master-key";
 
 const key = deriveSubkey(randomBytes(32), "session-signing");
 
-function sign(claims: { iss?: string; aud?: string; sub?: string; exp?: number }, alg = "HS256", k: Uint8Array = key) {
+function sign(claims: { iss?: string; aud?: string; sub?: string; exp?: number; jti?: string }, alg = "HS256", k: Uint8Array = key) {
   const now = Math.floor(Date.now() / 1000);
   const jwt = new SignJWT({}).setProtectedHeader({ alg }).setIssuedAt(now);
   if (claims.iss) jwt.setIssuer(claims.iss);
   if (claims.aud) jwt.setAudience(claims.aud);
   if (claims.sub) jwt.setSubject(claims.sub);
+  if (claims.jti) jwt.setJti(claims.jti);
   if (claims.exp !== undefined) jwt.setExpirationTime(claims.exp);
   return jwt.sign(k);
 }
 
-const good = { iss: "patchbay", aud: "patchbay:session", sub: "user_1" };
+const good = { iss: "patchbay", aud: "patchbay:session", sub: "user_1", jti: "session_1" };
+const user1 = { userId: "user_1", sessionId: "session_1" };
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
 
 describe("session tokens", () => {
   it("round-trips the user id and expiry", async () => {
     const before = Date.now();
-    const token = await issueSessionToken(key, "user_1", 3600);
+    const token = await issueSessionToken(key, user1, 3600);
     const session = await verifySessionToken(key, token);
     expect(session?.userId).toBe("user_1");
+    expect(session?.sessionId).toBe("session_1");
     const ms = session!.expiresAt.getTime() - before;
     expect(ms).toBeGreaterThan(3598_000);
     expect(ms).toBeLessThanOrEqual(3600_000);
@@ -32,13 +35,13 @@ describe("session tokens", () => {
   });
 
   it("returns null for an expired token", async () => {
-    expect(await verifySessionToken(key, await issueSessionToken(key, "user_1", -1))).toBeNull();
-    expect(await verifySessionToken(key, await issueSessionToken(key, "user_1", 0))).toBeNull();
+    expect(await verifySessionToken(key, await issueSessionToken(key, user1, -1))).toBeNull();
+    expect(await verifySessionToken(key, await issueSessionToken(key, user1, 0))).toBeNull();
   });
 
   it("returns null for a token signed with another key", async () => {
     const other = deriveSubkey(randomBytes(32), "session-signing");
-    expect(await verifySessionToken(key, await issueSessionToken(other, "user_1", 3600))).toBeNull();
+    expect(await verifySessionToken(key, await issueSessionToken(other, user1, 3600))).toBeNull();
   });
 
   it('returns null for an alg "none" token', async () => {
@@ -51,7 +54,7 @@ describe("session tokens", () => {
     expect(unsecured.endsWith(".")).toBe(true);
     expect(await verifySessionToken(key, unsecured)).toBeNull();
     // Same with a signature segment left in place.
-    const real = await issueSessionToken(key, "user_1", 3600);
+    const real = await issueSessionToken(key, user1, 3600);
     const [, payload, sig] = real.split(".");
     const noneHeader = Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url");
     expect(await verifySessionToken(key, `${noneHeader}.${payload}.${sig}`)).toBeNull();
@@ -65,10 +68,12 @@ describe("session tokens", () => {
     expect(await verifySessionToken(key, await sign({ ...good, aud: "patchbay:other", exp: inAnHour() }))).toBeNull();
     expect(await verifySessionToken(key, await sign({ ...good }))).toBeNull(); // no exp
     expect(await verifySessionToken(key, await sign({ ...good, sub: undefined, exp: inAnHour() }))).toBeNull();
+    // A token without a session id (as issued before sessions could end) names no session.
+    expect(await verifySessionToken(key, await sign({ ...good, jti: undefined, exp: inAnHour() }))).toBeNull();
   });
 
   it("returns null for tampered and malformed input without throwing", async () => {
-    const token = await issueSessionToken(key, "user_1", 3600);
+    const token = await issueSessionToken(key, user1, 3600);
     const [h, p, s] = token.split(".");
     const otherUser = Buffer.from(
       JSON.stringify({ ...JSON.parse(Buffer.from(p, "base64url").toString()), sub: "user_2" }),
