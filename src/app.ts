@@ -16,6 +16,7 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { buildSchema } from "type-graphql";
+import { chainLegacyAuditEvents } from "./audit/chain-legacy";
 import { authenticate } from "./auth/authenticate";
 import { InvalidationBus } from "./cache/invalidation-bus";
 import type { Config } from "./config";
@@ -121,6 +122,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     cleanups.push(() => pool.end());
     const prisma = createPrisma({ pool, onQuery: options.onQuery, onPoolError });
     cleanups.push(() => prisma.$disconnect());
+    const chained = await chainLegacyAuditEvents(prisma);
+    if (chained > 0) logger.info("audit events chained", { count: chained });
     const invalidations = new InvalidationBus({ databaseUrl: config.listenDatabaseUrl ?? databaseUrl, logger });
     const storing = () => invalidations.listening;
     const keyring = new Keyring(prisma, master.key, config.keyCacheSeconds * 1000, storing);

@@ -2,7 +2,8 @@ import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "t
 import type { Workspace } from "../generated/prisma/client";
 import type { GraphQLContext } from "../graphql/context";
 import { ApiTokenType } from "../schema/api-token.type";
-import { AuditEventPageType } from "../schema/audit-event.type";
+import { AuditChainReportType, AuditEventPageType } from "../schema/audit-event.type";
+import { BadUserInputError } from "../errors";
 import { ConnectionPageType, ConnectionType } from "../schema/connection.type";
 import { Role } from "../schema/enums";
 import { WorkspacePermissionsType } from "../schema/workspace-permissions.type";
@@ -76,4 +77,24 @@ export class WorkspaceResolver {
   ) {
     return services.workspaces.auditEvents(caller, workspace.id, { first, after });
   }
+
+  @FieldResolver(() => AuditChainReportType, {
+    description:
+      "ADMIN and above: recomputes the audit log's hash chain. With the head exported earlier (knownHeadSeq, knownHeadHash), also detects a truncated tail.",
+  })
+  verifyAuditChain(
+    @Root() workspace: Workspace,
+    @Arg("knownHeadSeq", () => String, { nullable: true }) knownHeadSeq: string | null,
+    @Arg("knownHeadHash", () => String, { nullable: true }) knownHeadHash: string | null,
+    @Ctx() { caller, services }: GraphQLContext,
+  ) {
+    return services.workspaces.verifyAuditChain(caller, workspace.id, knownHead(knownHeadSeq, knownHeadHash));
+  }
+}
+
+function knownHead(seq: string | null | undefined, hash: string | null | undefined): { seq: bigint; hash: string } | null {
+  if (seq == null && hash == null) return null;
+  if (seq == null || !/^[1-9][0-9]{0,18}$/.test(seq)) throw new BadUserInputError("knownHeadSeq is a position: a whole number from 1.", "knownHeadSeq");
+  if (hash == null || !/^[0-9a-f]{64}$/.test(hash)) throw new BadUserInputError("knownHeadHash is 64 lower-case hex characters.", "knownHeadHash");
+  return { seq: BigInt(seq), hash };
 }

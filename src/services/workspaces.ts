@@ -15,6 +15,7 @@ import type { AuditEvent, Membership, Workspace } from "../generated/prisma/clie
 import type { Role } from "../generated/prisma/enums";
 import type { Caller } from "../policy/caller";
 import { allows, roleChangeAction } from "../policy/policy";
+import { type ChainReport, type KnownHead, verifyWorkspaceChain } from "../audit/verify";
 import { recordAudit } from "./audit";
 import { normaliseEmail } from "./identity";
 import { decodeCursor, type Page, pageSize, toPage } from "./pagination";
@@ -202,7 +203,11 @@ export class WorkspaceService implements InvalidationListener {
     return true;
   }
 
-  async auditEvents(caller: Caller, workspaceId: string, args: { first?: number | null; after?: string | null }): Promise<Page<AuditEvent>> {
+  async auditEvents(
+    caller: Caller,
+    workspaceId: string,
+    args: { first?: number | null; after?: string | null },
+  ): Promise<Page<Omit<AuditEvent, "seq"> & { seq: string | null }>> {
     await caller.authorize(workspaceId, "workspace.admin");
     const size = pageSize(args.first, 50);
     let before = {};
@@ -217,7 +222,15 @@ export class WorkspaceService implements InvalidationListener {
       orderBy: [{ at: "desc" }, { id: "desc" }],
       take: size + 1,
     });
-    return toPage(rows, size, (e) => [e.at.toISOString(), e.id]);
+    const page = toPage(rows, size, (e) => [e.at.toISOString(), e.id]);
+    return { ...page, nodes: page.nodes.map((event) => ({ ...event, seq: event.seq?.toString() ?? null })) };
+  }
+
+  /** Recomputes the workspace's audit chain (ADMIN and above). */
+  async verifyAuditChain(caller: Caller, workspaceId: string, known?: KnownHead | null) {
+    await caller.authorize(workspaceId, "workspace.admin");
+    const report: ChainReport = await verifyWorkspaceChain(this.db, workspaceId, known);
+    return { ...report, head: report.head && { seq: report.head.seq.toString(), hash: report.head.hash } };
   }
 
   private async membershipVisibleTo(caller: Caller, workspaceId: string, userId: string): Promise<Membership> {

@@ -10,7 +10,7 @@ import { isUniqueViolation } from "../../db/errors";
 import { BadUserInputError, ConflictError } from "../../errors";
 import type { Connection } from "../../generated/prisma/client";
 import type { Caller } from "../../policy/caller";
-import { recordAudit } from "../audit";
+import { type AuditEntry, recordAudits } from "../audit";
 import { assertValid, type ConnectionDraft, type ConnectionInputData, draftFromInput, sameDraft } from "./draft";
 import { plainColumns } from "./columns";
 import type { ConnectionSecrets } from "./secrets";
@@ -101,6 +101,7 @@ export class ConnectionSync {
     try {
       return await this.db.$transaction(async (tx) => {
         const stored: Connection[] = [];
+        const audits: AuditEntry[] = [];
         for (const item of prepared) {
           if (item.outcome === "UNCHANGED" || !item.sealed) {
             stored.push(item.existing!);
@@ -117,7 +118,7 @@ export class ConnectionSync {
             if (count === 0) throw new ConflictError(`${item.draft.name} changed meanwhile; nothing was written.`, { name: item.draft.name });
             stored.push(await tx.connection.findUniqueOrThrow({ where: { id: item.id } }));
           }
-          await recordAudit(tx, caller, {
+          audits.push({
             workspaceId,
             action,
             targetType: "Connection",
@@ -125,6 +126,7 @@ export class ConnectionSync {
             details: { name: item.draft.name, type: item.draft.type, outcome: item.outcome, secretFields: item.sealed.secretFields },
           });
         }
+        await recordAudits(tx, caller, audits);
         return stored;
       });
     } catch (error) {
