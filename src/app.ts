@@ -114,7 +114,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       databaseUrl = started.url;
     }
 
-    const migrations = await applyMigrations(databaseUrl, MIGRATIONS_DIR);
+    const migrations = await applyMigrations(databaseUrl, MIGRATIONS_DIR, config.database.migrationTimeoutMs);
     if (migrations.applied.length) logger.info("migrations applied", { applied: migrations.applied });
 
     const onPoolError = (error: Error) => logger.warn("database connection failed", { error });

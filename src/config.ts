@@ -67,6 +67,12 @@ export interface Config {
     connectTimeoutMs: number;
     /** PATCHBAY_DB_STATEMENT_TIMEOUT_MS, default 5000: one SQL statement. */
     statementTimeoutMs: number;
+    /**
+     * PATCHBAY_MIGRATION_TIMEOUT_MS, default 600000: start-up migrations, including the wait for
+     * another process that holds the migration lock. Longer than a request's deadline because a
+     * migration may rewrite a large table; still bounded, so a stuck database fails the start.
+     */
+    migrationTimeoutMs: number;
     /** PATCHBAY_DB_PREPARED_STATEMENTS, default 1: the hot paths' statements are named (db/sql.ts). */
     preparedStatements: boolean;
   };
@@ -160,6 +166,7 @@ export function loadConfig(env: Env = process.env): Config {
     database: {
       connectTimeoutMs: integer(env, "PATCHBAY_DB_CONNECT_TIMEOUT_MS", 3_000, 100, 600_000),
       statementTimeoutMs: integer(env, "PATCHBAY_DB_STATEMENT_TIMEOUT_MS", 5_000, 100, 600_000),
+      migrationTimeoutMs: integer(env, "PATCHBAY_MIGRATION_TIMEOUT_MS", 600_000, 1_000, 86_400_000),
       preparedStatements: flag(env, "PATCHBAY_DB_PREPARED_STATEMENTS", true),
     },
     limits: {

@@ -35,6 +35,7 @@ Configuration comes from the environment [defaults in brackets]:
   PATCHBAY_CACHE_SECONDS        how long verified tokens, sessions and roles stay in memory [30]
   PATCHBAY_LISTEN_DATABASE_URL  a direct connection for LISTEN when DATABASE_URL is a pooler [DATABASE_URL]
   PATCHBAY_DB_CONNECT_TIMEOUT_MS, PATCHBAY_DB_STATEMENT_TIMEOUT_MS   database deadlines [3000, 5000]
+  PATCHBAY_MIGRATION_TIMEOUT_MS      start-up migrations, lock wait included [600000]
   PATCHBAY_DB_PREPARED_STATEMENTS  0 behind a pooler that cannot keep prepared statements [1]
   PATCHBAY_WORKERS              server processes on the one port, a number or auto (one per core) [1]
   PATCHBAY_TEST_TIMEOUT_MS      deadline of one connection test [10000]

@@ -58,7 +58,7 @@ export async function runPrimary(config: Config, logger: Logger, shutdownDeadlin
     databaseUrl = started.url;
   }
   try {
-    const migrations = await applyMigrations(databaseUrl, MIGRATIONS_DIR);
+    const migrations = await applyMigrations(databaseUrl, MIGRATIONS_DIR, config.database.migrationTimeoutMs);
     if (migrations.applied.length) logger.info("migrations applied", { applied: migrations.applied });
   } catch (error) {
     await stopEmbedded();

@@ -25,12 +25,36 @@ export interface MigrationRun {
   alreadyApplied: number;
 }
 
-export async function applyMigrations(databaseUrl: string, migrationsDir: string): Promise<MigrationRun> {
+/** Ten minutes: the default of PATCHBAY_MIGRATION_TIMEOUT_MS. */
+export const DEFAULT_MIGRATION_TIMEOUT_MS = 600_000;
+
+/**
+ * Every statement, the wait for the lock included (`lock_timeout` covers advisory locks), ends
+ * within `timeoutMs`; the client gives up a little later for a server too stuck to cancel.
+ */
+export async function applyMigrations(
+  databaseUrl: string,
+  migrationsDir: string,
+  timeoutMs: number = DEFAULT_MIGRATION_TIMEOUT_MS,
+): Promise<MigrationRun> {
   const migrations = await readMigrations(migrationsDir);
-  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
+  const client = new pg.Client({
+    connectionString: databaseUrl,
+    connectionTimeoutMillis: 10_000,
+    statement_timeout: timeoutMs,
+    lock_timeout: timeoutMs,
+    query_timeout: timeoutMs + 5_000,
+  });
   await client.connect();
   try {
-    await client.query("SELECT pg_advisory_lock($1)", [PRISMA_MIGRATE_LOCK]);
+    await client.query("SELECT pg_advisory_lock($1)", [PRISMA_MIGRATE_LOCK]).catch((error: { code?: string }) => {
+      // lock_timeout or statement_timeout, whichever PostgreSQL notices first.
+      if (error?.code !== "55P03" && error?.code !== "57014") throw error;
+      throw new MigrationError(
+        `Another process held the migration lock for ${timeoutMs} ms (PATCHBAY_MIGRATION_TIMEOUT_MS); ` +
+          `see pg_locks for the holder of advisory lock ${PRISMA_MIGRATE_LOCK}.`,
+      );
+    });
     try {
       await ensureMigrationsTable(client);
       const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
