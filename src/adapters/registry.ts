@@ -14,6 +14,7 @@ import { packageIndexAdapter } from "./package-index";
 import { postgresAdapter } from "./postgres";
 import { redisAdapter } from "./redis";
 import { s3Adapter } from "./s3";
+import { secretAdapter } from "./secret";
 import { smtpAdapter } from "./smtp";
 import { sqliteAdapter } from "./sqlite";
 import type { ConnectionAdapter, ConnectionSettings, FieldProblem, FieldSpec } from "./types";
@@ -31,6 +32,7 @@ const adapters = {
   sqlite: sqliteAdapter,
   redis: redisAdapter,
   generic: genericAdapter,
+  secret: secretAdapter,
 } satisfies Record<string, ConnectionAdapter>;
 
 export type AdapterId = keyof typeof adapters;

@@ -105,6 +105,7 @@ const complete: Record<AdapterId, ConnectionSettings> = {
   sqlite: { ...none, host: "analytics/events.db" },
   redis: { ...none, host: "redis.example.com", port: 6379, login: "default", password: "secret", extra: { db: 0, tls: true, tls_verify: true } },
   generic: { host: "service.example.com", port: 9000, schema: "anything", login: "app", password: "secret", extra: {} },
+  secret: { ...none, password: "sk_live_value" },
 };
 
 /** Fields a complete fixture leaves empty because they exclude another one it fills. */
@@ -148,12 +149,12 @@ describe("the registry", () => {
     expect(withoutPassword).toEqual(["sqlite"]);
   });
 
-  it("can test every type but generic, which says nothing about what a working connection is", () => {
+  it("can test every type but generic, which says nothing about what a working connection is, and secret, which has nothing to connect to", () => {
     const untestable = listAdapters()
       .filter((adapter) => adapter.test === undefined)
       .map((adapter) => adapter.id);
-    expect(untestable).toEqual(["generic"]);
-    for (const adapter of listAdapters().filter((a) => a.id !== "generic")) expect(typeof adapter.test).toBe("function");
+    expect(untestable).toEqual(["generic", "secret"]);
+    for (const adapter of listAdapters().filter((a) => !untestable.includes(a.id))) expect(typeof adapter.test).toBe("function");
   });
 
   it("normalizes only http and package_index, and leaves settings already in their fields as they are", () => {
