@@ -41,6 +41,13 @@ import { gracefulCloser } from "./http/graceful-close";
 import { createHttpServer, type Health } from "./http/server";
 import { loadStaticSite } from "./http/static-files";
 import { createLogger, type Logger } from "./log";
+import { accessLog } from "./observability/access-log";
+import { observabilityPlugin } from "./observability/graphql-plugin";
+import { keyRotationProgressFromDatabase } from "./observability/key-rotation-progress";
+import { collectProcessMetrics, observePool, setKeyRotationProgressSource, stateGauge } from "./observability/metrics";
+import { listenForMetrics, metricsHandler } from "./observability/metrics-endpoint";
+import { instrumentPg } from "./observability/pg-instrumentation";
+import { tracingActive } from "./observability/tracing";
 import { runPeriodically } from "./jobs/periodic";
 import { createEgress, type Lookup } from "./net/egress";
 import { type DeniedRange, productionDenials } from "./net/production-egress";
@@ -118,8 +125,16 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     if (migrations.applied.length) logger.info("migrations applied", { applied: migrations.applied });
 
     const onPoolError = (error: Error) => logger.warn("database connection failed", { error });
+    // Per-statement spans and per-request statement counts (the access log's `db`) cost a little
+    // on every statement, so only when someone looks: tracing on, or debug logging.
+    if (tracingActive() || logger.enabled?.("debug")) instrumentPg();
     const pool = createPool({ databaseUrl, deadlines: config.database, onError: onPoolError });
     cleanups.push(() => pool.end());
+    collectProcessMetrics();
+    const unobservePool = observePool(pool);
+    cleanups.push(async () => unobservePool());
+    const stopRotationGauge = setKeyRotationProgressSource(keyRotationProgressFromDatabase(pool));
+    cleanups.push(async () => stopRotationGauge());
     const prisma = createPrisma({ pool, onQuery: options.onQuery, onPoolError });
     cleanups.push(() => prisma.$disconnect());
     const chained = await chainLegacyAuditEvents(prisma);
@@ -143,6 +158,19 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     for (const listener of [keyring, services.identity, services.apiTokens, services.workspaces]) invalidations.subscribe(listener);
     await invalidations.start();
     cleanups.push(() => invalidations.stop());
+    const stopListenerGauge = stateGauge(
+      "patchbay_cache_listener_up",
+      "1 while this process listens for cache invalidations (LISTEN/NOTIFY); 0 means its caches are bypassed.",
+      () => (invalidations.listening ? 1 : 0),
+    );
+    cleanups.push(async () => stopListenerGauge());
+    if (embedded) {
+      const running = embedded;
+      const stopEmbeddedGauge = stateGauge("patchbay_embedded_postgres_up", "1 while the embedded PostgreSQL runs.", () =>
+        running.status().state === "running" ? 1 : 0,
+      );
+      cleanups.push(async () => stopEmbeddedGauge());
+    }
     const sessionSweep = runPeriodically("expired session sweep", SESSION_SWEEP_MS, () => services.identity.sweepExpiredSessions(), logger);
     cleanups.push(() => sessionSweep.stop());
     const apollo = new ApolloServer<GraphQLContext>({
@@ -150,7 +178,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       formatError: createErrorFormatter(logger, { hideSuggestions: !config.graphqlIntrospection }),
       // The input guard first: its refusal names the field, which a cost error cannot.
       // Apollo's landing page loads its sandbox from a CDN; the bundled explorer replaces it.
-      plugins: [inputGuardPlugin(), ...limits.plugins, httpStatusPlugin(), ApolloServerPluginLandingPageDisabled(), ...withoutUnusedApolloPlugins()],
+      plugins: [observabilityPlugin(), inputGuardPlugin(), ...limits.plugins, httpStatusPlugin(), ApolloServerPluginLandingPageDisabled(), ...withoutUnusedApolloPlugins()],
       parseOptions: limits.parseOptions,
       validationRules: limits.validationRules,
       introspection: config.graphqlIntrospection,
@@ -181,12 +209,21 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       ready: () => ping(pool, READY_TIMEOUT_MS),
       health: healthOf(embedded, options.worker),
       logger,
-      routes: [{ prefix: REST_PREFIX, handler: restConnectionsHandler(services, { trustedProxies: config.trustedProxies, logger }) }],
+      routes: [{ prefix: REST_PREFIX, name: "rest_resolve", handler: restConnectionsHandler(services, { trustedProxies: config.trustedProxies, logger }) }],
+      metrics: config.metrics.onMainPort ? metricsHandler(config.metrics) : undefined,
       site,
+      finished: accessLog({ logger, clientAddress: (req) => clientAddress(req, config.trustedProxies), worker: options.worker }),
     });
     const closeServer = gracefulCloser(server);
     await listen(server, config.host, config.port);
     cleanups.push(closeServer);
+    if (config.metrics.listen && options.worker === undefined) {
+      const metricsServer = await listenForMetrics({ ...config.metrics, listen: config.metrics.listen });
+      cleanups.push(gracefulCloser(metricsServer));
+      logger.info("metrics are served", { url: `http://${config.metrics.listen.host}:${(metricsServer.address() as AddressInfo).port}/metrics` });
+    } else if (!config.metrics.onMainPort && !config.metrics.listen) {
+      logger.warn("/metrics is off: in production set PATCHBAY_METRICS_TOKEN or PATCHBAY_METRICS_LISTEN to serve it");
+    }
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
     logger.info("Patchbay is serving", { url: `${url}/graphql`, ...(options.worker === undefined ? {} : { worker: options.worker }) });

@@ -84,6 +84,17 @@ export interface Config {
   graphqlIntrospection: boolean;
   /** PATCHBAY_WEB_DIR: the built web interface to serve at /; unset: this checkout's web/dist. */
   webDir: string | null;
+  /** Who may read Prometheus metrics, and where (README, Metrics). */
+  metrics: MetricsAccess;
+}
+
+export interface MetricsAccess {
+  /** PATCHBAY_METRICS_TOKEN: when set, /metrics requires `Authorization: Bearer <it>`. */
+  token: string | null;
+  /** PATCHBAY_METRICS_LISTEN (host:port): serve /metrics there only, on a listener of its own. */
+  listen: { host: string; port: number } | null;
+  /** Whether the API's own port answers /metrics: without PATCHBAY_METRICS_LISTEN, unless production has no token. */
+  onMainPort: boolean;
 }
 
 /** Bounds on one GraphQL request, checked before any resolver runs. */
@@ -194,7 +205,26 @@ export function loadConfig(env: Env = process.env): Config {
     },
     graphqlIntrospection: flag(env, "PATCHBAY_GRAPHQL_INTROSPECTION", env.NODE_ENV !== "production"),
     webDir: env.PATCHBAY_WEB_DIR ? resolve(env.PATCHBAY_WEB_DIR) : null,
+    metrics: metricsAccess(env),
   };
+}
+
+function metricsAccess(env: Env): MetricsAccess {
+  const token = env.PATCHBAY_METRICS_TOKEN || null;
+  if (token !== null && (token.length < 16 || /\s/.test(token))) {
+    throw new ConfigError("PATCHBAY_METRICS_TOKEN must be at least 16 characters without spaces (e.g. openssl rand -hex 24).");
+  }
+  const raw = env.PATCHBAY_METRICS_LISTEN || null;
+  let listen: MetricsAccess["listen"] = null;
+  if (raw !== null) {
+    const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(raw);
+    const port = match ? Number(match[3]) : NaN;
+    if (!match || port > 65535) throw new ConfigError("PATCHBAY_METRICS_LISTEN must be host:port, e.g. 127.0.0.1:9464 or [::1]:9464.");
+    listen = { host: match[1] ?? match[2], port };
+  }
+  // In production the API's port is public; metrics there need a token.
+  const onMainPort = listen === null && (token !== null || env.NODE_ENV !== "production");
+  return { token, listen, onMainPort };
 }
 
 function flag(env: Env, name: string, fallback: boolean): boolean {

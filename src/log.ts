@@ -1,11 +1,10 @@
 /**
- * A small structured logger: one JSON object a line on stderr. Every string that passes
- * through is run past the redactor, so a secret that slipped into an error message is
+ * The structured logger: pino, one JSON object a line on stderr. Every string that passes
+ * through is run past the redactor first, so a secret that slipped into an error message is
  * masked before it is written.
  */
+import pino from "pino";
 import type { LogLevel } from "./config";
-
-const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export type LogFields = Record<string, unknown>;
 
@@ -14,21 +13,28 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
+  /** Whether a line at `level` would be written (to skip building costly debug fields). */
+  enabled?(level: LogLevel): boolean;
 }
 
 export interface LoggerOptions {
   level: LogLevel;
-  /** Where lines go; stderr by default. Tests capture them here. */
+  /** Where lines go (without their newline); stderr by default. Tests capture them here. */
   sink?: (line: string) => void;
 }
 
 // Keys whose values are never logged, wherever they appear in the fields.
 const SENSITIVE_KEY = /pass(word)?|secret|token|authorization|cookie|key$|credential/i;
+// Names of credentials as they appear in free text: password, PGPASSWORD, aws_secret_access_key, apiToken, …
+const CREDENTIAL_NAME = String.raw`[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)`;
 // Credentials inside URLs: scheme://user:password@host
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/[^:/\s@]*:)[^@\s]*@/gi;
 const BEARER = /\b((?:Bearer|Basic)\s+)[^\s"']+/gi;
-// key=value credentials, as in query strings and libpq connection strings.
-const KEY_VALUE = /\b((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)=)[^&\s"']+/gi;
+// "password": "…" and 'password': '…' (JSON, Python dicts), the name anywhere in the key.
+const QUOTED_PAIR = new RegExp(String.raw`((["'])${CREDENTIAL_NAME}[A-Za-z0-9_.-]*\2\s*:\s*)(["'])(?:\\.|(?!\3)[^\\])*\3`, "gi");
+// password=…, PGPASSWORD=…, aws_secret_access_key=… (query strings, libpq, env files) and
+// password: … (YAML, log messages); a quoted value is masked whole.
+const NAMED_VALUE = new RegExp(String.raw`(^|[^A-Za-z0-9_])(${CREDENTIAL_NAME}\s*(?:=|:\s)\s*)("[^"]*"|'[^']*'|[^&\s"',;}]+)`, "gi");
 const API_TOKEN = /\bpbt_[A-Za-z0-9]+_[A-Za-z0-9]+\b/g;
 
 export function redact(value: unknown, depth = 0): unknown {
@@ -36,7 +42,8 @@ export function redact(value: unknown, depth = 0): unknown {
     return value
       .replace(URL_CREDENTIALS, "$1***@")
       .replace(BEARER, "$1***")
-      .replace(KEY_VALUE, "$1***")
+      .replace(QUOTED_PAIR, "$1$3***$3")
+      .replace(NAMED_VALUE, (_all, before: string, name: string, found: string) => `${before}${name}${quoteOf(found)}***${quoteOf(found)}`)
       .replace(API_TOKEN, "pbt_***");
   }
   if (value instanceof Error) {
@@ -52,18 +59,33 @@ export function redact(value: unknown, depth = 0): unknown {
   return value;
 }
 
+function quoteOf(value: string): string {
+  return value.startsWith('"') || value.startsWith("'") ? value[0] : "";
+}
+
 export function createLogger(options: LoggerOptions): Logger {
-  const sink = options.sink ?? ((line: string) => process.stderr.write(line + "\n"));
-  const threshold = order[options.level];
-  const write = (level: LogLevel, message: string, fields?: LogFields) => {
-    if (order[level] < threshold) return;
-    const entry = { level, time: new Date().toISOString(), msg: redact(message), ...(fields ? (redact(fields) as object) : {}) };
-    sink(JSON.stringify(entry));
+  const sink = options.sink;
+  // Synchronous on stderr: a line written just before process.exit() is not lost.
+  const destination = sink ? { write: (chunk: string) => sink(chunk.endsWith("\n") ? chunk.slice(0, -1) : chunk) } : pino.destination({ fd: 2, sync: true });
+  const log = pino(
+    {
+      level: options.level,
+      base: { pid: process.pid },
+      messageKey: "msg",
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+  const write = (level: LogLevel) => (message: string, fields?: LogFields) => {
+    if (!log.isLevelEnabled(level)) return;
+    log[level](fields ? (redact(fields) as object) : {}, redact(message) as string);
   };
   return {
-    debug: (m, f) => write("debug", m, f),
-    info: (m, f) => write("info", m, f),
-    warn: (m, f) => write("warn", m, f),
-    error: (m, f) => write("error", m, f),
+    debug: write("debug"),
+    info: write("info"),
+    warn: write("warn"),
+    error: write("error"),
+    enabled: (level) => log.isLevelEnabled(level),
   };
 }

@@ -4,7 +4,7 @@ import type { App } from "./app";
 import type { Config } from "./config";
 import { importWithGraphqlInProductionMode } from "./graphql/production-mode";
 import type { Logger } from "./log";
-import { parseServerArgs } from "./server-cli";
+import { parseServerArgs, version } from "./server-cli";
 
 // Under the 10 s a supervisor usually allows between SIGTERM and SIGKILL.
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -33,6 +33,9 @@ async function main(): Promise<void> {
     Promise.all([import("./app"), import("./crypto/master-key"), import("./db/embedded-postgres")]),
   );
   const worker = cluster.isWorker ? cluster.worker!.id : undefined;
+  // Only when OTEL_EXPORTER_OTLP_ENDPOINT is set is OpenTelemetry loaded at all.
+  const { startTracing } = await import("./observability/tracing");
+  const stopTracing = await startTracing(version());
   let app: App | undefined;
   let stopping = false;
   const stop = async (reason: string, exitCode: number) => {
@@ -45,6 +48,8 @@ async function main(): Promise<void> {
     }, SHUTDOWN_DEADLINE_MS).unref();
     // The HTTP server drains first; the embedded PostgreSQL stops last (app.close() order).
     await app?.close();
+    // Last, so the spans of the drained requests are sent.
+    await stopTracing?.().catch((error) => logger.warn("sending the last traces failed", { error }));
     process.exit(exitCode);
   };
   try {

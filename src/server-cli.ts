@@ -26,6 +26,9 @@ Configuration comes from the environment [defaults in brackets]:
   PATCHBAY_SIGNUP       open, invite or closed [open; invite in production]
   PATCHBAY_TRUST_PROXY  reverse proxies in front that append to X-Forwarded-For [0]
   PATCHBAY_LOG_LEVEL    debug, info, warn or error; JSON lines on stderr [info]
+  PATCHBAY_METRICS_TOKEN   bearer token /metrics requires [unset: none; /metrics off in production]
+  PATCHBAY_METRICS_LISTEN  host:port serving /metrics instead of the API's port [unset]
+  OTEL_EXPORTER_OTLP_ENDPOINT  send OpenTelemetry traces there over OTLP/HTTP [unset: no tracing]
   PATCHBAY_EGRESS_MODE  where connection tests may connect: default or strict [default]
   PATCHBAY_EGRESS_ALLOW, PATCHBAY_EGRESS_DENY   comma-separated CIDRs allowed / always denied
   PATCHBAY_SQLITE_ROOT  the only directory SQLite connections may open files in [unset: none]

@@ -4,9 +4,10 @@
  * outright rather than silently treated as anonymous.
  */
 import { UnauthenticatedError } from "../errors";
+import { currentRecord } from "../observability/request-record";
 import type { ApiTokenService } from "../services/api-tokens";
 import type { IdentityService } from "../services/identity";
-import type { Actor } from "./actor";
+import { type Actor, actorId } from "./actor";
 import { looksLikeApiToken } from "./api-token-format";
 
 export async function authenticate(
@@ -21,5 +22,8 @@ export async function authenticate(
     ? await services.apiTokens.authenticate(token)
     : await services.identity.authenticateSession(token);
   if (!actor) throw new UnauthenticatedError("The token is invalid, expired or revoked.");
+  // The access log names who asked (an id, never the token).
+  const record = currentRecord();
+  if (record) record.actor = { kind: actor.kind, id: actorId(actor) };
   return actor;
 }

@@ -12,6 +12,7 @@ import { authenticate } from "../auth/authenticate";
 import { BadUserInputError, type PublicError } from "../errors";
 import { textProblem } from "../input/json";
 import type { Logger } from "../log";
+import { currentRecord, noteErrorCode } from "../observability/request-record";
 import { Caller } from "../policy/caller";
 import type { Services } from "../services";
 import { clientAddress, sendJson } from "./io";
@@ -44,6 +45,8 @@ export function restConnectionsHandler(services: Services, options: { trustedPro
       sendJson(res, 200, toAirflowConnectionDict(resolved));
     } catch (error) {
       const publicError = publicErrorOf(error);
+      const record = currentRecord();
+      if (record) noteErrorCode(record, publicError?.code ?? "INTERNAL_SERVER_ERROR");
       if (publicError) {
         const head = httpHeadOf(publicError);
         for (const [name, value] of Object.entries(head.headers)) res.setHeader(name, value);

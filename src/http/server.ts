@@ -1,9 +1,14 @@
 /**
- * The HTTP front door: GraphQL at /graphql, liveness at /healthz, readiness at /readyz, and
- * the web interface (the Connections page at /, the GraphQL explorer at /explorer).
+ * The HTTP front door: GraphQL at /graphql, liveness at /healthz, readiness at /readyz,
+ * Prometheus metrics at /metrics (when served here), and the web interface (the Connections
+ * page at /, the GraphQL explorer at /explorer). Every request runs with a record of what it
+ * did (observability/request-record.ts), written as one access-log line when it ends.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "../log";
+import type { RequestFinished } from "../observability/access-log";
+import { type RequestRecord, runWithRecord } from "../observability/request-record";
+import { startRequestSpan } from "../observability/tracing";
 import { sendJson } from "./io";
 import type { StaticSite } from "./static-files";
 
@@ -16,10 +21,14 @@ export interface HttpServerOptions {
   /** What the process knows about its own parts (the embedded PostgreSQL); both probes show it. */
   health?: () => Health;
   logger: Logger;
-  /** Extra routes by path prefix, e.g. the REST resolve endpoint. */
-  routes?: Array<{ prefix: string; handler: RouteHandler }>;
+  /** Extra routes by path prefix, e.g. the REST resolve endpoint; `name` labels them in logs and metrics. */
+  routes?: Array<{ prefix: string; name: string; handler: RouteHandler }>;
+  /** /metrics on this server (absent when it has its own listener, or is off). */
+  metrics?: RouteHandler;
   /** The built web interface; tried after every other route. */
   site?: StaticSite;
+  /** Called once per request when its response ends or its client goes away (the access log). */
+  finished?: RequestFinished;
 }
 
 export interface Health {
@@ -30,33 +39,56 @@ export interface Health {
 
 export function createHttpServer(options: HttpServerOptions): Server {
   return createServer((req, res) => {
-    handle(req, res, options).catch((error) => {
-      options.logger.error("request failed", { error, path: req.url?.split("?")[0] });
-      if (!res.headersSent) sendJson(res, 500, { error: { code: "INTERNAL_SERVER_ERROR", message: "Internal server error." } });
-      else res.end();
+    const started = performance.now();
+    const record: RequestRecord = { route: "not_found" };
+    startRequestSpan(req.method ?? "GET", req.headers, (span) => {
+      record.span = span;
+      res.once("close", () => {
+        span?.finish(res.writableFinished ? res.statusCode : 499, record.route);
+        options.finished?.(record, req, res, performance.now() - started);
+      });
+      runWithRecord(record, () =>
+        handle(req, res, options, record).catch((error) => {
+          options.logger.error("request failed", { error, route: record.route });
+          if (!res.headersSent) sendJson(res, 500, { error: { code: "INTERNAL_SERVER_ERROR", message: "Internal server error." } });
+          else res.end();
+        }),
+      );
     });
   });
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: HttpServerOptions): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, options: HttpServerOptions, record: RequestRecord): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
   if (url.pathname === "/healthz") {
+    record.route = "healthz";
     const health = options.health?.() ?? { healthy: true, details: {} };
     return sendJson(res, health.healthy ? 200 : 503, { status: health.healthy ? "ok" : "unhealthy", ...health.details });
   }
   if (url.pathname === "/readyz") {
+    record.route = "readyz";
     const health = options.health?.() ?? { healthy: true, details: {} };
     const ready = health.healthy && (await options.ready().catch(() => false));
     return sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "unavailable", ...health.details });
   }
   if (url.pathname === "/graphql") {
+    record.route = "graphql";
     if (isBrowserVisit(req, url)) return redirect(res, "/explorer");
     return options.graphql(req, res, url);
   }
-  for (const route of options.routes ?? []) {
-    if (url.pathname.startsWith(route.prefix)) return route.handler(req, res, url);
+  if (url.pathname === "/metrics" && options.metrics) {
+    record.route = "metrics";
+    return options.metrics(req, res, url);
   }
+  for (const route of options.routes ?? []) {
+    if (url.pathname.startsWith(route.prefix)) {
+      record.route = route.name;
+      return route.handler(req, res, url);
+    }
+  }
+  record.route = "web";
   if (options.site?.handle(req, res, url)) return;
+  record.route = "not_found";
   sendJson(res, 404, { error: { code: "NOT_FOUND", message: "No such endpoint; GraphQL is served at /graphql." } });
 }
 

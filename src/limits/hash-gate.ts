@@ -8,6 +8,7 @@
  * address does not stand in front of everyone else in the queue either.
  */
 import { RateLimitedError } from "../errors";
+import { metrics } from "../observability/metrics";
 
 export interface HashGateLimits {
   concurrency: number;
@@ -35,6 +36,7 @@ export class HashGate {
   admit(client: string): HashPass {
     const mine = this.perClient.get(client) ?? 0;
     if (this.admitted >= this.limits.concurrency + this.limits.queue || mine >= this.limits.perClient) {
+      metrics.rateLimited.inc({ limit: "password-hash" });
       throw new RateLimitedError(1, BUSY_MESSAGE);
     }
     this.admitted += 1;

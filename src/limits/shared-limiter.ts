@@ -9,6 +9,7 @@ import { createHmac } from "node:crypto";
 import type pg from "pg";
 import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
 import { RateLimitedError } from "../errors";
+import { metrics } from "../observability/metrics";
 
 export interface LimitSpec {
   /** Names the limit in keys and messages, e.g. "login-account". */
@@ -69,6 +70,7 @@ export class SharedLimiter {
 
   private limited(msBeforeNext: number): RateLimitedError {
     const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+    metrics.rateLimited.inc({ limit: this.spec.name });
     return new RateLimitedError(seconds, this.spec.message ? `${this.spec.message} Try again in ${seconds} s.` : undefined);
   }
 }

@@ -7,6 +7,7 @@ import type { Connection } from "../../generated/prisma/client";
 import type { Db } from "../../db/prisma";
 import { BadUserInputError, NotFoundError } from "../../errors";
 import type { Caller } from "../../policy/caller";
+import { metrics } from "../../observability/metrics";
 import { recordAudit } from "../audit";
 import { type ConnectionDraft, settingsOf } from "./draft";
 import { actorNameOf, actorNames, usageSince } from "./usage";
@@ -36,6 +37,18 @@ export class ResolutionService {
    * names the workspace by slug.
    */
   async resolve(caller: Caller, name: string, workspaceSlug?: string | null): Promise<ResolvedConnectionData> {
+    try {
+      const resolved = await this.resolveAudited(caller, name, workspaceSlug);
+      metrics.resolves.inc({ outcome: "ok" });
+      return resolved;
+    } catch (error) {
+      const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
+      metrics.resolves.inc({ outcome: typeof code === "string" ? code : "INTERNAL_SERVER_ERROR" });
+      throw error;
+    }
+  }
+
+  private async resolveAudited(caller: Caller, name: string, workspaceSlug?: string | null): Promise<ResolvedConnectionData> {
     const actor = caller.signedIn;
     const workspaceId = await this.workspaceFor(caller, workspaceSlug);
     await caller.authorize(workspaceId, "connection.resolve", "Connection");

@@ -11,6 +11,8 @@ import type { Sql, Statement } from "../../db/sql";
 import type { TestResult } from "../../generated/prisma/client";
 import { actingUserId, actorId } from "../../auth/actor";
 import type { Caller } from "../../policy/caller";
+import { metrics } from "../../observability/metrics";
+import { inSpan } from "../../observability/tracing";
 import { recordAudit } from "../audit";
 import {
   adapterFor,
@@ -175,7 +177,19 @@ export class ConnectionTestService {
     return report;
   }
 
-  private async run(caller: Caller, workspaceId: string, draft: ConnectionDraft): Promise<TestReport> {
+  /** One test, in a span when tracing is on, counted by type, status and code. */
+  private run(caller: Caller, workspaceId: string, draft: ConnectionDraft): Promise<TestReport> {
+    const type = adapterFor(draft.type).id;
+    return inSpan("connection test", { "patchbay.connection.type": type }, async (span) => {
+      const report = await this.runUnobserved(caller, workspaceId, draft);
+      metrics.connectionTests.inc({ type, status: report.status, code: report.errorCode ?? "none" });
+      metrics.connectionTestDuration.observe({ type }, report.latencyMs / 1000);
+      span.set({ "patchbay.test.status": report.status, ...(report.errorCode ? { "patchbay.test.code": report.errorCode } : {}) });
+      return report;
+    });
+  }
+
+  private async runUnobserved(caller: Caller, workspaceId: string, draft: ConnectionDraft): Promise<TestReport> {
     const adapter = adapterFor(draft.type);
     const settings = settingsOf(draft);
     const problems = validateSettings(adapter, settings);
