@@ -121,7 +121,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       databaseUrl = started.url;
     }
 
-    const migrations = await applyMigrations(databaseUrl, MIGRATIONS_DIR, config.database.migrationTimeoutMs);
+    // The migration lock is a session lock: through a transaction pooler it needs the direct connection.
+    const migrations = await applyMigrations(config.listenDatabaseUrl ?? databaseUrl, MIGRATIONS_DIR, config.database.migrationTimeoutMs);
     if (migrations.applied.length) logger.info("migrations applied", { applied: migrations.applied });
 
     const onPoolError = (error: Error) => logger.warn("database connection failed", { error });

@@ -58,7 +58,8 @@ export async function runPrimary(config: Config, logger: Logger, shutdownDeadlin
     databaseUrl = started.url;
   }
   try {
-    const migrations = await applyMigrations(databaseUrl, MIGRATIONS_DIR, config.database.migrationTimeoutMs);
+    // The migration lock is a session lock: through a transaction pooler it needs the direct connection.
+    const migrations = await applyMigrations(config.listenDatabaseUrl ?? databaseUrl, MIGRATIONS_DIR, config.database.migrationTimeoutMs);
     if (migrations.applied.length) logger.info("migrations applied", { applied: migrations.applied });
   } catch (error) {
     await stopEmbedded();
