@@ -270,7 +270,7 @@ function buildServices(
   const limits = config.limits;
   const rateKey = deriveSubkey(masterKey, "rate-limit-keys");
   const shared = (name: string, points: number, windowSeconds: number, message?: string) =>
-    new SharedLimiter(pool, { name, points, windowSeconds, message }, rateKey);
+    new SharedLimiter(pool, { name, points, windowSeconds, message }, rateKey, config.database.preparedStatements);
   const tooManyLogIns = "Too many log-in attempts.";
   return {
     identity: new IdentityService(prisma, deriveSubkey(masterKey, "session-signing"), config.sessionTtlSeconds, invalidations, cache, {

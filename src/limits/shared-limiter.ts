@@ -29,9 +29,15 @@ export class SharedLimiter {
     private readonly spec: LimitSpec,
     /** Keys the subject hashes, so the table says nothing about who was limited. */
     private readonly hashKey: Buffer,
+    /**
+     * PATCHBAY_DB_PREPARED_STATEMENTS: the library names its statements (server-side prepared);
+     * behind a transaction pooler that cannot keep them, they are sent unnamed instead.
+     */
+    prepared = true,
   ) {
+    const unnamed = { query: (q: pg.QueryConfig) => pool.query({ text: q.text, values: q.values }) };
     this.limiter = new RateLimiterPostgres({
-      storeClient: pool,
+      storeClient: prepared ? pool : unnamed,
       storeType: "pool",
       tableName: "RateLimit",
       // The migration made the table; the library must not run DDL at run time.
