@@ -44,7 +44,7 @@ import { createLogger, type Logger } from "./log";
 import { accessLog } from "./observability/access-log";
 import { observabilityPlugin } from "./observability/graphql-plugin";
 import { keyRotationProgressFromDatabase } from "./observability/key-rotation-progress";
-import { collectProcessMetrics, observePool, setKeyRotationProgressSource, stateGauge } from "./observability/metrics";
+import { collectProcessMetrics, observePool, observeState, setKeyRotationProgressSource } from "./observability/metrics";
 import { listenForMetrics, metricsHandler } from "./observability/metrics-endpoint";
 import { instrumentPg } from "./observability/pg-instrumentation";
 import { tracingActive } from "./observability/tracing";
@@ -159,17 +159,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     for (const listener of [keyring, services.identity, services.apiTokens, services.workspaces]) invalidations.subscribe(listener);
     await invalidations.start();
     cleanups.push(() => invalidations.stop());
-    const stopListenerGauge = stateGauge(
-      "patchbay_cache_listener_up",
-      "1 while this process listens for cache invalidations (LISTEN/NOTIFY); 0 means its caches are bypassed.",
-      () => (invalidations.listening ? 1 : 0),
-    );
+    const stopListenerGauge = observeState("patchbay_cache_listener_up", () => (invalidations.listening ? 1 : 0));
     cleanups.push(async () => stopListenerGauge());
     if (embedded) {
       const running = embedded;
-      const stopEmbeddedGauge = stateGauge("patchbay_embedded_postgres_up", "1 while the embedded PostgreSQL runs.", () =>
-        running.status().state === "running" ? 1 : 0,
-      );
+      const stopEmbeddedGauge = observeState("patchbay_embedded_postgres_up", () => (running.status().state === "running" ? 1 : 0));
       cleanups.push(async () => stopEmbeddedGauge());
     }
     const sessionSweep = runPeriodically("expired session sweep", SESSION_SWEEP_MS, () => services.identity.sweepExpiredSessions(), logger);

@@ -165,12 +165,34 @@ export function collectProcessMetrics(): void {
   collectDefaultMetrics({ register: registry });
 }
 
-/** A point-in-time gauge read from the app when scraped (e.g. the cache listener's state). */
-export function stateGauge(name: string, help: string, read: () => number): () => void {
-  const existing = registry.getSingleMetric(name);
-  if (existing) registry.removeSingleMetric(name);
-  new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+/** Gauges read from the app's parts when scraped; a part registers its reader (observeState). */
+const STATE_GAUGES = {
+  patchbay_cache_listener_up: "1 while this process listens for cache invalidations (LISTEN/NOTIFY); 0 means its caches are bypassed.",
+  patchbay_embedded_postgres_up: "1 while the embedded PostgreSQL runs (only with the embedded database).",
+} as const;
+
+export type StateGaugeName = keyof typeof STATE_GAUGES;
+
+const stateReaders = new Map<StateGaugeName, () => number>();
+
+for (const [name, help] of Object.entries(STATE_GAUGES) as Array<[StateGaugeName, string]>) {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const read = stateReaders.get(name);
+      // Without a reader (no embedded PostgreSQL) the gauge has no sample at all.
+      if (read) this.set(read());
+      else this.reset();
+    },
+  });
+}
+
+/** Feeds the gauge `name` from `read` until the returned function is called. */
+export function observeState(name: StateGaugeName, read: () => number): () => void {
+  stateReaders.set(name, read);
   return () => {
-    if (registry.getSingleMetric(name)) registry.removeSingleMetric(name);
+    if (stateReaders.get(name) === read) stateReaders.delete(name);
   };
 }
