@@ -44,7 +44,7 @@ import { createLogger, type Logger } from "./log";
 import { accessLog } from "./observability/access-log";
 import { observabilityPlugin } from "./observability/graphql-plugin";
 import { keyRotationProgressFromDatabase } from "./observability/key-rotation-progress";
-import { collectProcessMetrics, observePool, observeState, setKeyRotationProgressSource } from "./observability/metrics";
+import { collectProcessMetrics, observePool, observeState, setKeyRotationProgressSource, shareWithClusterPrimary } from "./observability/metrics";
 import { listenForMetrics, metricsHandler } from "./observability/metrics-endpoint";
 import { instrumentPg } from "./observability/pg-instrumentation";
 import { tracingActive } from "./observability/tracing";
@@ -132,6 +132,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const pool = createPool({ databaseUrl, deadlines: config.database, onError: onPoolError });
     cleanups.push(() => pool.end());
     collectProcessMetrics();
+    if (options.worker !== undefined) shareWithClusterPrimary();
     const unobservePool = observePool(pool);
     cleanups.push(async () => unobservePool());
     const stopRotationGauge = setKeyRotationProgressSource(keyRotationProgressFromDatabase(pool));

@@ -17,6 +17,9 @@ import { loadMasterKey } from "./crypto/master-key";
 import { startEmbeddedDatabase } from "./db/embedded-database";
 import { applyMigrations, MIGRATIONS_DIR } from "./db/migrate";
 import type { Logger } from "./log";
+import { clusterMetricsRenderer } from "./observability/metrics";
+import { listenForMetrics } from "./observability/metrics-endpoint";
+import { gracefulCloser } from "./http/graceful-close";
 
 /** What a worker tells the primary once it serves. */
 export const READY_MESSAGE = "patchbay:ready";
@@ -34,6 +37,7 @@ export async function runPrimary(config: Config, logger: Logger, shutdownDeadlin
 
   let stopping = false;
   let stopEmbedded = async () => {};
+  let stopMetrics = async () => {};
   const primary: Primary = {
     async stop(reason, exitCode) {
       if (!stopping) {
@@ -45,6 +49,7 @@ export async function runPrimary(config: Config, logger: Logger, shutdownDeadlin
           process.exit(1);
         }, shutdownDeadlineMs).unref();
         await stopWorkers();
+        await stopMetrics();
         await stopEmbedded();
       }
       process.exit(exitCode);
@@ -97,6 +102,12 @@ export async function runPrimary(config: Config, logger: Logger, shutdownDeadlin
   });
 
   for (let i = 0; i < config.workers; i++) fork();
+  if (config.metrics.listen) {
+    // One scrape target for the machine: every worker's counts, added up by the primary.
+    const server = await listenForMetrics({ ...config.metrics, listen: config.metrics.listen }, clusterMetricsRenderer());
+    stopMetrics = gracefulCloser(server);
+    logger.info("metrics are served", { url: `http://${config.metrics.listen.host}:${config.metrics.listen.port}/metrics`, workers: config.workers });
+  }
   return primary;
 
   async function stopWorkers(): Promise<void> {

@@ -9,7 +9,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { MetricsAccess } from "../config";
 import { registry } from "./metrics";
 
-export function metricsHandler(access: Pick<MetricsAccess, "token">) {
+/** What a scrape answers: this process's registry, or (PATCHBAY_WORKERS) every worker's, added up. */
+export type RenderMetrics = () => Promise<{ text: string; contentType: string }>;
+
+const ownRegistry: RenderMetrics = async () => ({ text: await registry.metrics(), contentType: registry.contentType });
+
+export function metricsHandler(access: Pick<MetricsAccess, "token">, render: RenderMetrics = ownRegistry) {
   const expected = access.token === null ? null : digest(access.token);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -25,8 +30,8 @@ export function metricsHandler(access: Pick<MetricsAccess, "token">) {
         return;
       }
     }
-    const text = await registry.metrics();
-    res.writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store", "content-length": Buffer.byteLength(text) });
+    const { text, contentType } = await render();
+    res.writeHead(200, { "content-type": contentType, "cache-control": "no-store", "content-length": Buffer.byteLength(text) });
     res.end(req.method === "HEAD" ? undefined : text);
   };
 }
@@ -36,8 +41,8 @@ function digest(value: string): Buffer {
 }
 
 /** The listener of PATCHBAY_METRICS_LISTEN: /metrics and nothing else. */
-export async function listenForMetrics(access: MetricsAccess & { listen: { host: string; port: number } }): Promise<Server> {
-  const handler = metricsHandler(access);
+export async function listenForMetrics(access: MetricsAccess & { listen: { host: string; port: number } }, render?: RenderMetrics): Promise<Server> {
+  const handler = metricsHandler(access, render);
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path !== "/metrics") {

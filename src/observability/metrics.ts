@@ -5,7 +5,7 @@
  * ids), never from what a client typed, so no request can grow the number of series.
  */
 import type pg from "pg";
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export const registry = new Registry();
 
@@ -195,4 +195,20 @@ export function observeState(name: StateGaugeName, read: () => number): () => vo
   return () => {
     if (stateReaders.get(name) === read) stateReaders.delete(name);
   };
+}
+
+/**
+ * PATCHBAY_WORKERS: a worker answers the primary's requests for its metrics (prom-client's
+ * cluster messages), so the primary can serve every worker's counts added up.
+ */
+export function shareWithClusterPrimary(): void {
+  AggregatorRegistry.setRegistries([registry]);
+  // Constructing one installs the worker's message listener (idempotent).
+  new AggregatorRegistry();
+}
+
+/** The primary's view: every worker's registry, counters and histograms summed. */
+export function clusterMetricsRenderer(): () => Promise<{ text: string; contentType: string }> {
+  const aggregator = new AggregatorRegistry();
+  return async () => ({ text: await aggregator.clusterMetrics(), contentType: aggregator.contentType });
 }

@@ -15,12 +15,14 @@ import { buildServer, type CompiledServer } from "../support/compiled-server";
 import { createTestDatabase } from "../support/database";
 import { createApiToken, createConnection, createWorkspace, signUp } from "../support/factories";
 import { type ServerProcess, spawnServer, waitFor, waitUntilReady, within } from "../support/server-process";
+import { parsePrometheusText, valueOf } from "../observability/prometheus-text";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 let compiled: CompiledServer;
 let server: ServerProcess;
 let url: string;
+let metricsPort: number;
 const cleanups: Array<() => Promise<unknown>> = [];
 
 beforeAll(async () => {
@@ -31,6 +33,7 @@ beforeAll(async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "patchbay-workers-"));
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
   const port = await freePort();
+  metricsPort = await freePort();
   url = `http://127.0.0.1:${port}`;
   server = spawnServer({
     cwd: ROOT,
@@ -41,6 +44,7 @@ beforeAll(async () => {
       PATCHBAY_MASTER_KEY: randomBytes(32).toString("base64"),
       PATCHBAY_DATA_DIR: dataDir,
       PATCHBAY_WORKERS: "2",
+      PATCHBAY_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
     },
   });
   cleanups.push(() => server.kill());
@@ -89,6 +93,21 @@ describe("PATCHBAY_WORKERS=2", () => {
       expect(resolved.status).toBe(200);
       expect(resolved.body.password).toBe("s3cret-Pa55word!");
     }
+  });
+
+  it("serves every worker's counts, added up, on PATCHBAY_METRICS_LISTEN", async () => {
+    const scrape = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return parsePrometheusText(text);
+    };
+    const before = valueOf(await scrape(), "patchbay_http_requests_total", { route: "healthz" });
+    expect(await workersAnswering(6)).toEqual(new Set([1, 2]));
+    const after = await scrape();
+    expect(valueOf(after, "patchbay_http_requests_total", { route: "healthz" }) - before).toBe(6);
+    // Both workers' pools, summed.
+    expect(valueOf(after, "patchbay_db_pool_max_connections")).toBe(20);
+    // The API's port leaves /metrics to that listener.
+    expect((await getFresh("/metrics").catch(() => ({ status: 0 }))).status).toBe(404);
   });
 
   it("stops every worker, then itself, on SIGTERM, with exit code 0", async () => {
