@@ -4,6 +4,7 @@
  * traceparent), the SQL statements and the connection test under it — and never a secret.
  */
 import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -115,4 +116,19 @@ describe("tracing over OTLP", () => {
     expect(all).not.toContain(PASSWORD);
     expect(all).not.toContain(owner.token);
   }, 60_000);
+});
+
+describe("without OTEL_EXPORTER_OTLP_ENDPOINT", () => {
+  it("loads no OpenTelemetry module: src/ imports it only as types or lazily", () => {
+    const src = new URL("../../src/", import.meta.url);
+    const files = (readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith(".ts") && !f.startsWith("generated"));
+    const eager = files.flatMap((file) =>
+      readFileSync(new URL(file, src), "utf8")
+        .split("\n")
+        .filter((line) => /^\s*(import|export)\b(?!\s+type\b).*from\s+["']@opentelemetry\//.test(line))
+        .map((line) => `${file}: ${line.trim()}`),
+    );
+    expect(files.length).toBeGreaterThan(50);
+    expect(eager).toEqual([]);
+  });
 });
