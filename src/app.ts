@@ -66,6 +66,7 @@ import { ConnectionSync } from "./services/connections/sync";
 import { ConnectionTransfer } from "./services/connections/transfer";
 import { IdentityService } from "./services/identity";
 import { ResolutionService } from "./services/connections/resolution";
+import { AccessTokens } from "./services/connections/access-tokens";
 import { UsageCounter } from "./services/connections/usage";
 import { TestLimiter } from "./limits/test-limiter";
 import { WorkspaceService } from "./services/workspaces";
@@ -267,6 +268,12 @@ function buildServices(
   const shared = (name: string, points: number, windowSeconds: number, message?: string) =>
     new SharedLimiter(pool, { name, points, windowSeconds, message }, rateKey, config.database.preparedStatements);
   const tooManyLogIns = "Too many log-in attempts.";
+  // Tests and token grants alike: the same deadline and egress policy.
+  const testEnvironment = {
+    timeoutMs: config.testTimeoutMs,
+    egress: createEgress({ mode: config.egressMode, allow: config.egressAllow, deny: config.egressDeny, denied, lookup }),
+    sqliteRoot: config.sqliteRoot,
+  };
   return {
     identity: new IdentityService(prisma, deriveSubkey(masterKey, "session-signing"), config.sessionTtlSeconds, invalidations, cache, {
       hashing: new HashGate({
@@ -287,13 +294,9 @@ function buildServices(
       maxOwnedPerUser: limits.maxWorkspacesPerUser,
     }),
     connections,
-    connectionTests: new ConnectionTestService(prisma, sql, connections, limiter, {
-      timeoutMs: config.testTimeoutMs,
-      egress: createEgress({ mode: config.egressMode, allow: config.egressAllow, deny: config.egressDeny, denied, lookup }),
-      sqliteRoot: config.sqliteRoot,
-    }),
+    connectionTests: new ConnectionTestService(prisma, sql, connections, limiter, testEnvironment),
     apiTokens: new ApiTokenService(prisma, deriveSubkey(masterKey, "api-token-hash"), invalidations, cache),
-    resolution: new ResolutionService(prisma, connections),
+    resolution: new ResolutionService(prisma, connections, new AccessTokens(prisma, keyring, secrets, testEnvironment)),
     sync,
     transfer: new ConnectionTransfer(prisma, connections, sync),
   };

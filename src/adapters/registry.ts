@@ -10,6 +10,7 @@ import { imapAdapter } from "./imap";
 import { mongodbAdapter } from "./mongodb";
 import { mssqlAdapter } from "./mssql";
 import { mysqlAdapter } from "./mysql";
+import { oauth2Adapter } from "./oauth2";
 import { packageIndexAdapter } from "./package-index";
 import { postgresAdapter } from "./postgres";
 import { redisAdapter } from "./redis";
@@ -33,6 +34,7 @@ const adapters = {
   redis: redisAdapter,
   generic: genericAdapter,
   secret: secretAdapter,
+  oauth2: oauth2Adapter,
 } satisfies Record<string, ConnectionAdapter>;
 
 export type AdapterId = keyof typeof adapters;

@@ -122,6 +122,33 @@ export interface AirflowNames {
   aliases?: readonly string[];
 }
 
+/** What a token endpoint granted: the access token, its expiry, and a rotated refresh token. */
+export interface TokenGrant {
+  accessToken: string;
+  tokenType: string;
+  /** Null when the server gave no expires_in. */
+  expiresAt: Date | null;
+  /** A new refresh token the server rotated to; null when it kept the old one (or gave none). */
+  refreshToken: string | null;
+}
+
+/** An access token as code resolving the connection gets it. */
+export type AccessToken = Omit<TokenGrant, "refreshToken">;
+
+/**
+ * For types whose stored credentials are exchanged for short-lived tokens (oauth2): resolving
+ * hands out a current token instead of the credentials. The service keeps and refreshes it
+ * (src/services/connections/access-tokens.ts); the adapter only performs the grant.
+ */
+export interface TokenIssuer {
+  /** Performs the grant, under ctx's deadline and egress policy; a failure when refused or unreachable. */
+  grant(settings: ConnectionSettings, ctx: TestContext): Promise<TokenGrant | { code: TestErrorCode; message: string }>;
+  /** What resolving returns: the settings with the token in place of the credentials. */
+  resolved(settings: ConnectionSettings, token: AccessToken): ConnectionSettings;
+  /** The secret field a rotated refresh token is stored in (`extra.refresh_token`). */
+  rotatedSecret?: string;
+}
+
 /**
  * Everything Patchbay knows about one connection type. Required members are what every type
  * must say; optional ones are facts only some types have (the compiler lists them here, and
@@ -166,6 +193,8 @@ export interface ConnectionAdapter {
    * the registry's generic validation). Return an empty list when the settings are valid.
    */
   validate?(settings: ConnectionSettings): FieldProblem[];
+  /** Present for types that resolve to a short-lived token instead of their credentials (oauth2). */
+  tokens?: TokenIssuer;
   /** Absent for types that cannot be tested (e.g. generic). */
   test?(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome>;
 }

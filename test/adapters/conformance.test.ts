@@ -158,6 +158,22 @@ const NETWORKED: Partial<Record<AdapterId, NetworkedType>> = {
     tls: { settings: (port) => ({ host: "localhost", port, ...none, password: SECRET, extra: { tls: true } }) },
     abortMs: 2_000,
   },
+  oauth2: {
+    settings: (host, port, password = SECRET) => ({
+      host: null,
+      port: null,
+      schema: null,
+      login: "conformance-client",
+      password,
+      extra: { token_url: `http://${host.includes(":") ? `[${host}]` : host}:${port}/token`, grant_type: "client_credentials" },
+    }),
+    silent: /accepted the connection but sent no complete HTTP response within 500 ms/,
+    maxMs: 1_500,
+    trickle: { prefix: "HTTP/1.1 200 OK\r\n", text: "X-Slow: a\r\n" },
+    banners: [{ text: SSH_BANNER, when: "at-once", never: /SSH|banner-7f3a/ }],
+    tls: { settings: (port) => ({ ...none, host: null, port: null, login: "conformance-client", password: SECRET, extra: { token_url: `https://localhost:${port}/token` } }) },
+    abortMs: 1_200,
+  },
 };
 
 const rows = Object.entries(NETWORKED) as Array<[AdapterId, NetworkedType]>;

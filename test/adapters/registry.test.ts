@@ -106,6 +106,19 @@ const complete: Record<AdapterId, ConnectionSettings> = {
   redis: { ...none, host: "redis.example.com", port: 6379, login: "default", password: "secret", extra: { db: 0, tls: true, tls_verify: true } },
   generic: { host: "service.example.com", port: 9000, schema: "anything", login: "app", password: "secret", extra: {} },
   secret: { ...none, password: "sk_live_value" },
+  oauth2: {
+    ...none,
+    login: "reports",
+    password: "client-secret",
+    extra: {
+      token_url: "https://auth.example.com/oauth2/token",
+      grant_type: "refresh_token",
+      refresh_token: "refresh-me",
+      scopes: "read:reports offline_access",
+      client_auth: "post",
+      verify_tls: true,
+    },
+  },
 };
 
 /** Fields a complete fixture leaves empty because they exclude another one it fills. */

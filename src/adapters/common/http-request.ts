@@ -20,6 +20,10 @@ const USER_AGENT = "patchbay-connection-test";
 
 export interface HttpGetOptions {
   url: URL;
+  /** GET (the default) follows redirects; POST never does (a redirect is the answer). */
+  method?: "GET" | "POST";
+  /** The POST body. */
+  body?: string;
   /** Sent on every hop (Accept, the connection's default headers). */
   headers?: Record<string, string>;
   /** Sent only to the first URL's origin (Authorization, a custom auth header). */
@@ -50,6 +54,11 @@ export function portOf(url: URL): number {
   return url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
 }
 
+/** An HTTP request under the rules above: a POST's redirect is returned as the answer, not followed. */
+export function httpRequest(ctx: TestContext, options: HttpGetOptions): Promise<HttpAnswer | Failure> {
+  return httpGet(ctx, options);
+}
+
 export async function httpGet(ctx: TestContext, options: HttpGetOptions): Promise<HttpAnswer | Failure> {
   // One deadline for all hops: the caller's signal, or our own timer, whichever comes first.
   const timeoutMs = Math.max(0, Math.round(ctx.timeoutMs));
@@ -76,14 +85,20 @@ export async function httpGet(ctx: TestContext, options: HttpGetOptions): Promis
       // Only the final answer's body is read: a redirect's is of no interest.
       const maxBodyBytes = (status: number, { location }: IncomingHttpHeaders) =>
         REDIRECTS.has(status) && location ? 0 : (options.maxBodyBytes ?? 0);
-      answer = await sendRequest({ url, method: "GET", headers, address, maxBodyBytes, verifyTls: options.verifyTls, signal }, requests);
+      const method = options.method ?? "GET";
+      const follow = method === "GET";
+      const bodyLimit = (status: number, received: IncomingHttpHeaders) => (follow ? maxBodyBytes(status, received) : (options.maxBodyBytes ?? 0));
+      answer = await sendRequest(
+        { url, method, headers, body: options.body, address, maxBodyBytes: bodyLimit, verifyTls: options.verifyTls, signal },
+        requests,
+      );
     } catch (error) {
       const progress = requests.last() ?? { connected: false, responded: false };
       return describeFailure(error, { url, where, progress, signal, timeoutMs });
     }
 
     const location = answer.headers.location;
-    if (!REDIRECTS.has(answer.status) || !location) return { ...answer, url, redirects };
+    if (!REDIRECTS.has(answer.status) || !location || (options.method ?? "GET") !== "GET") return { ...answer, url, redirects };
     if (redirects === MAX_REDIRECTS) {
       return { code: "PROTOCOL_ERROR", message: `Stopped after ${MAX_REDIRECTS} redirects: too many redirects.` };
     }

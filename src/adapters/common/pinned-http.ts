@@ -15,7 +15,9 @@ import { urlHost } from "./host";
 
 export interface PinnedRequest {
   url: URL;
-  method: "GET" | "HEAD";
+  method: "GET" | "HEAD" | "POST";
+  /** The request body (POST); sent with its Content-Length. */
+  body?: string | Buffer;
   /** Sent as given; must include `host`. */
   headers: Record<string, string>;
   address: CheckedAddress;
@@ -72,7 +74,7 @@ export function sendRequest(options: PinnedRequest, open: OpenRequests): Promise
       port: url.port ? Number(url.port) : secure ? 443 : 80,
       method: options.method,
       path: `${url.pathname}${url.search}`,
-      headers: options.headers,
+      headers: options.body === undefined ? options.headers : { ...options.headers, "content-length": String(Buffer.byteLength(options.body)) },
       setHost: false,
       // A fresh connection, closed after this exchange: no pool shared between tests.
       agent: false,
@@ -113,6 +115,6 @@ export function sendRequest(options: PinnedRequest, open: OpenRequests): Promise
       response.once("error", reject);
       response.once("aborted", () => reject(Object.assign(new Error("response aborted"), { code: "ECONNRESET" })));
     });
-    request.end();
+    request.end(options.body);
   });
 }

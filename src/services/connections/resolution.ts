@@ -9,7 +9,8 @@ import { BadUserInputError, NotFoundError } from "../../errors";
 import type { Caller } from "../../policy/caller";
 import { metrics } from "../../observability/metrics";
 import { recordAudit } from "../audit";
-import { type ConnectionDraft, settingsOf } from "./draft";
+import type { AccessTokens } from "./access-tokens";
+import { adapterFor, type ConnectionDraft, settingsOf } from "./draft";
 import { actorNameOf, actorNames, usageSince } from "./usage";
 import type { ConnectionService } from "./service";
 
@@ -30,6 +31,7 @@ export class ResolutionService {
   constructor(
     private readonly db: Db,
     private readonly connections: ConnectionService,
+    private readonly tokens?: AccessTokens,
   ) {}
 
   /**
@@ -65,7 +67,18 @@ export class ResolutionService {
       details: { name: row.name },
     });
     this.connections.usage.record(workspaceId, row.id, actor, new Date());
-    return resolvedFrom(draft);
+    return this.handedOut(caller, row, draft);
+  }
+
+  /**
+   * What the caller gets for the stored draft: the draft itself, or for a type that issues
+   * tokens (oauth2) a current access token in place of the credentials.
+   */
+  private async handedOut(caller: Caller, row: Connection, draft: ConnectionDraft): Promise<ResolvedConnectionData> {
+    const issuer = adapterFor(draft.type).tokens;
+    if (!issuer || !this.tokens) return resolvedFrom(draft);
+    const token = await this.tokens.current(caller, row, issuer);
+    return { name: draft.name, type: draft.type, description: draft.description, ...issuer.resolved(settingsOf(draft), token) };
   }
 
   /** Usage over the last 30 days for each connection, in one query per batch. */
