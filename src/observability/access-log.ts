@@ -11,6 +11,9 @@ import { metrics } from "./metrics";
 import type { RequestRecord } from "./request-record";
 
 const QUIET_ROUTES = new Set(["healthz", "readyz", "metrics"]);
+// A request id set by the proxy in front (HAProxy's unique-id-header, nginx's $request_id) is
+// logged when it looks like one, so a line can be matched with the proxy's.
+const REQUEST_ID = /^[A-Za-z0-9._:+\/=-]{1,128}$/;
 
 export interface AccessLogOptions {
   logger: Logger;
@@ -46,10 +49,17 @@ export function accessLog(options: AccessLogOptions): RequestFinished {
       ...(record.errorCodes?.length ? { errors: record.errorCodes } : {}),
       ...(record.actor ? { actor: record.actor } : {}),
       client: options.clientAddress(req),
+      ...requestIdOf(req),
+      ...(record.span ? { traceId: record.span.span.spanContext().traceId } : {}),
       ...(record.db ? { db: { statements: record.db.statements, ms: Math.round(record.db.ms * 10) / 10 } } : {}),
       ...(options.worker === undefined ? {} : { worker: options.worker }),
     });
   };
+}
+
+function requestIdOf(req: IncomingMessage): { requestId?: string } {
+  const id = req.headers["x-request-id"];
+  return typeof id === "string" && REQUEST_ID.test(id) ? { requestId: id } : {};
 }
 
 function countGraphQL(record: RequestRecord, status: number, durationMs: number): void {

@@ -127,7 +127,11 @@ describe("the access log", () => {
     const owner = await signUp(anonymous, "access");
     const workspace = await createWorkspace(owner.client);
     const from = app.logs.length;
-    await owner.client.ok(`query Page($slug: String!) { workspace(slug: $slug) { connections(first: 5) { nodes { name } } } }`, { slug: workspace.slug });
+    await fetch(`${app.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${owner.token}`, "x-request-id": "req-4f1c9a" },
+      body: JSON.stringify({ query: `query Page($slug: String!) { workspace(slug: $slug) { connections(first: 5) { nodes { name } } } }`, variables: { slug: workspace.slug } }),
+    });
     await fetch(`${app.url}/api/v1/connections/${VARIABLE_MARKER}?workspace=${workspace.slug}`, { headers: { authorization: `Bearer ${owner.token}` } });
     await new Promise((r) => setTimeout(r, 50));
     const lines = app.logs.slice(from).map((l) => JSON.parse(l)).filter((l) => l.msg === "request");
@@ -143,6 +147,7 @@ describe("the access log", () => {
       fields: ["workspace"],
       actor: { kind: "USER", id: owner.userId },
       client: "127.0.0.1",
+      requestId: "req-4f1c9a",
     });
     expect(graphql.durationMs).toBeGreaterThan(0);
     // Debug logging counts the statements a request ran.

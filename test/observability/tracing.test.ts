@@ -94,6 +94,8 @@ describe("tracing over OTLP", () => {
     expect(((await response.json()) as any).data.testConnection.errorCode).toBe("CONNECTION_REFUSED");
     // SIGTERM flushes what the batch processor still holds.
     await server.stop();
+    // The access line carries the trace id, to go from a log line to its trace.
+    expect(server.logLines().find((l) => l.msg === "request" && l.operation === "Probe")?.traceId).toBe(traceId);
 
     expect(received.length).toBeGreaterThan(0);
     expect(received.join("\n")).toContain("patchbay-under-test");
