@@ -4,6 +4,7 @@
  */
 import { hostProblem } from "./common/host";
 import { isSecretName, secretExtraKeysOf } from "./common/secret-fields";
+import { azureBlobAdapter } from "./azure-blob";
 import { genericAdapter } from "./generic";
 import { httpAdapter } from "./http";
 import { imapAdapter } from "./imap";
@@ -35,6 +36,7 @@ const adapters = {
   generic: genericAdapter,
   secret: secretAdapter,
   oauth2: oauth2Adapter,
+  azure_blob: azureBlobAdapter,
 } satisfies Record<string, ConnectionAdapter>;
 
 export type AdapterId = keyof typeof adapters;

@@ -174,6 +174,23 @@ const NETWORKED: Partial<Record<AdapterId, NetworkedType>> = {
     tls: { settings: (port) => ({ ...none, host: null, port: null, login: "conformance-client", password: SECRET, extra: { token_url: `https://localhost:${port}/token` } }) },
     abortMs: 1_200,
   },
+  azure_blob: {
+    settings: (host, port, password = SECRET) => ({
+      host: null,
+      port: null,
+      schema: null,
+      login: "conformance",
+      password,
+      extra: { endpoint: `http://${host.includes(":") ? `[${host}]` : host}:${port}/conformance` },
+    }),
+    silent: /accepted the connection but sent no complete HTTP response within 500 ms/,
+    maxMs: 1_500,
+    banners: [{ text: SSH_BANNER, when: "at-once", never: /SSH|banner-7f3a/ }],
+    tls: {
+      settings: (port) => ({ ...none, host: null, port: null, login: "conformance", password: SECRET, extra: { endpoint: `https://localhost:${port}` } }),
+    },
+    abortMs: 1_200,
+  },
 };
 
 const rows = Object.entries(NETWORKED) as Array<[AdapterId, NetworkedType]>;

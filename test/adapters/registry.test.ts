@@ -119,6 +119,12 @@ const complete: Record<AdapterId, ConnectionSettings> = {
       verify_tls: true,
     },
   },
+  azure_blob: {
+    ...none,
+    login: "reportsstore",
+    password: Buffer.from("a shared key of some length").toString("base64"),
+    extra: { sas_token: "sv=2021-12-02&ss=b&srt=sco&sp=rl&se=2030-01-01T00:00:00Z&sig=abc%3D", endpoint: "https://reportsstore.blob.core.windows.net", container: "reports" },
+  },
 };
 
 /** Fields a complete fixture leaves empty because they exclude another one it fills. */

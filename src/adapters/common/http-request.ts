@@ -24,6 +24,8 @@ export interface HttpGetOptions {
   method?: "GET" | "POST";
   /** The POST body. */
   body?: string;
+  /** false: a redirect is the answer (a signed request must not be sent on elsewhere). */
+  followRedirects?: boolean;
   /** Sent on every hop (Accept, the connection's default headers). */
   headers?: Record<string, string>;
   /** Sent only to the first URL's origin (Authorization, a custom auth header). */
@@ -86,7 +88,7 @@ export async function httpGet(ctx: TestContext, options: HttpGetOptions): Promis
       const maxBodyBytes = (status: number, { location }: IncomingHttpHeaders) =>
         REDIRECTS.has(status) && location ? 0 : (options.maxBodyBytes ?? 0);
       const method = options.method ?? "GET";
-      const follow = method === "GET";
+      const follow = method === "GET" && options.followRedirects !== false;
       const bodyLimit = (status: number, received: IncomingHttpHeaders) => (follow ? maxBodyBytes(status, received) : (options.maxBodyBytes ?? 0));
       answer = await sendRequest(
         { url, method, headers, body: options.body, address, maxBodyBytes: bodyLimit, verifyTls: options.verifyTls, signal },
@@ -98,7 +100,8 @@ export async function httpGet(ctx: TestContext, options: HttpGetOptions): Promis
     }
 
     const location = answer.headers.location;
-    if (!REDIRECTS.has(answer.status) || !location || (options.method ?? "GET") !== "GET") return { ...answer, url, redirects };
+    const follows = (options.method ?? "GET") === "GET" && options.followRedirects !== false;
+    if (!REDIRECTS.has(answer.status) || !location || !follows) return { ...answer, url, redirects };
     if (redirects === MAX_REDIRECTS) {
       return { code: "PROTOCOL_ERROR", message: `Stopped after ${MAX_REDIRECTS} redirects: too many redirects.` };
     }
