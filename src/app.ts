@@ -65,6 +65,7 @@ import { ConnectionService } from "./services/connections/service";
 import { ConnectionSync } from "./services/connections/sync";
 import { ConnectionTransfer } from "./services/connections/transfer";
 import { IdentityService } from "./services/identity";
+import { InvitationService } from "./services/invitations";
 import { ResolutionService } from "./services/connections/resolution";
 import { AccessTokens } from "./services/connections/access-tokens";
 import { UsageCounter } from "./services/connections/usage";
@@ -274,6 +275,9 @@ function buildServices(
     egress: createEgress({ mode: config.egressMode, allow: config.egressAllow, deny: config.egressDeny, denied, lookup }),
     sqliteRoot: config.sqliteRoot,
   };
+  const invitations = new InvitationService(prisma, deriveSubkey(masterKey, "invitation-hash"), invalidations, {
+    perWorkspace: shared("invitation-workspace", limits.invitationsPerWorkspacePerHour, 3600, "Too many invitations from this workspace."),
+  });
   return {
     identity: new IdentityService(prisma, deriveSubkey(masterKey, "session-signing"), config.sessionTtlSeconds, invalidations, cache, {
       hashing: new HashGate({
@@ -287,12 +291,13 @@ function buildServices(
         perAddress: shared("login-address", limits.loginFailuresPerAddress, limits.loginWindowSeconds, tooManyLogIns),
       }),
       signUpsPerAddress: shared("signup-address", limits.signUpsPerAddressPerHour, 3600, "Too many sign-ups from this address."),
-      signUp: new SignUpPolicy(config.signUp),
+      signUp: new SignUpPolicy(config.signUp, invitations),
     }),
     workspaces: new WorkspaceService(prisma, keyring, invalidations, cache, {
       creationsPerUser: shared("workspace-create", limits.workspaceCreationsPerUserPerHour, 3600, "Too many workspaces created."),
       maxOwnedPerUser: limits.maxWorkspacesPerUser,
     }),
+    invitations,
     connections,
     connectionTests: new ConnectionTestService(prisma, sql, connections, limiter, testEnvironment),
     apiTokens: new ApiTokenService(prisma, deriveSubkey(masterKey, "api-token-hash"), invalidations, cache),

@@ -142,6 +142,8 @@ export interface AbuseLimits {
   workspaceCreationsPerUserPerHour: number;
   /** PATCHBAY_MAX_WORKSPACES_PER_USER, default 50: workspaces one person may own. */
   maxWorkspacesPerUser: number;
+  /** PATCHBAY_INVITATIONS_PER_WORKSPACE_PER_HOUR, default 50: invitations one workspace sends. */
+  invitationsPerWorkspacePerHour: number;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -191,6 +193,7 @@ export function loadConfig(env: Env = process.env): Config {
       signUpsPerAddressPerHour: integer(env, "PATCHBAY_SIGNUPS_PER_ADDRESS_PER_HOUR", 10, 1, 1_000_000),
       workspaceCreationsPerUserPerHour: integer(env, "PATCHBAY_WORKSPACE_CREATIONS_PER_USER_PER_HOUR", 10, 1, 1_000_000),
       maxWorkspacesPerUser: integer(env, "PATCHBAY_MAX_WORKSPACES_PER_USER", 50, 1, 1_000_000),
+      invitationsPerWorkspacePerHour: integer(env, "PATCHBAY_INVITATIONS_PER_WORKSPACE_PER_HOUR", 50, 1, 1_000_000),
     },
     graphqlLimits: {
       maxDepth: integer(env, "PATCHBAY_GRAPHQL_MAX_DEPTH", 10, 2, 100),

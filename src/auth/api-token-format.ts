@@ -19,7 +19,7 @@ export const API_TOKEN_DISPLAY_PREFIX_CHARS = 12;
 const SHAPE = /^pbt_([0-9A-Za-z]{32})_([0-9A-Za-z]{6})$/;
 
 /** Uniform base62 characters: bytes >= 248 (= 4·62) are rejected, so there is no modulo bias. */
-function randomBase62(length: number): string {
+export function randomBase62(length: number): string {
   let out = "";
   while (out.length < length) {
     for (const byte of randomBytes(length * 2)) {
@@ -30,7 +30,8 @@ function randomBase62(length: number): string {
   return out;
 }
 
-function checksum(tokenWithoutChecksum: string): string {
+/** CRC32 of the token so far as 6 base62 characters (invitation tokens use it too). */
+export function checksum(tokenWithoutChecksum: string): string {
   let n = crc32(tokenWithoutChecksum);
   let out = "";
   for (let i = 0; i < CHECKSUM_CHARS; i++) {

@@ -110,3 +110,13 @@ export interface Repointing {
 export function mayKeepSecretsWhenRepointing(change: Repointing, mayResolve: boolean): boolean {
   return !change.repointed || change.keptSecrets.length === 0 || mayResolve;
 }
+
+/**
+ * Inviting: an admin or owner invites, and never above their own role (an ADMIN invites
+ * ADMIN, MEMBER or VIEWER; only an OWNER invites an OWNER). Asked again when the invitation
+ * is accepted, with the inviter's role then: a demoted or removed inviter's invitations
+ * shrink with them, as their API tokens do.
+ */
+export function mayInvite(inviterRole: Role | null, invitedRole: Role): boolean {
+  return inviterRole !== null && roleAllows(inviterRole, "workspace.admin") && ROLE_RANK[invitedRole] <= ROLE_RANK[inviterRole];
+}

@@ -3,6 +3,7 @@ import { AuthResolver } from "./auth.resolver";
 import { ConnectionTestResolver } from "./connection-test.resolver";
 import { ConnectionTypeResolver } from "./connection-type.resolver";
 import { ConnectionResolver } from "./connection.resolver";
+import { InvitationResolver, WorkspaceInvitationsResolver } from "./invitation.resolver";
 import { MemberResolver } from "./member.resolver";
 import { ResolveResolver } from "./resolve.resolver";
 import { ResolvedConnectionResolver } from "./resolved-connection.resolver";
@@ -13,6 +14,8 @@ export const resolvers = [
   AuthResolver,
   WorkspaceResolver,
   MemberResolver,
+  InvitationResolver,
+  WorkspaceInvitationsResolver,
   ConnectionResolver,
   ConnectionTestResolver,
   ConnectionTypeResolver,

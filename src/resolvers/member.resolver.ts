@@ -3,20 +3,10 @@ import type { Membership } from "../generated/prisma/client";
 import type { GraphQLContext } from "../graphql/context";
 import { Role } from "../schema/enums";
 import { UserType } from "../schema/user.type";
-import { MemberType } from "../schema/workspace.type";
+import { MemberType, WorkspaceType } from "../schema/workspace.type";
 
 @Resolver(() => MemberType)
 export class MemberResolver {
-  @Mutation(() => MemberType)
-  addMember(
-    @Arg("workspaceId", () => ID) workspaceId: string,
-    @Arg("email", () => String) email: string,
-    @Arg("role", () => Role) role: Role,
-    @Ctx() { caller, services }: GraphQLContext,
-  ) {
-    return services.workspaces.addMember(caller, { workspaceId, email, role });
-  }
-
   @Mutation(() => MemberType)
   setMemberRole(
     @Arg("workspaceId", () => ID) workspaceId: string,
@@ -39,5 +29,10 @@ export class MemberResolver {
   @FieldResolver(() => UserType)
   async user(@Root() member: Membership, @Ctx() { loaders }: GraphQLContext) {
     return loaders.user.load(member.userId);
+  }
+
+  @FieldResolver(() => WorkspaceType, { description: "The workspace of this membership (after acceptInvitation, the one joined)." })
+  workspace(@Root() member: Membership, @Ctx() { caller, services }: GraphQLContext) {
+    return services.workspaces.byId(caller, member.workspaceId);
   }
 }

@@ -87,7 +87,7 @@ export class IdentityService implements InvalidationListener {
     clientIp: string | null,
   ): Promise<AuthResult> {
     const email = normaliseEmail(input.email);
-    if (!EMAIL.test(email) || email.length > 254) throw new BadUserInputError("Enter a valid email address.", "email");
+    if (!isEmailAddress(email)) throw new BadUserInputError("Enter a valid email address.", "email");
     if (input.password.length < MIN_PASSWORD) {
       throw new BadUserInputError(`The password needs at least ${MIN_PASSWORD} characters.`, "password");
     }
@@ -110,7 +110,9 @@ export class IdentityService implements InvalidationListener {
       const user = await this.db.$transaction(async (tx) => {
         if (this.guards.signUp.mode !== "open") await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SIGN_UP_LOCK}::bigint)`;
         await this.guards.signUp.check(tx, email, input.invitationToken);
-        return tx.user.create({ data: { id: randomUUID(), email, name, passwordHash } });
+        const created = await tx.user.create({ data: { id: randomUUID(), email, name, passwordHash } });
+        await this.guards.signUp.redeem(tx, input.invitationToken, created, clientIp);
+        return created;
       });
       return { user, token: await this.startSession(this.db, user.id) };
     } catch (error) {
@@ -233,6 +235,11 @@ export class IdentityService implements InvalidationListener {
 function checkNewPassword(password: string, field: string): void {
   if (password.length < MIN_PASSWORD) throw new BadUserInputError(`The password needs at least ${MIN_PASSWORD} characters.`, field);
   if (password.length > MAX_PASSWORD) throw new BadUserInputError("The password is too long.", field);
+}
+
+/** An address of the plain form people type (a@b.c), at most 254 characters; give it normalised. */
+export function isEmailAddress(email: string): boolean {
+  return EMAIL.test(email) && email.length <= 254;
 }
 
 export function normaliseEmail(email: string): string {

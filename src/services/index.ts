@@ -8,12 +8,14 @@ import type { ConnectionService } from "./connections/service";
 import type { ConnectionSync } from "./connections/sync";
 import type { ConnectionTransfer } from "./connections/transfer";
 import type { IdentityService } from "./identity";
+import type { InvitationService } from "./invitations";
 import type { ResolutionService } from "./connections/resolution";
 import type { WorkspaceService } from "./workspaces";
 
 export interface Services {
   identity: IdentityService;
   workspaces: WorkspaceService;
+  invitations: InvitationService;
   connections: ConnectionService;
   connectionTests: ConnectionTestService;
   apiTokens: ApiTokenService;

@@ -1,7 +1,7 @@
 /**
  * Workspaces and their members. A workspace is the tenant: its creator becomes its OWNER and
- * it gets its own data key. Admins manage members below OWNER; only owners manage owners, and
- * the last owner can neither leave nor be demoted.
+ * it gets its own data key. People join by invitation (invitations.ts); admins manage members
+ * below OWNER, only owners manage owners, and the last owner can neither leave nor be demoted.
  */
 import { randomUUID } from "node:crypto";
 import { ExpiringCache } from "../cache/expiring-cache";
@@ -17,7 +17,6 @@ import type { Caller } from "../policy/caller";
 import { allows, roleChangeAction } from "../policy/policy";
 import { type ChainReport, type KnownHead, verifyWorkspaceChain } from "../audit/verify";
 import { recordAudit } from "./audit";
-import { normaliseEmail } from "./identity";
 import { decodeCursor, type Page, pageSize, toPage } from "./pagination";
 import type { SharedLimiter } from "../limits/shared-limiter";
 
@@ -121,6 +120,14 @@ export class WorkspaceService implements InvalidationListener {
     return workspace;
   }
 
+  /** A workspace the caller can see, by id (Member.workspace); NOT_FOUND otherwise. */
+  async byId(caller: Caller, workspaceId: string): Promise<Workspace> {
+    await caller.authorize(workspaceId, "workspace.read");
+    const workspace = await this.db.workspace.findUnique({ where: { id: workspaceId } });
+    if (!workspace) throw new NotFoundError("Workspace");
+    return workspace;
+  }
+
   async members(caller: Caller, workspaceId: string): Promise<Membership[]> {
     await caller.authorize(workspaceId, "workspace.read");
     return this.db.membership.findMany({ where: { workspaceId }, orderBy: [{ createdAt: "asc" }, { userId: "asc" }] });
@@ -134,29 +141,6 @@ export class WorkspaceService implements InvalidationListener {
       ? await this.db.membership.findMany({ where: { workspaceId: { in: allowed } }, orderBy: [{ createdAt: "asc" }, { userId: "asc" }] })
       : [];
     return workspaceIds.map((id, i) => refusals[i] ?? rows.filter((row) => row.workspaceId === id));
-  }
-
-  async addMember(caller: Caller, input: { workspaceId: string; email: string; role: Role }): Promise<Membership> {
-    await this.authorizeRoleChange(caller, input.workspaceId, input.role);
-    const user = await this.db.user.findUnique({ where: { email: normaliseEmail(input.email) } });
-    if (!user) throw new BadUserInputError("No account has this email; ask them to sign up first.", "email");
-    try {
-      return await this.bus.transaction(this.db, async (tx, announce) => {
-        const membership = await tx.membership.create({ data: { workspaceId: input.workspaceId, userId: user.id, role: input.role } });
-        await announce({ kind: "membership", workspaceId: input.workspaceId, userId: user.id });
-        await recordAudit(tx, caller, {
-          workspaceId: input.workspaceId,
-          action: "member.add",
-          targetType: "User",
-          targetId: user.id,
-          details: { email: user.email, role: input.role },
-        });
-        return membership;
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictError("This person is already a member.", { field: "email" });
-      throw error;
-    }
   }
 
   async setMemberRole(caller: Caller, input: { workspaceId: string; userId: string; role: Role }): Promise<Membership> {

@@ -311,7 +311,7 @@ describe("sign-up modes", () => {
     const later = await graphql(app, SIGN_UP, { e: email("later"), p: PASSWORD });
     expect(codeOf(later)).toBe("FORBIDDEN");
     expect(later.body.errors[0].message).toMatch(/by invitation/);
-    // Until invitations exist (issue 9), no token invites.
+    // A made-up token invites nobody (test/api/invitations.test.ts redeems real ones).
     expect(codeOf(await graphql(app, SIGN_UP, { e: email("invited"), p: PASSWORD, i: "inv_made-up" }))).toBe("FORBIDDEN");
   });
 

@@ -6,13 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../support/app";
 import { GraphQLClient } from "../support/client";
-import { createApiToken, createConnection, createWorkspace, signUp, type SignedUp } from "../support/factories";
+import { createApiToken, createConnection, createWorkspace, inviteMember, signUp, type SignedUp } from "../support/factories";
 
 let app: TestApp;
 let victim: SignedUp;
 let victimWorkspace: { id: string; slug: string };
 let victimConnection: { id: string; name: string };
 let victimTokenId: string;
+let victimInvitationId: string;
 const intruders: Record<string, GraphQLClient> = {};
 
 beforeAll(async () => {
@@ -22,6 +23,7 @@ beforeAll(async () => {
   victimWorkspace = await createWorkspace(victim.client);
   victimConnection = await createConnection(victim.client, victimWorkspace.id, { name: "crown_jewels" });
   victimTokenId = (await createApiToken(victim.client, victimWorkspace.id, ["READ"])).id;
+  victimInvitationId = (await inviteMember(victim.client, victimWorkspace.id, "friend@example.com", "MEMBER")).id;
 
   const intruder = await signUp(anonymous, "intruder");
   const own = await createWorkspace(intruder.client);
@@ -51,7 +53,8 @@ const operations: Record<string, () => [string, Record<string, unknown>]> = {
   ],
   createApiToken: () => [`mutation($w: ID!) { createApiToken(workspaceId: $w, name: "x", scopes: [RESOLVE]) { token } }`, { w: victimWorkspace.id }],
   revokeApiToken: () => [`mutation($id: ID!) { revokeApiToken(id: $id) { id } }`, { id: victimTokenId }],
-  addMember: () => [`mutation($w: ID!) { addMember(workspaceId: $w, email: "nobody@example.com", role: ADMIN) { role } }`, { w: victimWorkspace.id }],
+  inviteMember: () => [`mutation($w: ID!) { inviteMember(workspaceId: $w, email: "nobody@example.com", role: ADMIN) { token } }`, { w: victimWorkspace.id }],
+  revokeInvitation: () => [`mutation($id: ID!) { revokeInvitation(id: $id) { id } }`, { id: victimInvitationId }],
   setMemberRole: () => [`mutation($w: ID!, $u: ID!) { setMemberRole(workspaceId: $w, userId: $u, role: VIEWER) { role } }`, { w: victimWorkspace.id, u: victim.userId }],
   removeMember: () => [`mutation($w: ID!, $u: ID!) { removeMember(workspaceId: $w, userId: $u) }`, { w: victimWorkspace.id, u: victim.userId }],
 };
@@ -76,10 +79,12 @@ it("left the victim's objects untouched", async () => {
       connections { totalCount nodes { name description version } }
       members { role user { id } }
       apiTokens { id revokedAt }
+      invitations { id email status }
     } }`,
     { s: victimWorkspace.slug },
   );
   expect(data.workspace.connections).toEqual({ totalCount: 1, nodes: [{ name: "crown_jewels", description: null, version: 1 }] });
   expect(data.workspace.members).toEqual([{ role: "OWNER", user: { id: victim.userId } }]);
   expect(data.workspace.apiTokens).toEqual([{ id: victimTokenId, revokedAt: null }]);
+  expect(data.workspace.invitations).toEqual([{ id: victimInvitationId, email: "friend@example.com", status: "PENDING" }]);
 });

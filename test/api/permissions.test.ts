@@ -105,25 +105,29 @@ const operations: Record<string, { allowed: string[]; run: Operation }> = {
     allowed: ["OWNER", "ADMIN"],
     run: (c) => c.request(`query($s: String!) { workspace(slug: $s) { auditEvents(first: 5) { nodes { action } } } }`, { s: workspace.slug }),
   },
-  "add a member below OWNER": {
+  "invite a member below OWNER": {
     allowed: ["OWNER", "ADMIN"],
     run: async (c) => {
       const person = await signUp(new GraphQLClient(app.url), "invitee");
-      return c.request(`mutation($w: ID!, $e: String!) { addMember(workspaceId: $w, email: $e, role: MEMBER) { role } }`, {
+      return c.request(`mutation($w: ID!, $e: String!) { inviteMember(workspaceId: $w, email: $e, role: MEMBER) { invitation { role } } }`, {
         w: workspace.id,
         e: person.email,
       });
     },
   },
-  "make someone an OWNER": {
+  "invite an OWNER": {
     allowed: ["OWNER"],
     run: async (c) => {
       const person = await signUp(new GraphQLClient(app.url), "heir");
-      return c.request(`mutation($w: ID!, $e: String!) { addMember(workspaceId: $w, email: $e, role: OWNER) { role } }`, {
+      return c.request(`mutation($w: ID!, $e: String!) { inviteMember(workspaceId: $w, email: $e, role: OWNER) { invitation { role } } }`, {
         w: workspace.id,
         e: person.email,
       });
     },
+  },
+  "list invitations": {
+    allowed: ["OWNER", "ADMIN"],
+    run: (c) => c.request(`query($s: String!) { workspace(slug: $s) { invitations { id } } }`, { s: workspace.slug }),
   },
 };
 

@@ -367,7 +367,7 @@ describe("schema disclosure", () => {
       const argument = await client.request(`{ workspace(slug: "x") { connections(frist: 10) { totalCount } } }`);
       expect(argument.errors?.[0]?.message).toContain('"frist"');
       expect(argument.raw).not.toMatch(/Did you mean|"first"/);
-      const enumValue = await client.request(`mutation($r: Role!) { addMember(workspaceId: "w", email: "e@example.com", role: $r) { role } }`, { r: "OWNR" });
+      const enumValue = await client.request(`mutation($r: Role!) { inviteMember(workspaceId: "w", email: "e@example.com", role: $r) { token } }`, { r: "OWNR" });
       expect(enumValue.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
       expect(enumValue.raw).not.toMatch(/Did you mean|OWNER/);
       const inputField = await client.request(`mutation($i: ConnectionInput!) { createConnection(workspaceId: "w", input: $i) { id } }`, { i: { nam: "x", type: "generic" } });

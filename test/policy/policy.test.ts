@@ -10,6 +10,7 @@ import {
   allows,
   exportAction,
   isPeopleOnly,
+  mayInvite,
   mayKeepSecretsWhenRepointing,
   roleChangeAction,
   type Subject,
@@ -88,5 +89,16 @@ describe("named decisions", () => {
     [{ repointed: true, keptSecrets: ["password"] }, true, true],
   ])("repointing %o with resolve right %s may keep the secrets: %s", (change, mayResolve, expected) => {
     expect(mayKeepSecretsWhenRepointing(change, mayResolve)).toBe(expected);
+  });
+
+  // Who may invite whom: the inviter's role caps the invited role (rows: inviter; columns: OWNER, ADMIN, MEMBER, VIEWER).
+  it.each([
+    [null, [false, false, false, false]],
+    ["VIEWER", [false, false, false, false]],
+    ["MEMBER", [false, false, false, false]],
+    ["ADMIN", [false, true, true, true]],
+    ["OWNER", [true, true, true, true]],
+  ] as const)("an inviter who is %s may invite OWNER, ADMIN, MEMBER, VIEWER: %o", (inviter, expected) => {
+    expect((["OWNER", "ADMIN", "MEMBER", "VIEWER"] as const).map((role) => mayInvite(inviter, role))).toEqual(expected);
   });
 });

@@ -19,7 +19,7 @@ export async function signUp(anonymous: GraphQLClient, label = "user"): Promise<
     `mutation($email: String!, $password: String!, $name: String) {
       signUp(email: $email, password: $password, name: $name) { token user { id email } }
     }`,
-    { email, password: "correct horse battery", name: label },
+    { email, password: PASSWORD, name: label },
   );
   return { client: anonymous.as(data.signUp.token), token: data.signUp.token, userId: data.signUp.user.id, email };
 }
@@ -32,12 +32,24 @@ export async function createWorkspace(owner: GraphQLClient, slug = `ws-${randomB
   return data.createWorkspace;
 }
 
+export const PASSWORD = "correct horse battery";
+
+export async function inviteMember(admin: GraphQLClient, workspaceId: string, email: string, role: string): Promise<{ token: string; id: string }> {
+  const data = await admin.ok(
+    `mutation($w: ID!, $e: String!, $r: Role!) { inviteMember(workspaceId: $w, email: $e, role: $r) { token invitation { id } } }`,
+    { w: workspaceId, e: email, r: role },
+  );
+  return { token: data.inviteMember.token, id: data.inviteMember.invitation.id };
+}
+
+/**
+ * Makes a person (signed up by signUp() above, so with its password) a member the only way
+ * there is: an invitation, accepted by that person signed in.
+ */
 export async function addMember(admin: GraphQLClient, workspaceId: string, email: string, role: string): Promise<void> {
-  await admin.ok(`mutation($w: ID!, $e: String!, $r: Role!) { addMember(workspaceId: $w, email: $e, role: $r) { role } }`, {
-    w: workspaceId,
-    e: email,
-    r: role,
-  });
+  const { token } = await inviteMember(admin, workspaceId, email, role);
+  const session = await admin.as(null).ok(`mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }`, { e: email, p: PASSWORD });
+  await admin.as(session.logIn.token).ok(`mutation($t: String!) { acceptInvitation(token: $t) { role } }`, { t: token });
 }
 
 export async function createConnection(

@@ -291,7 +291,8 @@ describe.skipIf(!hasChromium)("the Connections page in a real browser", () => {
 
     await page.getByRole("link", { name: "Members" }).click();
     await page.getByRole("heading", { name: "Members" }).waitFor();
-    expect(await page.getByRole("button", { name: "Add member" }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: "Invite" }).count()).toBe(0);
+    expect(await page.getByRole("heading", { name: "Invitations" }).count()).toBe(0);
     expect(await page.getByRole("combobox", { name: /^Role of/ }).count()).toBe(0);
   });
 
@@ -338,20 +339,74 @@ describe.skipIf(!hasChromium)("the Connections page in a real browser", () => {
     expect(refused.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
   });
 
-  it("manages members, reads the audit log, and imports after a dry run", async () => {
+  it("invites a member, who accepts through the link; revokes another invitation; signs out on the server", async () => {
     const { page } = owner;
     const newcomer = await signUp(new GraphQLClient(app.url), "newcomer");
     await page.getByRole("link", { name: "Members" }).click();
     await page.getByRole("heading", { name: "Members" }).waitFor();
     await page.getByLabel("Email").fill(newcomer.email);
     await page.getByLabel("Role", { exact: true }).selectOption("ADMIN");
-    await page.getByRole("button", { name: "Add member" }).click();
-    await page.getByText(`Added ${newcomer.email} as ADMIN.`).waitFor();
-    await page.getByLabel(`Role of ${newcomer.email}`).selectOption("MEMBER");
-    await page.getByText(`${newcomer.email} is now MEMBER.`).waitFor();
-    await expectAccessible(page, "members page");
+    await page.getByRole("button", { name: "Invite", exact: true }).click();
+    const shown = page.getByLabel("Invitation link");
+    await shown.waitFor();
+    const link = await shown.inputValue();
+    expect(link).toMatch(new RegExp(`^${app.url.replace(/[.]/g, "\\.")}/#/accept\\?token=pbi_[A-Za-z0-9]{32}_[A-Za-z0-9]{6}$`));
+    const token = new URL(link).hash.split("token=")[1];
+    await page.getByText("it is shown only once", { exact: false }).waitFor();
+    await page.getByRole("button", { name: "Copy link" }).waitFor();
+    await row(page, newcomer.email).getByText("pending").waitFor();
+    await expectAccessible(page, "members page with a new invitation");
     await screenshot(page, "members");
 
+    // The invited person opens the link, signs in, and accepts.
+    const invited = (await open()).page;
+    await invited.goto(link);
+    await invited.getByText("You have an invitation.", { exact: false }).waitFor();
+    await invited.getByLabel("Email").fill(newcomer.email);
+    await invited.getByLabel("Password").fill(PASSWORD);
+    await invited.getByRole("button", { name: "Sign in" }).click();
+    await invited.getByRole("heading", { name: "Accept an invitation" }).waitFor();
+    expect(await invited.getByLabel("Invitation link or token").inputValue()).toBe(token);
+    await expectAccessible(invited, "accept an invitation");
+    await invited.getByRole("button", { name: "Accept invitation" }).click();
+    await invited.getByRole("heading", { name: "Connections" }).waitFor();
+    await invited.getByText("as ADMIN.", { exact: false }).waitFor();
+    expect(await invited.getByLabel("Workspace", { exact: true }).inputValue()).toBe(owner.slug);
+    // Used once: accepting again says so on the form.
+    await invited.goto(link);
+    await invited.getByRole("button", { name: "Accept invitation" }).click();
+    await invited.locator("#field-token-error").getByText("already been used", { exact: false }).waitFor();
+
+    // Shown once: back on the Members page the link is nowhere; the newcomer is a member.
+    await page.getByRole("link", { name: "Connections", exact: true }).click();
+    await page.getByRole("link", { name: "Members" }).click();
+    await row(page, newcomer.email).getByText("accepted").waitFor();
+    expect(await page.content()).not.toContain(token);
+    await page.getByLabel(`Role of ${newcomer.email}`).selectOption("MEMBER");
+    await page.getByText(`${newcomer.email} is now MEMBER.`).waitFor();
+
+    // Revoke a pending invitation through its dialog; its token stops working.
+    const changedMind = `changed-mind-${Date.now()}@example.com`;
+    await page.getByLabel("Email").fill(changedMind);
+    await page.getByRole("button", { name: "Invite", exact: true }).click();
+    const revokedToken = new URL(await page.getByLabel("Invitation link").inputValue()).hash.split("token=")[1];
+    await row(page, changedMind).getByRole("button", { name: `Revoke the invitation for ${changedMind}` }).click();
+    await page.getByRole("dialog", { name: `Revoke the invitation for ${changedMind}?` }).getByRole("button", { name: "Revoke" }).click();
+    await row(page, changedMind).getByText("revoked").waitFor();
+    const late = await signUp(new GraphQLClient(app.url), "late");
+    const refused = await late.client.request(`mutation($t: String!) { acceptInvitation(token: $t) { role } }`, { t: revokedToken });
+    expect(refused.errors?.[0]?.extensions?.code).toBeTruthy();
+
+    // Sign out ends the session on the server, not only in this tab.
+    const session = await invited.evaluate(() => (globalThis as any).localStorage.getItem("patchbay.session") as string);
+    expect((await new GraphQLClient(app.url, session).ok(`{ viewer { user { email } } }`)).viewer.user.email).toBe(newcomer.email);
+    await invited.getByRole("button", { name: "Sign out" }).click();
+    await invited.getByRole("heading", { name: "Sign in to Patchbay" }).waitFor();
+    expect((await new GraphQLClient(app.url, session).request(`{ viewer { user { email } } }`)).status).toBe(401);
+  });
+
+  it("reads the audit log, and imports after a dry run", async () => {
+    const { page } = owner;
     await page.getByRole("link", { name: "Audit log" }).click();
     await page.getByRole("heading", { name: "Audit log" }).waitFor();
     await page.getByRole("cell", { name: "connection.delete" }).first().waitFor();

@@ -4,11 +4,12 @@
  * comes from Workspace.permissions.
  */
 import { useEffect, useState } from "preact/hooks";
-import { onSignedOut } from "./api/client";
+import { onSignedOut, request } from "./api/client";
 import { Alert, Loading } from "./components/common";
 import type { TypeSpec } from "./connection-form/model";
-import { ConnectionTypesDocument, SessionDocument, type WorkspaceSummaryFragment } from "./gql/graphql";
+import { ConnectionTypesDocument, LogOutDocument, SessionDocument, type WorkspaceSummaryFragment } from "./gql/graphql";
 import { useQuery } from "./hooks";
+import { AcceptInvitationPage } from "./pages/accept-invitation";
 import { ApiTokensPage } from "./pages/api-tokens";
 import { AuditLogPage } from "./pages/audit-log";
 import { ConnectionDetailPage } from "./pages/connection-detail";
@@ -29,10 +30,12 @@ export function App() {
     return (
       <Frame>
         <SignInPage
-          onSignedIn={(token) => {
+          invitationToken={route.page === "accept" ? route.token : null}
+          onSignedIn={(token, joined) => {
             saveSession(token);
             setSignedIn(true);
-            if (route.page === "sign-in") navigate({ page: "home" }, { replace: true });
+            // An account created with the invitation has joined already; one signed in accepts next.
+            if (route.page === "sign-in" || joined) navigate({ page: "home" }, { replace: true });
           }}
         />
       </Frame>
@@ -41,7 +44,9 @@ export function App() {
   return (
     <SignedIn
       route={route}
-      onSignOut={() => {
+      onSignOut={async () => {
+        // End the session on the server too, so the token is dead even if it was copied.
+        await request(LogOutDocument, {}).catch(() => {});
         clearSession();
         setSignedIn(false);
         navigate({ page: "sign-in" });
@@ -50,7 +55,7 @@ export function App() {
   );
 }
 
-function SignedIn({ route, onSignOut }: { route: Route; onSignOut(): void }) {
+function SignedIn({ route, onSignOut }: { route: Route; onSignOut(): Promise<void> }) {
   const session = useQuery(SessionDocument, {});
   const types = useQuery(ConnectionTypesDocument, {});
   const [notice, setNotice] = useState<string | null>(null);
@@ -101,7 +106,7 @@ function SignedIn({ route, onSignOut }: { route: Route; onSignOut(): void }) {
         <a class="button-link" href="/explorer">
           GraphQL explorer
         </a>
-        <button type="button" class="button-secondary" onClick={onSignOut}>
+        <button type="button" class="button-secondary" onClick={() => void onSignOut()}>
           Sign out
         </button>
       </div>
@@ -120,8 +125,20 @@ function SignedIn({ route, onSignOut }: { route: Route; onSignOut(): void }) {
         }}
       />
     );
+  else if (route.page === "accept")
+    body = (
+      <AcceptInvitationPage
+        token={route.token}
+        email={user?.email ?? ""}
+        onJoined={(joined, message) => {
+          setNotice(message);
+          session.reload();
+          navigate({ page: "connections", slug: joined });
+        }}
+      />
+    );
   else if (route.page === "not-found") body = <NotFound />;
-  else if (slug && !workspace) body = <NotFound what={`You have no workspace ${slug}.`} />;
+  else if (slug && !workspace) body = session.loading ? <Loading what="your workspaces" /> : <NotFound what={`You have no workspace ${slug}.`} />;
   else if (workspace)
     body = (
       <WorkspaceView

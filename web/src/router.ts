@@ -10,6 +10,8 @@ export type Route =
   | { page: "sign-in" }
   | { page: "home" }
   | { page: "new-workspace" }
+  /** Accept an invitation: #/accept?token=pbi_… (the fragment never reaches a server log). */
+  | { page: "accept"; token: string }
   | { page: WorkspacePage; slug: string }
   | { page: "connection" | "edit-connection"; slug: string; name: string }
   | { page: "not-found" };
@@ -28,6 +30,7 @@ export function parseRoute(hash: string): Route {
   if (path === "") return { page: "home" };
   if (path === "sign-in") return { page: "sign-in" };
   if (path === "new-workspace") return { page: "new-workspace" };
+  if (path === "accept" || path.startsWith("accept?")) return { page: "accept", token: new URLSearchParams(path.slice("accept".length)).get("token") ?? "" };
   const parts = path.split("/").map(safeDecode);
   if (parts[0] !== "w" || !parts[1] || parts.includes(null)) return { page: "not-found" };
   const slug = parts[1]!;
@@ -48,6 +51,8 @@ export function href(route: Route): string {
     case "sign-in":
     case "new-workspace":
       return `#/${route.page}`;
+    case "accept":
+      return route.token ? `#/accept?token=${enc(route.token)}` : "#/accept";
     case "connection":
       return `#/w/${enc(route.slug)}/connections/${enc(route.name)}`;
     case "edit-connection":

@@ -1,14 +1,14 @@
 /**
- * Members and their roles. Everyone in the workspace sees the list; admins add people and
- * change or remove members below OWNER; only owners touch the OWNER role.
+ * Members and their roles. Everyone in the workspace sees the list; admins invite people
+ * (invitations.tsx) and change or remove members below OWNER; only owners touch the OWNER role.
  */
 import { useState } from "preact/hooks";
 import { request } from "../api/client";
 import { Alert, Loading, When } from "../components/common";
 import { Dialog } from "../components/dialog";
-import { FieldError } from "../connection-form/fields";
-import { AddMemberDocument, MembersDocument, RemoveMemberDocument, type Role, SetMemberRoleDocument, type WorkspaceSummaryFragment } from "../gql/graphql";
+import { MembersDocument, RemoveMemberDocument, type Role, SetMemberRoleDocument, type WorkspaceSummaryFragment } from "../gql/graphql";
 import { toApiError, usePageHeading, useQuery } from "../hooks";
+import { Invitations } from "./invitations";
 
 const ROLES: Role[] = ["VIEWER", "MEMBER", "ADMIN", "OWNER"];
 
@@ -18,26 +18,9 @@ export function MembersPage({ workspace, userId, onChanged }: { workspace: Works
   const members = query.data?.workspace?.members;
   const can = workspace.permissions;
   const grantable = ROLES.filter((r) => r !== "OWNER" || can.manageOwners);
-  const [email, setEmail] = useState("");
-  const [role, setRole] = useState<Role>("MEMBER");
-  const [errors, setErrors] = useState<Record<string, string>>({});
   const [status, setStatus] = useState<string | null>(null);
   const [removing, setRemoving] = useState<{ id: string; label: string } | null>(null);
 
-  const add = async (event: Event) => {
-    event.preventDefault();
-    if (!email.trim()) return setErrors({ email: "Enter the person's email address." });
-    setErrors({});
-    try {
-      await request(AddMemberDocument, { workspaceId: workspace.id, email: email.trim(), role });
-      setStatus(`Added ${email.trim()} as ${role}.`);
-      setEmail("");
-      query.reload();
-    } catch (error) {
-      const failure = toApiError(error);
-      setErrors({ [failure.field === "email" ? "email" : "form"]: failure.message });
-    }
-  };
   const change = async (id: string, label: string, next: Role) => {
     try {
       await request(SetMemberRoleDocument, { workspaceId: workspace.id, userId: id, role: next });
@@ -67,31 +50,8 @@ export function MembersPage({ workspace, userId, onChanged }: { workspace: Works
       <h1 ref={heading} tabIndex={-1}>
         Members
       </h1>
-      {can.manageMembers && (
-        <form class="card" onSubmit={add} noValidate>
-          <h2>Add a member</h2>
-          <p class="muted">The person needs a Patchbay account with this email.</p>
-          {errors.form && <Alert>{errors.form}</Alert>}
-          <div class="inline-fields">
-            <div class="field">
-              <label for="member-email">Email</label>
-              <input id="member-email" type="email" autocomplete="off" value={email} aria-invalid={errors.email ? true : undefined} aria-describedby={errors.email ? "field-email-error" : undefined} onInput={(e) => setEmail(e.currentTarget.value)} />
-              <FieldError name="email" error={errors.email} />
-            </div>
-            <div class="field">
-              <label for="member-role">Role</label>
-              <select id="member-role" value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
-                {grantable.map((r) => (
-                  <option key={r} value={r}>
-                    {r}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <button type="submit">Add member</button>
-          </div>
-        </form>
-      )}
+      {can.manageMembers && <Invitations workspace={workspace} grantable={grantable} />}
+      <h2>People</h2>
       <p role="status" class="status-line">
         {status}
       </p>
@@ -153,7 +113,6 @@ export function MembersPage({ workspace, userId, onChanged }: { workspace: Works
           </table>
         </div>
       )}
-      <p class="muted">Invitations (people accept before they join) are not in this server's API yet; members are added directly.</p>
       <Dialog title={removing ? `Remove ${removing.label}?` : "Remove"} open={removing !== null} onClose={() => setRemoving(null)}>
         <p>They lose access to this workspace at once.</p>
         <div class="actions">

@@ -1,12 +1,17 @@
-/** Sign in, or create an account, with an email and a password. */
+/**
+ * Sign in, or create an account, with an email and a password. Opened from an invitation link,
+ * creating an account sends the invitation along, so the new account joins at once (and, where
+ * sign-up is by invitation, may be created at all).
+ */
 import { useState } from "preact/hooks";
 import { request } from "../api/client";
 import { Alert } from "../components/common";
 import { FieldError } from "../connection-form/fields";
 import { CreateAccountDocument, CreateWorkspaceDocument, SignInDocument, type WorkspaceSummaryFragment } from "../gql/graphql";
 import { toApiError, usePageHeading } from "../hooks";
+import { href } from "../router";
 
-export function SignInPage({ onSignedIn }: { onSignedIn(token: string): void }) {
+export function SignInPage({ onSignedIn, invitationToken }: { onSignedIn(token: string, joined: boolean): void; invitationToken: string | null }) {
   const heading = usePageHeading("Sign in");
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
@@ -24,8 +29,8 @@ export function SignInPage({ onSignedIn }: { onSignedIn(token: string): void }) 
       const token =
         kind === "sign-in"
           ? (await request(SignInDocument, { email: email.trim(), password })).logIn.token
-          : (await request(CreateAccountDocument, { email: email.trim(), password })).signUp.token;
-      onSignedIn(token);
+          : (await request(CreateAccountDocument, { email: email.trim(), password, invitationToken: invitationToken || null })).signUp.token;
+      onSignedIn(token, kind === "create" && Boolean(invitationToken));
     } catch (error) {
       const failure = toApiError(error);
       setErrors({ [failure.field === "email" || failure.field === "password" ? failure.field : "form"]: failure.message });
@@ -39,6 +44,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn(token: string): void }) 
       <h1 ref={heading} tabIndex={-1}>
         Sign in to Patchbay
       </h1>
+      {invitationToken && <p>You have an invitation. Sign in, or create an account, with the email it was sent to.</p>}
       <form
         class="card"
         noValidate
@@ -105,6 +111,9 @@ export function NewWorkspacePage({ onCreated }: { onCreated(workspace: Workspace
         New workspace
       </h1>
       <p>A workspace holds a team's connections, members and tokens, each encrypted with its own key.</p>
+      <p>
+        Invited to a team's workspace? <a href={href({ page: "accept", token: "" })}>Accept the invitation</a>.
+      </p>
       <form class="card" onSubmit={submit} noValidate>
         {errors.form && <Alert>{errors.form}</Alert>}
         <div class="field">
