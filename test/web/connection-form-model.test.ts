@@ -5,7 +5,7 @@
  * same through the page; these pin down each rule on its own.
  */
 import { describe, expect, it } from "vitest";
-import { editForm, newForm, retypeEditForm, toInput, toPatch, type TypeSpec } from "../../web/src/connection-form/model";
+import { editForm, firstSecretLabel, hintFor, newForm, retypeEditForm, toInput, toPatch, type TypeSpec } from "../../web/src/connection-form/model";
 
 const field = (spec: Partial<TypeSpec["fields"][number]> & { name: string; kind: TypeSpec["fields"][number]["kind"] }) => ({
   label: spec.name,
@@ -144,5 +144,19 @@ describe("an edit", () => {
     expect(state.otherExtra).toBe(JSON.stringify({ imported_key: "kept" }, null, 2));
     state.otherExtra = "[1, 2]";
     expect(toPatch(state, WIDGET, stored).errors).toEqual({ otherExtra: 'Enter a JSON object, e.g. {"key": "value"}.' });
+  });
+});
+
+/**
+ * SECRET_REQUIRED cannot reach the page from a real server: every role that may edit may also
+ * resolve secrets, so the repointing rule never refuses a signed-in person. What the form says
+ * when it does (a token-driven front end copying this one) is pinned here.
+ */
+describe("the SECRET_REQUIRED hint", () => {
+  it("asks for the type's first secret again, by its label", () => {
+    expect(hintFor({ errorCode: "SECRET_REQUIRED" }, firstSecretLabel(WIDGET))).toBe(`Re-enter the ${firstSecretLabel(WIDGET).toLowerCase()} to test against a new host.`);
+    expect(hintFor({ errorCode: "SECRET_REQUIRED" })).toBe("Re-enter the password to test against a new host.");
+    expect(hintFor({ errorCode: "AUTH_FAILED" })).toBeNull();
+    expect(hintFor({ errorCode: null })).toBeNull();
   });
 });

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../src/net/free-port";
 import { startTestApp, type TestApp } from "../support/app";
 import { GraphQLClient } from "../support/client";
-import { addMember, createApiToken, createConnection, signUp, type SignedUp } from "../support/factories";
+import { addMember, createApiToken, createConnection, inviteMember, signUp, type SignedUp } from "../support/factories";
 import { createPgTarget, type PgTarget } from "../support/pg-target";
 import { checkAccessibility, chromiumAvailable, launchChromium, openPage, type RecordedPage, screenshot } from "./support/browser";
 import { ensureWebBuild } from "./support/web-build";
@@ -205,6 +205,35 @@ describe.skipIf(!hasChromium)("the Connections page in a real browser", () => {
     expect(await row(page, "warehouse").textContent()).toContain("Edited in the page");
   });
 
+  it("retyped without its secret: the secret field says so on Save, and Test answers INVALID_CONFIG", async () => {
+    const { page } = owner;
+    // A connection without a password, retyped to s3, whose secret access key is required.
+    await createConnection(owner.client, owner.workspaceId, { name: "retype_me", type: "generic", host: "files.example.com", port: null, schema: null, login: null, password: null });
+    await page.goto(`/#/w/${owner.slug}/connections/retype_me/edit`);
+    await page.getByRole("heading", { name: "Edit retype_me" }).waitFor();
+    await page.getByLabel("Type", { exact: true }).selectOption("s3");
+    await page.getByLabel("Access key ID").fill("AKIAIOSFODNN7EXAMPLE");
+    expect(await page.getByTestId("secret-status-password").textContent()).toBe("not set");
+
+    await page.getByRole("button", { name: "Test" }).click();
+    await page.getByTestId("test-outcome").getByText("INVALID_CONFIG").waitFor();
+    expect(await page.getByTestId("test-outcome").textContent()).toMatch(/password/i);
+
+    await page.getByRole("button", { name: "Save" }).click();
+    const error = page.locator("#field-password-error");
+    await error.waitFor();
+    // The server's BAD_USER_INPUT (the form itself asks for a kept secret only on New).
+    expect(await error.textContent()).toBe("Secret access key is required.");
+    await expectAccessible(page, "edit form with a secret field error");
+    const stored = await owner.client.ok(`query($s: String!) { workspace(slug: $s) { connection(name: "retype_me") { type version } } }`, { s: owner.slug });
+    expect(stored.workspace.connection).toEqual({ type: "generic", version: 1 });
+    await owner.client.ok(`mutation($id: ID!) { deleteConnection(id: $id, force: true) }`, {
+      id: (await owner.client.ok(`query($s: String!) { workspace(slug: $s) { connection(name: "retype_me") { id } } }`, { s: owner.slug })).workspace.connection.id,
+    });
+    await page.getByRole("link", { name: "Cancel" }).click();
+    await page.getByRole("heading", { name: "Connections" }).waitFor();
+  });
+
   it("shows the connection's test history, usage and copyable snippets", async () => {
     const { page } = owner;
     const resolver = await createApiToken(owner.client, owner.workspaceId, ["RESOLVE"], "nightly-etl");
@@ -368,6 +397,7 @@ describe.skipIf(!hasChromium)("the Connections page in a real browser", () => {
     await invited.getByRole("heading", { name: "Accept an invitation" }).waitFor();
     expect(await invited.getByLabel("Invitation link or token").inputValue()).toBe(token);
     await expectAccessible(invited, "accept an invitation");
+    await screenshot(invited, "accept-invitation");
     await invited.getByRole("button", { name: "Accept invitation" }).click();
     await invited.getByRole("heading", { name: "Connections" }).waitFor();
     await invited.getByText("as ADMIN.", { exact: false }).waitFor();
@@ -403,6 +433,20 @@ describe.skipIf(!hasChromium)("the Connections page in a real browser", () => {
     await invited.getByRole("button", { name: "Sign out" }).click();
     await invited.getByRole("heading", { name: "Sign in to Patchbay" }).waitFor();
     expect((await new GraphQLClient(app.url, session).request(`{ viewer { user { email } } }`)).status).toBe(401);
+  });
+
+  it("creates an account from an invitation link: the new account joins the workspace at once", async () => {
+    const email = `invited-${Date.now()}@example.com`;
+    const { token } = await inviteMember(owner.client, owner.workspaceId, email, "VIEWER");
+    const { page } = await open();
+    await page.goto(`/#/accept?token=${token}`);
+    await page.getByText("You have an invitation.", { exact: false }).waitFor();
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("heading", { name: "Connections" }).waitFor();
+    expect(await page.getByLabel("Workspace", { exact: true }).inputValue()).toBe(owner.slug);
+    expect(await page.locator(".workspace-name .role").textContent()).toBe("VIEWER");
   });
 
   it("reads the audit log, and imports after a dry run", async () => {

@@ -64,11 +64,7 @@ export function TestOutcome({ result, hint }: { result: TestResultFieldsFragment
   );
 }
 
-/** What SECRET_REQUIRED means for the person editing: the repointing rule (DESIGN.md). */
-export function hintFor(result: TestResultFieldsFragment, secretLabel = "password"): string | null {
-  if (result.errorCode === "SECRET_REQUIRED") return `Re-enter the ${secretLabel.toLowerCase()} to test against a new host.`;
-  return null;
-}
+export { hintFor } from "../connection-form/model";
 
 export function CopyButton({ text, label = "Copy" }: { text: string; label?: string }) {
   const [state, setState] = useState<"idle" | "copied" | "failed">("idle");

@@ -244,6 +244,12 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** What SECRET_REQUIRED means for the person editing: the repointing rule (DESIGN.md). */
+export function hintFor(result: { errorCode?: string | null }, secretLabel = "password"): string | null {
+  if (result.errorCode === "SECRET_REQUIRED") return `Re-enter the ${secretLabel.toLowerCase()} to test against a new host.`;
+  return null;
+}
+
 /** The label of the secret a test needs again, for the SECRET_REQUIRED hint. */
 export function firstSecretLabel(type: TypeSpec | undefined): string {
   return type?.fields.find((f) => f.secret)?.label ?? "password";

@@ -130,9 +130,7 @@ export function Invitations({ workspace, grantable }: { workspace: WorkspaceSumm
                   <th scope="row">{invitation.email}</th>
                   <td>{invitation.role}</td>
                   <td>{invitation.status.toLowerCase()}</td>
-                  <td>
-                    <When at={invitation.expiresAt} />
-                  </td>
+                  <td>{invitation.status === "PENDING" || invitation.status === "EXPIRED" ? <When at={invitation.expiresAt} /> : "—"}</td>
                   <td>{invitation.invitedBy?.email ?? "—"}</td>
                   <td>
                     {invitation.status === "PENDING" && (invitation.role !== "OWNER" || can.manageOwners) && (
