@@ -128,7 +128,8 @@ async function syncDir(dir: string): Promise<void> {
 /**
  * A purpose-bound key derived from the master key (HKDF-SHA256, empty salt, info
  * `patchbay:<purpose>`), so the session-signing key and the API token hash key never equal
- * the KEK or each other. Purposes in use: "session-signing", "api-token-hash".
+ * the KEK or each other. Purposes in use: "session-signing", "api-token-hash",
+ * "rate-limit-keys", "invitation-hash".
  */
 export function deriveSubkey(masterKey: Buffer, purpose: string): Buffer {
   if (masterKey.length !== MASTER_KEY_BYTES) throw new RangeError(`The master key must be ${MASTER_KEY_BYTES} bytes.`);
