@@ -62,7 +62,9 @@ import { ApiTokenService } from "./services/api-tokens";
 import { ConnectionSecrets } from "./services/connections/secrets";
 import { ConnectionTestService } from "./services/connections/testing";
 import { ConnectionService } from "./services/connections/service";
+import { ConnectionStore } from "./services/connections/store";
 import { ConnectionSync } from "./services/connections/sync";
+import { ConnectionVersions } from "./services/connections/versions";
 import { ConnectionTransfer } from "./services/connections/transfer";
 import { IdentityService } from "./services/identity";
 import { InvitationService } from "./services/invitations";
@@ -261,8 +263,9 @@ function buildServices(
 ): Services {
   const secrets = new ConnectionSecrets(keyring);
   const cache = { ttlMs: config.cacheSeconds * 1000, storing: () => invalidations.listening };
-  const connections = new ConnectionService(prisma, secrets, sql, usage);
-  const sync = new ConnectionSync(prisma, connections, secrets);
+  const store = new ConnectionStore(secrets, config.connectionVersionsKept);
+  const connections = new ConnectionService(prisma, secrets, sql, usage, store, new ConnectionVersions(prisma, sql, secrets));
+  const sync = new ConnectionSync(prisma, connections, store);
   const limiter = new TestLimiter(config.maxConcurrentTests, config.maxConcurrentTestsPerWorkspace, config.maxConcurrentTestsPerUser);
   const limits = config.limits;
   const rateKey = deriveSubkey(masterKey, "rate-limit-keys");

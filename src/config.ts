@@ -29,6 +29,8 @@ export interface Config {
   maxConcurrentTestsPerUser: number;
   /** PATCHBAY_SESSION_TTL_SECONDS, default 43200 (12 hours). */
   sessionTtlSeconds: number;
+  /** PATCHBAY_CONNECTION_VERSIONS_KEPT, default 100: the newest versions each connection keeps. */
+  connectionVersionsKept: number;
   /** PATCHBAY_KEY_CACHE_SECONDS, default 300: how long unwrapped data keys stay in memory. */
   keyCacheSeconds: number;
   /**
@@ -166,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxConcurrentTestsPerUser: integer(env, "PATCHBAY_MAX_CONCURRENT_TESTS_PER_USER", 4, 1, 10_000),
     sessionTtlSeconds: integer(env, "PATCHBAY_SESSION_TTL_SECONDS", 43_200, 60, 31_536_000),
     keyCacheSeconds: integer(env, "PATCHBAY_KEY_CACHE_SECONDS", 300, 0, 86_400),
+    connectionVersionsKept: integer(env, "PATCHBAY_CONNECTION_VERSIONS_KEPT", 100, 1, 100_000),
     trustedProxies: env.PATCHBAY_TRUST_PROXY === "true" ? 1 : integer(env, "PATCHBAY_TRUST_PROXY", 0, 0, 10),
     cacheSeconds: integer(env, "PATCHBAY_CACHE_SECONDS", 30, 0, 3_600),
     listenDatabaseUrl: env.PATCHBAY_LISTEN_DATABASE_URL || undefined,

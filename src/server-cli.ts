@@ -35,6 +35,7 @@ Configuration comes from the environment [defaults in brackets]:
   PATCHBAY_WEB_DIR      the built web interface served at / and /explorer [web/dist]
   PATCHBAY_SESSION_TTL_SECONDS  session lifetime [43200]
   PATCHBAY_KEY_CACHE_SECONDS    how long unwrapped workspace keys stay in memory [300]
+  PATCHBAY_CONNECTION_VERSIONS_KEPT  the newest versions each connection keeps for rollback [100]
   PATCHBAY_CACHE_SECONDS        how long verified tokens, sessions and roles stay in memory [30]
   PATCHBAY_LISTEN_DATABASE_URL  a direct connection for LISTEN when DATABASE_URL is a pooler [DATABASE_URL]
   PATCHBAY_DB_CONNECT_TIMEOUT_MS, PATCHBAY_DB_STATEMENT_TIMEOUT_MS   database deadlines [3000, 5000]

@@ -5,6 +5,10 @@
  * Blob: header [format 0x01][alg 0x01 = AES-256-GCM][key version u32 BE] (6 bytes)
  *       || nonce (12) || ciphertext || tag (16)
  * AAD:  header || "patchbay:connection-secrets" || len u32 || workspaceId || len u32 || connectionId
+ *       A stored version of a connection (services/connections/versions.ts) binds its number too:
+ *       header || "patchbay:connection-version-secrets" || len u32 || workspaceId || len u32 ||
+ *       connectionId || version u32, so a version's secrets cannot be passed off as the row's or
+ *       another version's.
  *
  * Binding the header, workspace and connection means a blob copied to another row or tenant,
  * or relabelled with another key version, fails to open. Nothing mutable (name, row version)
@@ -20,6 +24,7 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_BYTES = 32;
 const DOMAIN = Buffer.from("patchbay:connection-secrets", "utf8");
+const VERSION_DOMAIN = Buffer.from("patchbay:connection-version-secrets", "utf8");
 
 export type SecretDecryptionReason = "MALFORMED" | "UNSUPPORTED_FORMAT" | "AUTHENTICATION_FAILED";
 
@@ -43,6 +48,8 @@ export class SecretDecryptionError extends Error {
 export interface SealContext {
   workspaceId: string;
   connectionId: string;
+  /** Set for a stored version of the connection (its number); absent for the connection's own row. */
+  version?: number;
 }
 
 function lengthPrefixed(s: string): Buffer {
@@ -53,7 +60,13 @@ function lengthPrefixed(s: string): Buffer {
 }
 
 function aad(header: Buffer, ctx: SealContext): Buffer {
-  return Buffer.concat([header, DOMAIN, lengthPrefixed(ctx.workspaceId), lengthPrefixed(ctx.connectionId)]);
+  if (ctx.version === undefined) return Buffer.concat([header, DOMAIN, lengthPrefixed(ctx.workspaceId), lengthPrefixed(ctx.connectionId)]);
+  if (!Number.isInteger(ctx.version) || ctx.version < 1 || ctx.version > 0xffffffff) {
+    throw new RangeError("A connection version must be an integer from 1 to 2^32-1.");
+  }
+  const version = Buffer.alloc(4);
+  version.writeUInt32BE(ctx.version);
+  return Buffer.concat([header, VERSION_DOMAIN, lengthPrefixed(ctx.workspaceId), lengthPrefixed(ctx.connectionId), version]);
 }
 
 function checkDek(dek: Buffer): void {

@@ -10,6 +10,7 @@ import type { Caller } from "../policy/caller";
 import type { Services } from "../services";
 import type { ConnectionUsageData } from "../services/connections/resolution";
 import type { ConnectionListArgs, ConnectionPage } from "../services/connections/service";
+import type { ConnectionVersionData } from "../services/connections/versions";
 
 /** A connection's history as a field asks for it: `first` is part of the key. */
 export interface HistoryKey {
@@ -39,6 +40,7 @@ export interface Loaders {
   connectionPages: DataLoader<PageKey, ConnectionPage, string>;
   user: DataLoader<string, User | null>;
   usage: DataLoader<string, ConnectionUsageData[]>;
+  versions: DataLoader<HistoryKey, ConnectionVersionData[], string>;
 }
 
 export function createLoaders(db: Db, services: Services, caller: Caller): Loaders {
@@ -54,6 +56,10 @@ export function createLoaders(db: Db, services: Services, caller: Caller): Loade
     connectionPages: new DataLoader(
       (keys) => inGroups(keys, (key) => argsKey(key.args), (group) => services.connections.listOf(caller, group.map((key) => key.workspaceId), group[0].args)),
       { cacheKeyFn: (key) => `${key.workspaceId}:${argsKey(key.args)}` },
+    ),
+    versions: new DataLoader(
+      (keys) => inGroups(keys, (key) => key.first, (group, first) => connections.versions.listOf(group.map((key) => key.connection), first)),
+      { cacheKeyFn: (key) => `${key.connection.id}:${key.first}` },
     ),
     usage: new DataLoader((connectionIds) => resolution.usageOf(connectionIds.map((id) => ({ id })))),
     lastTest: new DataLoader((keys) => connectionTests.lastTests(keys), byId),

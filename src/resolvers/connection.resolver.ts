@@ -3,6 +3,7 @@ import type { Connection } from "../generated/prisma/client";
 import type { GraphQLContext } from "../graphql/context";
 import { ConnectionInput, ConnectionPatch } from "../schema/connection-input";
 import { ConnectionType } from "../schema/connection.type";
+import { ConnectionVersionType } from "../schema/connection-version.type";
 import { UpsertReportType } from "../schema/import-export.type";
 import { ConnectionUsageType } from "../schema/resolved-connection.type";
 import { DateTimeScalar } from "../schema/scalars";
@@ -35,6 +36,16 @@ export class ConnectionResolver {
     @Ctx() { caller, services }: GraphQLContext,
   ) {
     return services.connections.update(caller, id, patch, expectedVersion);
+  }
+
+  @Mutation(() => ConnectionType, { description: "WRITE. Restores the connection, secrets included, as it was at that version, as a new version." })
+  rollbackConnection(
+    @Arg("id", () => ID) id: string,
+    @Arg("version", () => Int) version: number,
+    @Arg("expectedVersion", () => Int, { nullable: true }) expectedVersion: number | null,
+    @Ctx() { caller, services }: GraphQLContext,
+  ) {
+    return services.connections.rollback(caller, id, version, expectedVersion);
   }
 
   @Mutation(() => Boolean, { description: "force: delete even when the connection was resolved in the last 7 days." })
@@ -74,6 +85,15 @@ export class ConnectionResolver {
       : await loaders.lastUse.load(connection);
     // The column holds the last use from before usage was counted; it is no longer written.
     return newest(counted, connection.lastUsedAt);
+  }
+
+  @FieldResolver(() => [ConnectionVersionType], { description: "Newest first. Only the non-secret state is shown; secrets are kept sealed with each version." })
+  versions(
+    @Root() connection: Connection,
+    @Arg("first", () => Int, { defaultValue: 20 }) first: number,
+    @Ctx() { loaders }: GraphQLContext,
+  ) {
+    return loaders.versions.load({ connection, first });
   }
 
   @FieldResolver(() => [TestResultType])

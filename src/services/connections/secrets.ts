@@ -20,6 +20,15 @@ export interface StoredSecrets {
   secretCiphertext: Uint8Array | null;
 }
 
+/** A stored version's secrets (versions.ts): sealed with the version number bound in. */
+export interface StoredVersionSecrets {
+  connectionId: string;
+  workspaceId: string;
+  version: number;
+  secretFields: readonly string[];
+  secretCiphertext: Uint8Array | null;
+}
+
 export class ConnectionSecrets {
   constructor(private readonly keyring: Keyring) {}
 
@@ -29,6 +38,30 @@ export class ConnectionSecrets {
     const { version, key } = await this.keyring.current(workspaceId);
     const blob = sealSecrets(key, version, { workspaceId, connectionId }, secrets);
     return { secretFields: fields, secretCiphertext: toBytes(blob), keyVersion: version };
+  }
+
+  /** Seals a version's secrets apart from the row's, with the version number in the AAD. */
+  async sealVersion(
+    workspaceId: string,
+    connectionId: string,
+    version: number,
+    secrets: Secrets,
+  ): Promise<Pick<SealedColumns, "secretCiphertext" | "keyVersion">> {
+    if (Object.keys(secrets).length === 0) return { secretCiphertext: null, keyVersion: null };
+    const { version: keyVersion, key } = await this.keyring.current(workspaceId);
+    const blob = sealSecrets(key, keyVersion, { workspaceId, connectionId, version }, secrets);
+    return { secretCiphertext: toBytes(blob), keyVersion };
+  }
+
+  /** A stored version's decrypted secrets; throws SecretDecryptionError when they do not open. */
+  async openVersion(row: StoredVersionSecrets): Promise<Secrets> {
+    if (!row.secretCiphertext) {
+      if (row.secretFields.length > 0) throw new SecretDecryptionError("MALFORMED", "The version's secrets are missing.");
+      return {};
+    }
+    const blob = Buffer.from(row.secretCiphertext);
+    const key = await this.keyring.version(row.workspaceId, sealedKeyVersion(blob));
+    return openSecrets(key, blob, { workspaceId: row.workspaceId, connectionId: row.connectionId, version: row.version });
   }
 
   /** The decrypted secrets; throws SecretDecryptionError when the ciphertext does not open. */

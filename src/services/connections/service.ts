@@ -6,12 +6,14 @@
 import { randomUUID } from "node:crypto";
 import { isUniqueViolation } from "../../db/errors";
 import type { Db } from "../../db/prisma";
-import { BadUserInputError, ConflictError, NotFoundError } from "../../errors";
-import type { Connection } from "../../generated/prisma/client";
+import { changesDestination } from "../../adapters/registry";
+import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from "../../errors";
+import type { Connection, Prisma } from "../../generated/prisma/client";
 import type { Caller } from "../../policy/caller";
 import type { Action } from "../../policy/policy";
 import { recordAudit } from "../audit";
 import {
+  adapterFor,
   applyPatch,
   assertValid,
   type ConnectionDraft,
@@ -20,12 +22,14 @@ import {
   draftFromInput,
   type JsonObject,
   sameDraft,
+  settingsOf,
 } from "./draft";
+import type { ConnectionStore } from "./store";
+import type { ConnectionVersions, VersionAction } from "./versions";
 import type { ConnectionSecrets } from "./secrets";
 import { actorNameOf, actorNames, type UsageCounter, usageSince } from "./usage";
 import { type ListedConnection, listConnections } from "./listing";
 import type { Sql } from "../../db/sql";
-import { plainColumns } from "./columns";
 import { decodeCursor, type Page, pageSize, toPage } from "../pagination";
 
 export interface ConnectionListArgs {
@@ -51,6 +55,8 @@ export class ConnectionService {
     private readonly secrets: ConnectionSecrets,
     private readonly sql: Sql,
     readonly usage: UsageCounter,
+    private readonly store: ConnectionStore,
+    readonly versions: ConnectionVersions,
   ) {}
 
   async create(caller: Caller, workspaceId: string, input: ConnectionInputData): Promise<Connection> {
@@ -58,16 +64,16 @@ export class ConnectionService {
     const draft = draftFromInput(input);
     assertValid(draft);
     const id = randomUUID();
-    const sealed = await this.secrets.seal(workspaceId, id, draft.secrets);
+    const change = await this.store.prepare({ workspaceId, id, draft, previous: null, action: "create" });
     try {
       return await this.db.$transaction(async (tx) => {
-        const created = await tx.connection.create({ data: { id, workspaceId, ...plainColumns(draft), ...sealed } });
+        const [created] = await this.store.write(tx, caller, [change]);
         await recordAudit(tx, caller, {
           workspaceId,
           action: "connection.create",
           targetType: "Connection",
           targetId: id,
-          details: { name: draft.name, type: draft.type, secretFields: sealed.secretFields },
+          details: { name: draft.name, type: draft.type, secretFields: change.sealed.secretFields },
         });
         return created;
       });
@@ -83,35 +89,65 @@ export class ConnectionService {
     expectedVersion?: number | null,
   ): Promise<Connection> {
     const row = await this.visible(caller, id, "connection.write");
-    if (expectedVersion != null && expectedVersion !== row.version) {
-      throw new ConflictError(`The connection changed meanwhile: it is at version ${row.version}, not ${expectedVersion}.`, {
-        currentVersion: row.version,
-      });
-    }
+    checkExpectedVersion(row, expectedVersion);
     const stored = await this.storedDraft(row);
     const { draft, ...change } = applyPatch(stored, patch);
     if (!(await caller.mayKeepSecretsWhenRepointing(row.workspaceId, change))) throw secretRequired(change.keptSecrets[0]);
     assertValid(draft);
     if (sameDraft(stored, draft)) return row;
+    return this.change(caller, row, stored, draft, "update", "connection.update", {});
+  }
 
-    const sealed = await this.secrets.seal(row.workspaceId, id, draft.secrets);
+  /**
+   * Restores the connection as it was at `version`, secrets included, as a new version. The
+   * repointing rule holds as for an update: a version that points elsewhere (type, host, port,
+   * login, ...) while bringing stored secrets back needs the right to resolve them, since the
+   * caller cannot give them again.
+   */
+  async rollback(caller: Caller, id: string, version: number, expectedVersion?: number | null): Promise<Connection> {
+    const row = await this.visible(caller, id, "connection.write");
+    checkExpectedVersion(row, expectedVersion);
+    if (!Number.isInteger(version) || version < 1) throw new BadUserInputError("version is a version number, from 1.", "version");
+    const stored = await this.storedDraft(row);
+    const target = await this.versions.draftAt(row.workspaceId, id, version);
+    const adapter = adapterFor(target.type);
+    const repointing = {
+      repointed: target.type !== stored.type || changesDestination(adapter, settingsOf(stored), settingsOf(target)),
+      keptSecrets: Object.keys(target.secrets).sort(),
+    };
+    if (!(await caller.mayKeepSecretsWhenRepointing(row.workspaceId, repointing))) {
+      throw new ForbiddenError(
+        `Version ${version} points this connection elsewhere and brings back stored secrets (${repointing.keptSecrets.join(", ")}); ` +
+          "only someone who may resolve them can roll back to it. Update the connection and enter the secrets instead.",
+      );
+    }
+    assertValid(target);
+    if (sameDraft(stored, target)) return row;
+    return this.change(caller, row, stored, target, "rollback", "connection.rollback", { toVersion: version });
+  }
+
+  /** Stores a change of an existing connection as its next version, with its audit event. */
+  private async change(
+    caller: Caller,
+    row: Connection,
+    stored: ConnectionDraft,
+    draft: ConnectionDraft,
+    action: VersionAction,
+    auditAction: string,
+    details: Record<string, Prisma.InputJsonValue>,
+  ): Promise<Connection> {
+    const change = await this.store.prepare({ workspaceId: row.workspaceId, id: row.id, draft, previous: { row, draft: stored }, action });
     try {
       return await this.db.$transaction(async (tx) => {
-        // The version in the WHERE clause makes concurrent updates of one row a CONFLICT
-        // instead of a lost update.
-        const { count } = await tx.connection.updateMany({
-          where: { id, workspaceId: row.workspaceId, version: row.version },
-          data: { ...plainColumns(draft), ...sealed, version: { increment: 1 } },
-        });
-        if (count === 0) throw new ConflictError("The connection changed meanwhile; reload it and try again.");
+        const [saved] = await this.store.write(tx, caller, [change]);
         await recordAudit(tx, caller, {
           workspaceId: row.workspaceId,
-          action: "connection.update",
+          action: auditAction,
           targetType: "Connection",
-          targetId: id,
-          details: { name: draft.name, changed: changedFields(stored, draft) },
+          targetId: row.id,
+          details: { name: draft.name, ...details, version: change.version, changed: change.changedFields },
         });
-        return tx.connection.findUniqueOrThrow({ where: { id } });
+        return saved;
       });
     } catch (error) {
       throw nameConflict(error, draft.name);
@@ -218,23 +254,19 @@ export class ConnectionService {
   }
 }
 
-/** Names of the fields an update changed; secret values are compared, never recorded. */
-function changedFields(before: ConnectionDraft, after: ConnectionDraft): string[] {
-  const changed: string[] = [];
-  for (const key of ["name", "type", "description", "host", "port", "schema", "login"] as const) {
-    if (before[key] !== after[key]) changed.push(key);
-  }
-  if (JSON.stringify(before.extra) !== JSON.stringify(after.extra)) changed.push("extra");
-  const secretNames = new Set([...Object.keys(before.secrets), ...Object.keys(after.secrets)]);
-  for (const field of [...secretNames].sort()) if (before.secrets[field] !== after.secrets[field]) changed.push(field);
-  return changed;
-}
-
 export function secretRequired(field: string): BadUserInputError {
   return new BadUserInputError(
     `Changing the type, host, port or login keeps the stored ${field}, which you may not read: enter ${field} again.`,
     field,
   );
+}
+
+function checkExpectedVersion(row: Connection, expectedVersion: number | null | undefined): void {
+  if (expectedVersion != null && expectedVersion !== row.version) {
+    throw new ConflictError(`The connection changed meanwhile: it is at version ${row.version}, not ${expectedVersion}.`, {
+      currentVersion: row.version,
+    });
+  }
 }
 
 function nameConflict(error: unknown, name: string): unknown {

@@ -12,8 +12,7 @@ import type { Connection } from "../../generated/prisma/client";
 import type { Caller } from "../../policy/caller";
 import { type AuditEntry, recordAudits } from "../audit";
 import { assertValid, type ConnectionDraft, type ConnectionInputData, draftFromInput, sameDraft } from "./draft";
-import { plainColumns } from "./columns";
-import type { ConnectionSecrets } from "./secrets";
+import type { ConnectionStore } from "./store";
 import type { ConnectionService } from "./service";
 
 export type SyncOutcome = "CREATED" | "UPDATED" | "UNCHANGED";
@@ -41,6 +40,8 @@ export function withFieldPrefix<T>(prefix: string, build: () => T): T {
 export interface SyncPlanItem {
   draft: ConnectionDraft;
   existing: Connection | null;
+  /** The existing connection's state, secrets opened. */
+  stored: ConnectionDraft | null;
   outcome: SyncOutcome;
 }
 
@@ -48,7 +49,7 @@ export class ConnectionSync {
   constructor(
     private readonly db: Db,
     private readonly connections: ConnectionService,
-    private readonly secrets: ConnectionSecrets,
+    private readonly store: ConnectionStore,
   ) {}
 
   /** upsertConnections: idempotent by name, all or nothing. */
@@ -79,9 +80,9 @@ export class ConnectionSync {
     return Promise.all(
       drafts.map(async (draft) => {
         const row = byName.get(draft.name) ?? null;
-        if (!row) return { draft, existing: null, outcome: "CREATED" as const };
-        const same = sameDraft(await this.connections.storedDraft(row), draft);
-        return { draft, existing: row, outcome: same ? ("UNCHANGED" as const) : ("UPDATED" as const) };
+        if (!row) return { draft, existing: null, stored: null, outcome: "CREATED" as const };
+        const stored = await this.connections.storedDraft(row);
+        return { draft, existing: row, stored, outcome: sameDraft(stored, draft) ? ("UNCHANGED" as const) : ("UPDATED" as const) };
       }),
     );
   }
@@ -90,47 +91,41 @@ export class ConnectionSync {
    * Writes a plan in one transaction; returns the connections as stored. A row changed since
    * it was planned, or a name taken meanwhile, fails the whole plan with CONFLICT.
    */
-  async apply(caller: Caller, workspaceId: string, plan: SyncPlanItem[], action: string): Promise<Connection[]> {
+  async apply(caller: Caller, workspaceId: string, plan: SyncPlanItem[], action: "connection.upsert" | "connection.import"): Promise<Connection[]> {
+    const versionAction = action === "connection.upsert" ? "upsert" : "import";
     const prepared = await Promise.all(
       plan.map(async (item) => {
+        if (item.outcome === "UNCHANGED") return { item, change: null };
+        const previous = item.existing ? { row: item.existing, draft: item.stored! } : null;
         const id = item.existing?.id ?? randomUUID();
-        const sealed = item.outcome === "UNCHANGED" ? null : await this.secrets.seal(workspaceId, id, item.draft.secrets);
-        return { ...item, id, sealed };
+        return { item, change: await this.store.prepare({ workspaceId, id, draft: item.draft, previous, action: versionAction }) };
       }),
     );
+    const changes = prepared.flatMap((p) => (p.change ? [p.change] : []));
     try {
       return await this.db.$transaction(async (tx) => {
-        const stored: Connection[] = [];
-        const audits: AuditEntry[] = [];
-        for (const item of prepared) {
-          if (item.outcome === "UNCHANGED" || !item.sealed) {
-            stored.push(item.existing!);
-            continue;
-          }
-          const columns = { ...plainColumns(item.draft), ...item.sealed };
-          if (item.outcome === "CREATED") {
-            stored.push(await tx.connection.create({ data: { id: item.id, workspaceId, ...columns } }));
-          } else {
-            const { count } = await tx.connection.updateMany({
-              where: { id: item.id, workspaceId, version: item.existing!.version },
-              data: { ...columns, version: { increment: 1 } },
-            });
-            if (count === 0) throw new ConflictError(`${item.draft.name} changed meanwhile; nothing was written.`, { name: item.draft.name });
-            stored.push(await tx.connection.findUniqueOrThrow({ where: { id: item.id } }));
-          }
-          audits.push({
-            workspaceId,
-            action,
-            targetType: "Connection",
-            targetId: item.id,
-            details: { name: item.draft.name, type: item.draft.type, outcome: item.outcome, secretFields: item.sealed.secretFields },
-          });
-        }
+        const written = await this.store.write(tx, caller, changes);
+        const byId = new Map(written.map((row) => [row.id, row]));
+        const audits: AuditEntry[] = changes.map((change) => ({
+          workspaceId,
+          action,
+          targetType: "Connection",
+          targetId: change.id,
+          details: {
+            name: change.draft.name,
+            type: change.draft.type,
+            outcome: change.previous ? "UPDATED" : "CREATED",
+            version: change.version,
+            secretFields: change.sealed.secretFields,
+          },
+        }));
         await recordAudits(tx, caller, audits);
-        return stored;
+        return prepared.map((p) => (p.change ? byId.get(p.change.id)! : p.item.existing!));
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError("A connection of the same name was created meanwhile; nothing was written.");
+      const name = error instanceof ConflictError ? error.extensions.name : undefined;
+      if (typeof name === "string") throw new ConflictError(`${name} changed meanwhile; nothing was written.`, { name });
       throw error;
     }
   }
