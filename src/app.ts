@@ -62,6 +62,7 @@ import { ApiTokenService } from "./services/api-tokens";
 import { ConnectionSecrets } from "./services/connections/secrets";
 import { ConnectionTestService } from "./services/connections/testing";
 import { ConnectionService } from "./services/connections/service";
+import { ConnectionAliases } from "./services/connections/aliases";
 import { ConnectionStore } from "./services/connections/store";
 import { ConnectionSync } from "./services/connections/sync";
 import { ConnectionVersions } from "./services/connections/versions";
@@ -79,6 +80,7 @@ const READY_TIMEOUT_MS = 1_500;
 // How often usage counts are written: a crash loses at most this much (services/connections/usage.ts).
 const USAGE_FLUSH_MS = 1_000;
 const SESSION_SWEEP_MS = 15 * 60_000;
+const ALIAS_SWEEP_MS = 60 * 60_000;
 
 export interface App {
   /** Base URL, e.g. http://127.0.0.1:4000 */
@@ -173,6 +175,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     }
     const sessionSweep = runPeriodically("expired session sweep", SESSION_SWEEP_MS, () => services.identity.sweepExpiredSessions(), logger);
     cleanups.push(() => sessionSweep.stop());
+    // Expired aliases already count as absent; this only deletes their rows.
+    const aliasSweep = runPeriodically("expired alias sweep", ALIAS_SWEEP_MS, () => services.connections.aliases.sweepExpired(), logger);
+    cleanups.push(() => aliasSweep.stop());
     const apollo = new ApolloServer<GraphQLContext>({
       schema: await buildSchema({ resolvers, validate: false }),
       formatError: createErrorFormatter(logger, { hideSuggestions: !config.graphqlIntrospection }),
@@ -264,7 +269,7 @@ function buildServices(
   const secrets = new ConnectionSecrets(keyring);
   const cache = { ttlMs: config.cacheSeconds * 1000, storing: () => invalidations.listening };
   const store = new ConnectionStore(secrets, config.connectionVersionsKept);
-  const connections = new ConnectionService(prisma, secrets, sql, usage, store, new ConnectionVersions(prisma, sql, secrets));
+  const connections = new ConnectionService(prisma, secrets, sql, usage, store, new ConnectionVersions(prisma, sql, secrets), new ConnectionAliases(prisma));
   const sync = new ConnectionSync(prisma, connections, store);
   const limiter = new TestLimiter(config.maxConcurrentTests, config.maxConcurrentTestsPerWorkspace, config.maxConcurrentTestsPerUser);
   const limits = config.limits;

@@ -11,6 +11,7 @@ import type { Services } from "../services";
 import type { ConnectionUsageData } from "../services/connections/resolution";
 import type { ConnectionListArgs, ConnectionPage } from "../services/connections/service";
 import type { ConnectionVersionData } from "../services/connections/versions";
+import type { AliasData } from "../services/connections/aliases";
 
 /** A connection's history as a field asks for it: `first` is part of the key. */
 export interface HistoryKey {
@@ -41,6 +42,7 @@ export interface Loaders {
   user: DataLoader<string, User | null>;
   usage: DataLoader<string, ConnectionUsageData[]>;
   versions: DataLoader<HistoryKey, ConnectionVersionData[], string>;
+  aliases: DataLoader<ConnectionKey, AliasData[], string>;
 }
 
 export function createLoaders(db: Db, services: Services, caller: Caller): Loaders {
@@ -61,6 +63,7 @@ export function createLoaders(db: Db, services: Services, caller: Caller): Loade
       (keys) => inGroups(keys, (key) => key.first, (group, first) => connections.versions.listOf(group.map((key) => key.connection), first)),
       { cacheKeyFn: (key) => `${key.connection.id}:${key.first}` },
     ),
+    aliases: new DataLoader((keys) => connections.aliases.listOf(keys), byId),
     usage: new DataLoader((connectionIds) => resolution.usageOf(connectionIds.map((id) => ({ id })))),
     lastTest: new DataLoader((keys) => connectionTests.lastTests(keys), byId),
     lastUse: new DataLoader(async (keys) => {

@@ -4,6 +4,8 @@ import type { GraphQLContext } from "../graphql/context";
 import { ConnectionInput, ConnectionPatch } from "../schema/connection-input";
 import { ConnectionType } from "../schema/connection.type";
 import { ConnectionVersionType } from "../schema/connection-version.type";
+import { ConnectionAliasType } from "../schema/connection-alias.type";
+import { DEFAULT_KEEP_ALIAS_DAYS } from "../services/connections/aliases";
 import { UpsertReportType } from "../schema/import-export.type";
 import { ConnectionUsageType } from "../schema/resolved-connection.type";
 import { DateTimeScalar } from "../schema/scalars";
@@ -46,6 +48,17 @@ export class ConnectionResolver {
     @Ctx() { caller, services }: GraphQLContext,
   ) {
     return services.connections.rollback(caller, id, version, expectedVersion);
+  }
+
+  @Mutation(() => ConnectionType, { description: "WRITE. Renames; the old name keeps resolving (audited) for keepAliasDays days; 0 keeps no alias." })
+  renameConnection(
+    @Arg("id", () => ID) id: string,
+    @Arg("newName", () => String) newName: string,
+    @Arg("keepAliasDays", () => Int, { defaultValue: DEFAULT_KEEP_ALIAS_DAYS }) keepAliasDays: number,
+    @Arg("expectedVersion", () => Int, { nullable: true }) expectedVersion: number | null,
+    @Ctx() { caller, services }: GraphQLContext,
+  ) {
+    return services.connections.rename(caller, id, newName, keepAliasDays, expectedVersion);
   }
 
   @Mutation(() => Boolean, { description: "force: delete even when the connection was resolved in the last 7 days." })
@@ -94,6 +107,11 @@ export class ConnectionResolver {
     @Ctx() { loaders }: GraphQLContext,
   ) {
     return loaders.versions.load({ connection, first });
+  }
+
+  @FieldResolver(() => [ConnectionAliasType], { description: "Former names that still resolve, until they expire." })
+  aliases(@Root() connection: ConnectionRoot, @Ctx() { loaders }: GraphQLContext) {
+    return loaders.aliases.load(connection);
   }
 
   @FieldResolver(() => [TestResultType])

@@ -38,6 +38,7 @@ afterAll(async () => {
 const operations: Record<string, () => [string, Record<string, unknown>]> = {
   updateConnection: () => [`mutation($id: ID!) { updateConnection(id: $id, patch: { description: "x" }) { id } }`, { id: victimConnection.id }],
   rollbackConnection: () => [`mutation($id: ID!) { rollbackConnection(id: $id, version: 1) { id } }`, { id: victimConnection.id }],
+  renameConnection: () => [`mutation($id: ID!) { renameConnection(id: $id, newName: "planted") { id } }`, { id: victimConnection.id }],
   deleteConnection: () => [`mutation($id: ID!) { deleteConnection(id: $id, force: true) }`, { id: victimConnection.id }],
   testConnection: () => [`mutation($id: ID!) { testConnection(id: $id) { status } }`, { id: victimConnection.id }],
   "testConnection with a patch": () => [

@@ -77,6 +77,8 @@ beforeAll(async () => {
     id: connection.id,
     userId: owner.userId,
     name: connection.name,
+    // renameConnection's other arguments are fuzzed with the victim keeping its name.
+    newName: connection.name,
     email: decoy.email,
     password: PASSWORD,
     currentPassword: PASSWORD,

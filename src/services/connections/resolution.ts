@@ -54,7 +54,11 @@ export class ResolutionService {
     const actor = caller.signedIn;
     const workspaceId = await this.workspaceFor(caller, workspaceSlug);
     await caller.authorize(workspaceId, "connection.resolve", "Connection");
-    const row = await this.db.connection.findUnique({ where: { workspaceId_name: { workspaceId, name } } });
+    let row = await this.db.connection.findUnique({ where: { workspaceId_name: { workspaceId, name } } });
+    // A former name still resolves while its alias lives (aliases.ts): a fallback, only for a
+    // name that is not found, so resolving by the current name costs nothing more.
+    const viaAlias = row ? null : name;
+    if (!row) row = await this.connections.aliases.target(workspaceId, name);
     if (!row) throw new NotFoundError("Connection");
     const draft = await this.connections.storedDraft(row);
     // The audit event is committed before the secret leaves; usage is counted in memory
@@ -64,7 +68,7 @@ export class ResolutionService {
       action: "connection.resolve",
       targetType: "Connection",
       targetId: row.id,
-      details: { name: row.name },
+      details: viaAlias ? { name: row.name, viaAlias } : { name: row.name },
     });
     this.connections.usage.record(workspaceId, row.id, actor, new Date());
     return this.handedOut(caller, row, draft);

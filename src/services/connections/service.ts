@@ -16,6 +16,7 @@ import {
   adapterFor,
   applyPatch,
   assertValid,
+  checkName,
   type ConnectionDraft,
   type ConnectionInputData,
   type ConnectionPatchData,
@@ -24,6 +25,7 @@ import {
   sameDraft,
   settingsOf,
 } from "./draft";
+import { checkKeepAliasDays, DEFAULT_KEEP_ALIAS_DAYS, type ConnectionAliases } from "./aliases";
 import type { ConnectionStore } from "./store";
 import type { ConnectionVersions, VersionAction } from "./versions";
 import type { ConnectionSecrets } from "./secrets";
@@ -57,6 +59,7 @@ export class ConnectionService {
     readonly usage: UsageCounter,
     private readonly store: ConnectionStore,
     readonly versions: ConnectionVersions,
+    readonly aliases: ConnectionAliases,
   ) {}
 
   async create(caller: Caller, workspaceId: string, input: ConnectionInputData): Promise<Connection> {
@@ -126,6 +129,30 @@ export class ConnectionService {
     return this.change(caller, row, stored, target, "rollback", "connection.rollback", { toVersion: version });
   }
 
+  /**
+   * Renames; the old name keeps resolving for keepAliasDays days (0: not at all) and cannot be
+   * taken by another connection meanwhile (aliases.ts). An update that changes the name does
+   * the same with the default of 7 days.
+   */
+  async rename(
+    caller: Caller,
+    id: string,
+    newName: string,
+    keepAliasDays: number = DEFAULT_KEEP_ALIAS_DAYS,
+    expectedVersion?: number | null,
+  ): Promise<Connection> {
+    const row = await this.visible(caller, id, "connection.write");
+    checkExpectedVersion(row, expectedVersion);
+    const days = checkKeepAliasDays(keepAliasDays);
+    const name = withFieldName("newName", () => checkName(newName));
+    if (name === row.name) return row;
+    const stored = await this.storedDraft(row);
+    return this.change(caller, row, stored, { ...stored, name }, "rename", "connection.rename", { from: row.name, keepAliasDays: days }, {
+      keepAliasDays: days,
+      nameField: "newName",
+    });
+  }
+
   /** Stores a change of an existing connection as its next version, with its audit event. */
   private async change(
     caller: Caller,
@@ -135,8 +162,16 @@ export class ConnectionService {
     action: VersionAction,
     auditAction: string,
     details: Record<string, Prisma.InputJsonValue>,
+    naming: { keepAliasDays?: number; nameField?: string } = {},
   ): Promise<Connection> {
-    const change = await this.store.prepare({ workspaceId: row.workspaceId, id: row.id, draft, previous: { row, draft: stored }, action });
+    const change = await this.store.prepare({
+      workspaceId: row.workspaceId,
+      id: row.id,
+      draft,
+      previous: { row, draft: stored },
+      action,
+      ...naming,
+    });
     try {
       return await this.db.$transaction(async (tx) => {
         const [saved] = await this.store.write(tx, caller, [change]);
@@ -150,7 +185,7 @@ export class ConnectionService {
         return saved;
       });
     } catch (error) {
-      throw nameConflict(error, draft.name);
+      throw nameConflict(error, draft.name, naming.nameField);
     }
   }
 
@@ -269,9 +304,19 @@ function checkExpectedVersion(row: Connection, expectedVersion: number | null | 
   }
 }
 
-function nameConflict(error: unknown, name: string): unknown {
+function nameConflict(error: unknown, name: string, field = "name"): unknown {
   if (isUniqueViolation(error)) {
-    return new ConflictError(`A connection named ${name} exists in this workspace.`, { field: "name" });
+    return new ConflictError(`A connection named ${name} exists in this workspace.`, { field });
   }
   return error;
+}
+
+/** Runs `check`, re-labelling a BAD_USER_INPUT's field (checkName says "name"). */
+function withFieldName<T>(field: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof BadUserInputError) throw new BadUserInputError(error.message, field);
+    throw error;
+  }
 }

@@ -4,14 +4,16 @@
  * so the row and its new version are committed together or not at all.
  *
  * prepare() does the slow part outside the transaction (sealing the row's and the version's
- * secrets); write() runs the statements: the row (created, or updated only if it is still at
- * the version it was read at, else CONFLICT), the version, and the retention cut.
+ * secrets); write() runs the statements: the names' locks and alias checks (aliases.ts), the
+ * row (created, or updated only if it is still at the version it was read at, else CONFLICT),
+ * a renamed connection's old name as an alias, the version, and the retention cut.
  */
 import { actorId, actorLabel } from "../../auth/actor";
 import type { DbOrTx } from "../../db/prisma";
 import { ConflictError } from "../../errors";
 import type { Connection, Prisma } from "../../generated/prisma/client";
 import type { Caller } from "../../policy/caller";
+import { assertNamesFree, DEFAULT_KEEP_ALIAS_DAYS, lockNames, moveName } from "./aliases";
 import { plainColumns } from "./columns";
 import type { ConnectionDraft } from "./draft";
 import type { ConnectionSecrets, SealedColumns } from "./secrets";
@@ -25,6 +27,10 @@ export interface ConnectionChange {
   /** The stored row and its state as read; null creates the connection. */
   previous: { row: Connection; draft: ConnectionDraft } | null;
   action: VersionAction;
+  /** When the name changes: days the old name keeps resolving (DEFAULT_KEEP_ALIAS_DAYS; 0 keeps none). */
+  keepAliasDays?: number;
+  /** The input field that carries the name, for a CONFLICT over it (default "name"). */
+  nameField?: string;
 }
 
 export interface PreparedChange extends ConnectionChange {
@@ -89,6 +95,21 @@ export class ConnectionStore {
    * it was read makes the whole transaction a CONFLICT (the caller's transaction rolls back).
    */
   async write(tx: DbOrTx, caller: Caller, changes: readonly PreparedChange[]): Promise<Connection[]> {
+    // Names taken (a create's, a rename's new one) and given up (a rename's old one) are locked
+    // first; a name still living as another connection's alias cannot be taken (aliases.ts).
+    const now = new Date();
+    const renames = changes.filter((c) => c.previous && c.previous.row.name !== c.draft.name);
+    const claims = changes.filter((c) => !c.previous || c.previous.row.name !== c.draft.name);
+    await lockNames(tx, [
+      ...claims.map((c) => ({ workspaceId: c.workspaceId, name: c.draft.name })),
+      ...renames.map((c) => ({ workspaceId: c.workspaceId, name: c.previous!.row.name })),
+    ]);
+    await assertNamesFree(
+      tx,
+      claims.map((c) => ({ workspaceId: c.workspaceId, name: c.draft.name, connectionId: c.id, field: c.nameField })),
+      now,
+    );
+
     const stored: Connection[] = [];
     for (const change of changes) {
       const columns = { ...plainColumns(change.draft), ...change.sealed };
@@ -106,6 +127,16 @@ export class ConnectionStore {
         throw new ConflictError(`${change.previous.row.name} changed meanwhile; reload it and try again.`, { name: change.previous.row.name });
       }
       stored.push(await tx.connection.findUniqueOrThrow({ where: { id: change.id } }));
+    }
+    for (const change of renames) {
+      await moveName(tx, {
+        workspaceId: change.workspaceId,
+        connectionId: change.id,
+        from: change.previous!.row.name,
+        to: change.draft.name,
+        keepDays: change.keepAliasDays ?? DEFAULT_KEEP_ALIAS_DAYS,
+        now,
+      });
     }
 
     const actor = caller.actor;

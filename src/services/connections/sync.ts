@@ -43,6 +43,19 @@ export interface SyncPlanItem {
   /** The existing connection's state, secrets opened. */
   stored: ConnectionDraft | null;
   outcome: SyncOutcome;
+  /** For a name to create: the live alias that holds it (aliases.ts), which refuses it. */
+  heldBy: AliasHolder | null;
+}
+
+export interface AliasHolder {
+  /** The current name of the connection the alias belongs to. */
+  of: string;
+  expiresAt: Date;
+}
+
+/** Why a name held by an alias cannot be created. */
+export function heldMessage(name: string, holder: AliasHolder): string {
+  return `${name} is a former name of ${holder.of}, kept as an alias until ${holder.expiresAt.toISOString()}; it cannot be taken until then.`;
 }
 
 export class ConnectionSync {
@@ -68,6 +81,9 @@ export class ConnectionSync {
       return draft;
     });
     const plan = await this.plan(workspaceId, drafts);
+    plan.forEach((item, index) => {
+      if (item.heldBy) throw new ConflictError(heldMessage(item.draft.name, item.heldBy), { field: `inputs.${index}.name` });
+    });
     const connections = await this.apply(caller, workspaceId, plan, "connection.upsert");
     const count = (outcome: SyncOutcome) => plan.filter((p) => p.outcome === outcome).length;
     return { created: count("CREATED"), updated: count("UPDATED"), unchanged: count("UNCHANGED"), connections };
@@ -77,12 +93,17 @@ export class ConnectionSync {
   async plan(workspaceId: string, drafts: ConnectionDraft[]): Promise<SyncPlanItem[]> {
     const existing = await this.db.connection.findMany({ where: { workspaceId, name: { in: drafts.map((d) => d.name) } } });
     const byName = new Map(existing.map((c) => [c.name, c]));
+    const held = await this.connections.aliases.holders(
+      workspaceId,
+      drafts.filter((d) => !byName.has(d.name)).map((d) => d.name),
+    );
     return Promise.all(
       drafts.map(async (draft) => {
         const row = byName.get(draft.name) ?? null;
-        if (!row) return { draft, existing: null, stored: null, outcome: "CREATED" as const };
+        if (!row) return { draft, existing: null, stored: null, outcome: "CREATED" as const, heldBy: held.get(draft.name) ?? null };
         const stored = await this.connections.storedDraft(row);
-        return { draft, existing: row, stored, outcome: sameDraft(stored, draft) ? ("UNCHANGED" as const) : ("UPDATED" as const) };
+        const outcome = sameDraft(stored, draft) ? ("UNCHANGED" as const) : ("UPDATED" as const);
+        return { draft, existing: row, stored, outcome, heldBy: null };
       }),
     );
   }

@@ -13,7 +13,7 @@ import type { Caller } from "../../policy/caller";
 import { exportAction } from "../../policy/policy";
 import { recordAudit } from "../audit";
 import { assertValid, type ConnectionDraft, draftFromInput, type JsonObject } from "./draft";
-import { type ConnectionSync, MAX_BATCH, type SyncPlanItem } from "./sync";
+import { type ConnectionSync, heldMessage, MAX_BATCH, type SyncPlanItem } from "./sync";
 import type { ConnectionService } from "./service";
 import { resolvedFrom } from "./resolution";
 
@@ -137,6 +137,7 @@ export class ConnectionTransfer {
 
 function lineFor(item: SyncPlanItem, onConflict: OnConflict): ImportLine {
   const name = item.draft.name;
+  if (item.heldBy) return { name, outcome: "ERROR", message: heldMessage(name, item.heldBy) };
   if (item.outcome === "CREATED") return { name, outcome: "CREATED", message: null };
   if (onConflict === "SKIP") return { name, outcome: "SKIPPED", message: "A connection of this name exists; kept as it is." };
   if (onConflict === "FAIL") {
