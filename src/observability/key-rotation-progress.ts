@@ -8,12 +8,21 @@
 import type pg from "pg";
 import type { KeyRotationProgress } from "./metrics";
 
+/**
+ * The tables holding values sealed with a workspace key, each with its key-version column and
+ * an index on (workspaceId, keyVersion). A new sealed table belongs here too.
+ */
+const SEALED_TABLES = ["Connection", "ConnectionVersion", "AccessToken"] as const;
+
 const PENDING = `
 WITH rotated AS (
   SELECT "workspaceId", max(version) AS current FROM "WorkspaceKey" GROUP BY "workspaceId" HAVING count(*) > 1
+), pending AS (
+${SEALED_TABLES.map(
+  (table) => `  SELECT t."workspaceId" FROM rotated JOIN "${table}" t ON t."workspaceId" = rotated."workspaceId" AND t."keyVersion" < rotated.current`,
+).join("\n  UNION ALL\n")}
 )
-SELECT count(*)::int AS "pendingRows", count(DISTINCT c."workspaceId")::int AS workspaces
-FROM rotated JOIN "Connection" c ON c."workspaceId" = rotated."workspaceId" AND c."keyVersion" < rotated.current`;
+SELECT count(*)::int AS "pendingRows", count(DISTINCT "workspaceId")::int AS workspaces FROM pending`;
 
 export function keyRotationProgressFromDatabase(pool: pg.Pool, cacheMs = 10_000): () => Promise<KeyRotationProgress> {
   let cached: { at: number; value: Promise<KeyRotationProgress> } | null = null;

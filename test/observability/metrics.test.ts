@@ -107,16 +107,17 @@ describe("/metrics", () => {
       `INSERT INTO "WorkspaceKey" ("workspaceId", version, "wrappedKey") SELECT "workspaceId", 1, "wrappedKey" FROM "WorkspaceKey" WHERE "workspaceId" = $1`,
       workspace.id,
     );
+    // Both connections and their first versions (ConnectionVersion) were sealed with key 1.
     await app.prisma.$executeRawUnsafe(`UPDATE "Connection" SET "keyVersion" = 1 WHERE "workspaceId" = $1`, workspace.id);
     // The gauge is cached for 10 s; poll until the next read shows it.
     const deadline = Date.now() + 15_000;
     let pending = 0;
     while (Date.now() < deadline) {
       pending = valueOf(await samples(), "patchbay_key_rotation_pending_rows");
-      if (pending >= 2) break;
+      if (pending >= 4) break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    expect(pending).toBe(2);
+    expect(pending).toBe(4);
     expect(valueOf(await samples(), "patchbay_key_rotation_pending_workspaces")).toBe(1);
   }, 30_000);
 });
