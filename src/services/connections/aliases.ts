@@ -11,7 +11,6 @@
  */
 import type { Db, DbOrTx } from "../../db/prisma";
 import { BadUserInputError, ConflictError } from "../../errors";
-import type { Connection } from "../../generated/prisma/client";
 
 export const DEFAULT_KEEP_ALIAS_DAYS = 7;
 /** A year: long enough for any migration of pipelines, short enough that a name comes back. */
@@ -116,13 +115,17 @@ export class ConnectionAliases {
     return connections.map((c) => rows.filter((r) => r.connectionId === c.id).map((r) => ({ name: r.name, expiresAt: r.expiresAt })));
   }
 
-  /** The connection a live alias names, in its workspace; null when the name is no alias. */
-  async target(workspaceId: string, name: string): Promise<Connection | null> {
+  /**
+   * The current name of the connection a live alias names, in its workspace; null when the
+   * name is no alias. Resolving then reads the connection by that name as usual, so the
+   * fallback fits any way the hot path reads a connection by name.
+   */
+  async currentName(workspaceId: string, name: string): Promise<string | null> {
     const alias = await this.db.connectionAlias.findFirst({
       where: { workspaceId, name, expiresAt: { gt: new Date() }, connection: { workspaceId } },
-      include: { connection: true },
+      select: { connection: { select: { name: true } } },
     });
-    return alias?.connection ?? null;
+    return alias?.connection.name ?? null;
   }
 
   /** Which of these names are live aliases, and of which connection (by its current name). */

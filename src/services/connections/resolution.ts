@@ -57,8 +57,14 @@ export class ResolutionService {
     let row = await this.db.connection.findUnique({ where: { workspaceId_name: { workspaceId, name } } });
     // A former name still resolves while its alias lives (aliases.ts): a fallback, only for a
     // name that is not found, so resolving by the current name costs nothing more.
-    const viaAlias = row ? null : name;
-    if (!row) row = await this.connections.aliases.target(workspaceId, name);
+    let viaAlias: string | null = null;
+    if (!row) {
+      const current = await this.connections.aliases.currentName(workspaceId, name);
+      if (current) {
+        row = await this.db.connection.findUnique({ where: { workspaceId_name: { workspaceId, name: current } } });
+        viaAlias = name;
+      }
+    }
     if (!row) throw new NotFoundError("Connection");
     const draft = await this.connections.storedDraft(row);
     // The audit event is committed before the secret leaves; usage is counted in memory
