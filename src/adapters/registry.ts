@@ -5,6 +5,7 @@
 import { hostProblem } from "./common/host";
 import { isSecretName, secretExtraKeysOf } from "./common/secret-fields";
 import { azureBlobAdapter } from "./azure-blob";
+import { gcsAdapter } from "./gcs";
 import { genericAdapter } from "./generic";
 import { httpAdapter } from "./http";
 import { imapAdapter } from "./imap";
@@ -37,6 +38,7 @@ const adapters = {
   secret: secretAdapter,
   oauth2: oauth2Adapter,
   azure_blob: azureBlobAdapter,
+  gcs: gcsAdapter,
 } satisfies Record<string, ConnectionAdapter>;
 
 export type AdapterId = keyof typeof adapters;

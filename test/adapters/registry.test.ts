@@ -2,6 +2,7 @@
  * The registry: which types exist, what their forms look like, and the validation every
  * type shares (field specs, the host rule) before the type's own.
  */
+import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
   getAdapter,
@@ -125,6 +126,19 @@ const complete: Record<AdapterId, ConnectionSettings> = {
     password: Buffer.from("a shared key of some length").toString("base64"),
     extra: { sas_token: "sv=2021-12-02&ss=b&srt=sco&sp=rl&se=2030-01-01T00:00:00Z&sig=abc%3D", endpoint: "https://reportsstore.blob.core.windows.net", container: "reports" },
   },
+  gcs: {
+    ...none,
+    extra: {
+      keyfile_dict: JSON.stringify({
+        type: "service_account",
+        client_email: "reader@example.iam.gserviceaccount.com",
+        private_key: generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }),
+      }),
+      project: "reports-project",
+      bucket: "reports-bucket",
+      api_endpoint: "https://storage.googleapis.com",
+    },
+  },
 };
 
 /** Fields a complete fixture leaves empty because they exclude another one it fills. */
@@ -161,11 +175,11 @@ describe("the registry", () => {
     for (const id of Object.keys(complete)) expect(getAdapter(id)?.id).toBe(id);
   });
 
-  it("has a secret PASSWORD field in every type but sqlite, whose file path is all it needs", () => {
+  it("has a secret PASSWORD field in every type but sqlite, whose file path is all it needs, and gcs, whose secret is a key file", () => {
     const withoutPassword = listAdapters()
       .filter((adapter) => !adapter.fields.some((field) => field.name === "password"))
       .map((adapter) => adapter.id);
-    expect(withoutPassword).toEqual(["sqlite"]);
+    expect(withoutPassword).toEqual(["sqlite", "gcs"]);
   });
 
   it("can test every type but generic, which says nothing about what a working connection is, and secret, which has nothing to connect to", () => {

@@ -23,12 +23,14 @@ describe("conn types", () => {
     ["package_index", "package_index"],
     // A URI scheme cannot hold "_": get_uri writes it as "-", _normalize_conn_type undoes that.
     ["package-index", "package_index"],
+    ["google_cloud_platform", "gcs"],
+    ["wasb", "azure_blob"],
   ])("Airflow %s is Patchbay %s", (airflow, patchbay) => {
     expect(toPatchbayType(airflow)).toBe(patchbay);
   });
 
   it("has no Patchbay type for other conn types, and does not fold case (Airflow does not)", () => {
-    expect(toPatchbayType("google_cloud_platform")).toBeNull();
+    expect(toPatchbayType("snowflake")).toBeNull();
     expect(toPatchbayType("Postgres")).toBeNull();
     expect(toPatchbayType("toString")).toBeNull();
   });

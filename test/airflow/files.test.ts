@@ -137,7 +137,7 @@ CONN_C:
     expect(entries.map((e) => e.name)).toEqual(["mysql_conn_id", "google_custom_key", "json_conn"]);
     const parsed = byName(entries);
     expect(parsed.mysql_conn_id.connection).toMatchObject({ type: "mysql", host: "13.1.21.1", port: 3306, login: "log", password: "password", schema: "mysqldbrd" });
-    expect(parsed.google_custom_key).toMatchObject({ airflowType: "google_cloud_platform", connection: { type: null } });
+    expect(parsed.google_custom_key).toMatchObject({ airflowType: "google_cloud_platform", connection: { type: "gcs" } });
     expect(parsed.json_conn.connection).toMatchObject({ type: "postgres", host: "pg", port: 5432, extra: { sslmode: "require" } });
   });
 

@@ -77,7 +77,8 @@ describe("fromAirflowJson", () => {
   it("normalises the conn type like from_json and maps it", () => {
     expect(fromAirflowJson({ conn_type: "postgresql" })).toMatchObject({ airflowType: "postgres", type: "postgres" });
     expect(fromAirflowJson({ conn_type: "aws" })).toMatchObject({ airflowType: "aws", type: "s3" });
-    expect(fromAirflowJson({ conn_type: "google-cloud-platform" })).toMatchObject({ airflowType: "google_cloud_platform", type: null });
+    expect(fromAirflowJson({ conn_type: "google-cloud-platform" })).toMatchObject({ airflowType: "google_cloud_platform", type: "gcs" });
+    expect(fromAirflowJson({ conn_type: "snowflake" })).toMatchObject({ airflowType: "snowflake", type: null });
   });
 
   it.each([

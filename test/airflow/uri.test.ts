@@ -154,7 +154,7 @@ describe("fromAirflowUri: what Connection._parse_from_uri() reads", () => {
   it("normalises the conn type and maps it", () => {
     const gcp = fromAirflowUri("google-cloud-platform://?extra__google_cloud_platform__key_path=%2Fkeys%2Fkey.json");
     expect(gcp.airflowType).toBe("google_cloud_platform");
-    expect(gcp.type).toBeNull();
+    expect(gcp.type).toBe("gcs");
     expect(gcp.extra).toEqual({ extra__google_cloud_platform__key_path: "/keys/key.json" });
     expect(fromAirflowUri("postgresql://h/db")).toMatchObject({ airflowType: "postgres", type: "postgres" });
     expect(fromAirflowUri("package-index://h")).toMatchObject({ airflowType: "package_index", type: "package_index" });
