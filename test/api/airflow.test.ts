@@ -3,6 +3,7 @@
  * importing real-looking `airflow connections export` files, exporting, and moving a
  * workspace's connections into another one with every secret intact.
  */
+import { generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../support/app";
 import { GraphQLClient } from "../support/client";
@@ -241,22 +242,50 @@ describe("moving a workspace", () => {
     const target = await createWorkspace(owner.client);
     const report = (await owner.client.ok(IMPORT, { w: target.id, f: format, c: exported })).importConnections;
     expect(report.applied, JSON.stringify(report.lines)).toBe(true);
-    for (const type of connectionTypes) {
-      const before = (await owner.client.ok(RESOLVE, { n: `every_${type.id}`, w: source.slug })).resolveConnection;
-      const after = (await owner.client.ok(RESOLVE, { n: `every_${type.id}`, w: target.slug })).resolveConnection;
-      expect(after, type.id).toEqual(before);
+    // Compared as stored, secrets included (an export with secrets): resolving an oauth2
+    // connection would ask its token URL for an access token instead.
+    const stored = async (w: string) => JSON.parse((await owner.client.ok(EXPORT, { w, f: "AIRFLOW_JSON", s: true })).exportConnections);
+    const [before, after] = [await stored(source.id), await stored(target.id)];
+    expect(Object.keys(after).sort()).toEqual(connectionTypes.map((t: { id: string }) => `every_${t.id}`).sort());
+    for (const type of connectionTypes) expect(after[`every_${type.id}`], type.id).toEqual(before[`every_${type.id}`]);
+    for (const type of connectionTypes.filter((t: { id: string }) => t.id !== "oauth2")) {
+      const resolvedBefore = (await owner.client.ok(RESOLVE, { n: `every_${type.id}`, w: source.slug })).resolveConnection;
+      const resolvedAfter = (await owner.client.ok(RESOLVE, { n: `every_${type.id}`, w: target.slug })).resolveConnection;
+      expect(resolvedAfter, type.id).toEqual(resolvedBefore);
     }
   });
 });
 
 /** Valid settings for a type from its field specs, with hostile secrets. */
+/** Values the generic rules below cannot make for a type's own format (a key file, an account name). */
+const TYPE_SPECIFIC: Record<string, Record<string, unknown>> = {
+  azure_blob: {
+    login: "reportsstore",
+    "extra.sas_token": "sv=2021-12-02&ss=b&srt=sco&sp=rl&se=2030-01-01T00:00:00Z&sig=a%2Bb%3D",
+    "extra.endpoint": "https://reportsstore.blob.core.windows.net",
+    "extra.container": "reports",
+  },
+  gcs: {
+    "extra.project": "reports-project",
+    "extra.api_endpoint": "https://storage.googleapis.com",
+    // A real key file: PEM line breaks escaped inside JSON, quoted in every export format.
+    "extra.keyfile_dict": JSON.stringify({
+      type: "service_account",
+      client_email: "reader@example.iam.gserviceaccount.com",
+      private_key: generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }),
+    }),
+  },
+};
+
 function sampleSettings(type: { id: string; fields: Array<{ name: string; kind: string; secret: boolean; options?: string[]; default?: unknown }> }) {
   const settings: Record<string, any> = { type: type.id, host: null, port: null, schema: null, login: null, password: null, extra: {} };
   for (const field of type.fields) {
     // A named SQL Server instance excludes a port; the port is the common case.
     if (field.name === "extra.instance_name") continue;
     let value: unknown;
-    if (field.secret) value = `${HOSTILE}-${field.name}`;
+    const specific = TYPE_SPECIFIC[type.id]?.[field.name];
+    if (specific !== undefined) value = specific;
+    else if (field.secret) value = `${HOSTILE}-${field.name}`;
     else if (field.default !== undefined && field.default !== null) value = field.default;
     else if (field.name === "host") value = type.id === "sqlite" ? "data/app.db" : "svc.example.com";
     else if (field.name === "port") value = 4321;
