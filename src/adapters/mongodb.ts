@@ -23,7 +23,7 @@ import { endpointOf } from "./common/endpoint";
 import { displayAddress, socketHost } from "./common/host";
 import { errorCode, networkFailure, type Failure } from "./common/network-errors";
 import { invalidConfig, type Probe, runProbe } from "./common/probe";
-import { timeoutFailure, type Progress } from "./common/progress";
+import { timeoutFailure, type Progress, formatDuration } from "./common/progress";
 import { lazyDriver } from "./common/driver";
 import type { CheckedAddress, ConnectionAdapter, ConnectionSettings, FieldProblem, FieldSpec, TestContext, TestOutcome } from "./types";
 
@@ -323,6 +323,6 @@ function mongoTimeout(address: string, progress: Progress, timeoutMs: number): F
   if (progress.connected) return timeoutFailure(address, progress, timeoutMs, "MongoDB");
   return {
     code: "TIMEOUT",
-    message: `${address} did not complete a MongoDB handshake within ${timeoutMs} ms: nothing accepted the connection, or what did never answered like MongoDB. Check the host, port and firewall.`,
+    message: `${address} did not complete a MongoDB handshake within ${formatDuration(timeoutMs)}: nothing accepted the connection, or what did never answered like MongoDB. Check the host, port and firewall.`,
   };
 }

@@ -17,7 +17,7 @@ import { checkEgress, connectChecked, identityHost, isFailure } from "./common/e
 import { displayAddress, hostProblem } from "./common/host";
 import { networkFailure, type Failure } from "./common/network-errors";
 import { invalidConfig, type Probe, runProbe } from "./common/probe";
-import { timeoutFailure, type Progress } from "./common/progress";
+import { timeoutFailure, type Progress, formatDuration } from "./common/progress";
 import { serverDatabaseUrl } from "./common/sqlalchemy-url";
 import { browseInstancePort, InstanceNotFound, INSTANCE_NAME, SQL_BROWSER_PORT } from "./common/sql-server-browser";
 import { lazyDriver } from "./common/driver";
@@ -380,13 +380,13 @@ function describeFailure(error: unknown, attempt: Attempt): Failure {
   if (error instanceof DeadlineExceeded && port === null) {
     return {
       code: "TIMEOUT",
-      message: `The SQL Server Browser on ${target.host} (UDP ${SQL_BROWSER_PORT}) did not answer within ${timeoutMs} ms. Is it running and reachable? Or set the port instead of the instance name.`,
+      message: `The SQL Server Browser on ${target.host} (UDP ${SQL_BROWSER_PORT}) did not answer within ${formatDuration(timeoutMs)}. Is it running and reachable? Or set the port instead of the instance name.`,
     };
   }
   const driverCode = (error as { code?: unknown } | null)?.code;
   if (error instanceof DeadlineExceeded || driverCode === "ETIMEOUT") {
     if (progress.connected && !progress.authenticated) {
-      return { code: "TIMEOUT", message: `${address} accepted the connection but did not complete the SQL Server login within ${timeoutMs} ms. Is it a SQL Server?` };
+      return { code: "TIMEOUT", message: `${address} accepted the connection but did not complete the SQL Server login within ${formatDuration(timeoutMs)}. Is it a SQL Server?` };
     }
     return timeoutFailure(address, progress, timeoutMs, "SQL Server");
   }

@@ -13,14 +13,19 @@ import { errorCode, networkFailure, type Failure } from "./common/network-errors
 import { lazyDriver } from "./common/driver";
 import { invalidConfig, type Probe, runProbe } from "./common/probe";
 import { timeoutFailure, type Progress } from "./common/progress";
-import { serverDatabaseUrl } from "./common/sqlalchemy-url";
+import { allowedDriverParams, serverDatabaseUrl } from "./common/sqlalchemy-url";
 import type { ConnectionAdapter, ConnectionSettings, FieldSpec, TestContext, TestErrorCode, TestOutcome } from "./types";
 
 /** MySQL's own `--ssl-mode` names, so they read as users know them from the mysql client. */
-export const MYSQL_SSL_MODES = ["DISABLED", "REQUIRED", "VERIFY_IDENTITY"] as const;
+export const MYSQL_SSL_MODES = ["DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"] as const;
+
+/** PyMySQL connect() parameters a SQLAlchemy URL may carry from extra. */
+const DRIVER_PARAMS = ["ssl_ca", "ssl_cert", "ssl_key", "charset", "connect_timeout", "read_timeout", "write_timeout", "init_command"] as const;
 export type MysqlSslMode = (typeof MYSQL_SSL_MODES)[number];
 
 const DEFAULT_PORT = 3306;
+/** Whom the test connects as without a login (the mysql client would use the OS user: Patchbay's here). */
+const DEFAULT_USER = "root";
 
 const fields: FieldSpec[] = [
   { name: "host", label: "Host", kind: "STRING", required: true, placeholder: "db.example.com" },
@@ -32,7 +37,12 @@ const fields: FieldSpec[] = [
     kind: "STRING",
     description: "The default database; leave empty to connect without one.",
   },
-  { name: "login", label: "User", kind: "STRING", required: true },
+  {
+    name: "login",
+    label: "User",
+    kind: "STRING",
+    description: "Optional, as for the mysql client: without one the test connects as root.",
+  },
   { name: "password", label: "Password", kind: "PASSWORD", secret: true },
   {
     name: "extra.ssl_mode",
@@ -41,7 +51,7 @@ const fields: FieldSpec[] = [
     options: [...MYSQL_SSL_MODES],
     default: "DISABLED",
     description:
-      "DISABLED: plain TCP. REQUIRED: TLS without checking the certificate. VERIFY_IDENTITY: TLS with a certificate trusted here that names the host.",
+      "DISABLED: plain TCP. PREFERRED: TLS when the server offers it (the test here connects without TLS and says so). REQUIRED: TLS without checking the certificate. VERIFY_CA: TLS with a certificate trusted here. VERIFY_IDENTITY: that, and the certificate names the host.",
   },
 ];
 
@@ -51,11 +61,32 @@ export const mysqlAdapter: ConnectionAdapter = {
   summary: "connects (LOCAL INFILE off), authenticates, `SELECT VERSION()`",
   defaultPort: DEFAULT_PORT,
   fields,
+  knownExtras: DRIVER_PARAMS,
   // pymysql: pure Python, so the URL works from a plain pip install (mysqlclient needs C headers).
-  sqlalchemy: (settings) => serverDatabaseUrl("mysql+pymysql", settings),
+  sqlalchemy: (settings) => serverDatabaseUrl("mysql+pymysql", settings, { ...allowedDriverParams(settings.extra, DRIVER_PARAMS), ...pymysqlSsl(settings.extra.ssl_mode) }),
   clientConfig: mysqlPoolOptions,
   test: testMysql,
 };
+
+/**
+ * ssl_mode as PyMySQL's connect() parameters in a SQLAlchemy URL. SQLAlchemy's MySQL dialects
+ * turn ssl_check_hostname into PyMySQL's ssl dict (so TLS is on); ssl_verify_cert and
+ * ssl_verify_identity pass through to connect(). PyMySQL has no PREFERRED (it is plain TCP
+ * here, as mysql2's is), and it checks the host name only when a CA file is given (extra
+ * ssl_ca): without one, VERIFY_IDENTITY verifies the chain against the system's CAs only.
+ */
+export function pymysqlSsl(mode: unknown): Record<string, string> {
+  switch (typeof mode === "string" ? mode.toUpperCase() : "") {
+    case "REQUIRED":
+      return { ssl_check_hostname: "false" };
+    case "VERIFY_CA":
+      return { ssl_verify_cert: "true", ssl_check_hostname: "false" };
+    case "VERIFY_IDENTITY":
+      return { ssl_verify_cert: "true", ssl_verify_identity: "true" };
+    default:
+      return {};
+  }
+}
 
 /** The mysql2 pool options for code that uses the connection (the TypeScript client's mysqlPool), or why there are none. */
 export function mysqlPoolOptions(settings: ConnectionSettings, timeoutMs: number): PoolOptions | string {
@@ -92,12 +123,11 @@ export interface MysqlTarget extends Endpoint {
 export function mysqlTarget(settings: ConnectionSettings): MysqlTarget | string {
   const endpoint = endpointOf(settings, DEFAULT_PORT);
   if (typeof endpoint === "string") return endpoint;
-  if (!settings.login) return "User is required.";
-  const sslMode = settings.extra.ssl_mode ?? "DISABLED";
-  if (!MYSQL_SSL_MODES.includes(sslMode as MysqlSslMode)) return `Unknown SSL mode: ${String(sslMode)}.`;
+  const sslMode = typeof settings.extra.ssl_mode === "string" && settings.extra.ssl_mode ? settings.extra.ssl_mode.toUpperCase() : "DISABLED";
+  if (!MYSQL_SSL_MODES.includes(sslMode as MysqlSslMode)) return `Unknown SSL mode: ${String(settings.extra.ssl_mode)}.`;
   return {
     ...endpoint,
-    user: settings.login,
+    user: settings.login || DEFAULT_USER,
     database: settings.schema || null,
     sslMode: sslMode as MysqlSslMode,
   };
@@ -175,13 +205,23 @@ const probe: Probe<MysqlTarget, string> = {
     progress.authenticated = true;
     return selectVersion(connection, ctx.timeoutMs);
   },
-  describe: (target, version) => ({
+  describe: (target, version, { settings }) => ({
     ok: true,
-    message: `Connected to ${displayAddress(target.host, target.port)} as ${target.user}${target.database ? `, database ${target.database}` : ""}.`,
+    message:
+      `Connected to ${displayAddress(target.host, target.port)} as ${target.user}${target.database ? `, database ${target.database}` : ""}.` +
+      testedAs(target, settings),
     serverVersion: shortVersion(version),
   }),
   classify: (error, target, { progress, ctx }) => describeFailure(error, target, progress, ctx.timeoutMs),
 };
+
+/** What the test did differently from the settings (PREFERRED without TLS, no login as root), said in the result. */
+export function testedAs(target: MysqlTarget, settings: ConnectionSettings): string {
+  const notes: string[] = [];
+  if (target.sslMode === "PREFERRED") notes.push("ssl_mode PREFERRED was tested without TLS; the mysql client would use TLS when the server offers it, which this test cannot");
+  if (!settings.login) notes.push(`no user is set, so the test connected as ${DEFAULT_USER}`);
+  return notes.length ? ` Note: ${notes.join("; ")}.` : "";
+}
 
 function testMysql(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
   return runProbe(probe, settings, ctx);

@@ -13,13 +13,35 @@ import { displayAddress, socketHost } from "./common/host";
 import { networkFailure, type Failure } from "./common/network-errors";
 import { invalidConfig, type Probe, runProbe } from "./common/probe";
 import { timeoutFailure, type Progress } from "./common/progress";
-import { serverDatabaseUrl } from "./common/sqlalchemy-url";
+import { allowedDriverParams, serverDatabaseUrl } from "./common/sqlalchemy-url";
 import type { ConnectionAdapter, ConnectionSettings, FieldSpec, TestContext, TestOutcome } from "./types";
 
-export const POSTGRES_SSL_MODES = ["disable", "require", "verify-full"] as const;
+/** Every sslmode libpq accepts; the test honours allow and prefer as disable and says so. */
+export const POSTGRES_SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
+
+/** libpq parameters a SQLAlchemy URL may carry from extra (psycopg2 and psycopg 3 take them all). */
+const DRIVER_PARAMS = [
+  "sslmode",
+  "sslrootcert",
+  "sslcert",
+  "sslkey",
+  "connect_timeout",
+  "application_name",
+  "options",
+  "target_session_attrs",
+  "keepalives",
+  "keepalives_idle",
+  "keepalives_interval",
+  "keepalives_count",
+] as const;
 export type PostgresSslMode = (typeof POSTGRES_SSL_MODES)[number];
 
 const DEFAULT_PORT = 5432;
+/**
+ * Who the test connects as without a login. libpq would use the operating-system user of the
+ * process, which here is Patchbay's, not the user's: the test says whom it used instead.
+ */
+const DEFAULT_USER = "postgres";
 
 const fields: FieldSpec[] = [
   { name: "host", label: "Host", kind: "STRING", required: true, placeholder: "db.example.com" },
@@ -32,7 +54,12 @@ const fields: FieldSpec[] = [
     placeholder: "postgres",
     description: "The database to connect to; PostgreSQL uses the user name when empty.",
   },
-  { name: "login", label: "User", kind: "STRING", required: true },
+  {
+    name: "login",
+    label: "User",
+    kind: "STRING",
+    description: "Optional, as in libpq: without one the test connects as the database name's user, or postgres.",
+  },
   { name: "password", label: "Password", kind: "PASSWORD", secret: true },
   {
     name: "extra.sslmode",
@@ -41,7 +68,7 @@ const fields: FieldSpec[] = [
     options: [...POSTGRES_SSL_MODES],
     default: "disable",
     description:
-      "disable: plain TCP. require: TLS without checking the certificate. verify-full: TLS with a certificate trusted here that names the host.",
+      "disable: plain TCP. allow, prefer: libpq tries plain TCP or TLS (the test here connects without TLS and says so). require: TLS without checking the certificate. verify-ca: TLS with a certificate trusted here. verify-full: that, and the certificate names the host.",
   },
 ];
 
@@ -51,13 +78,16 @@ export const postgresAdapter: ConnectionAdapter = {
   summary: "connects, authenticates, `SELECT version()`",
   defaultPort: DEFAULT_PORT,
   fields,
-  // SQLAlchemy's default driver (psycopg2). A socket directory in host, which the URL's
-  // authority cannot carry, goes to ?host=; extra.sslmode to ?sslmode=.
-  sqlalchemy(settings) {
+  knownExtras: DRIVER_PARAMS,
+  // The driver named (psycopg2 unless asked for psycopg 3): SQLAlchemy 2.1 changed what a bare
+  // postgresql:// means. A socket directory in host, which the URL's authority cannot carry,
+  // goes to ?host=; the libpq parameters of DRIVER_PARAMS in extra to the query.
+  sqlalchemy(settings, options) {
     const socketDirectory = settings.host?.startsWith("/") ? settings.host : null;
-    const query: Record<string, string> = socketDirectory ? { host: socketDirectory } : {};
-    if (typeof settings.extra.sslmode === "string" && settings.extra.sslmode) query.sslmode = settings.extra.sslmode;
-    return { ...serverDatabaseUrl("postgresql", settings, query), host: socketDirectory ? null : settings.host || null };
+    const query: Record<string, string> = allowedDriverParams(settings.extra, DRIVER_PARAMS);
+    if (socketDirectory) query.host = socketDirectory;
+    const drivername = options.postgresDriver === "PSYCOPG" ? "postgresql+psycopg" : "postgresql+psycopg2";
+    return { ...serverDatabaseUrl(drivername, settings, query), host: socketDirectory ? null : settings.host || null };
   },
   clientConfig: postgresPoolConfig,
   test: testPostgres,
@@ -93,13 +123,12 @@ export interface PostgresTarget extends Endpoint {
 export function postgresTarget(settings: ConnectionSettings): PostgresTarget | string {
   const endpoint = endpointOf(settings, DEFAULT_PORT);
   if (typeof endpoint === "string") return endpoint;
-  if (!settings.login) return "User is required.";
-  const sslMode = settings.extra.sslmode ?? "disable";
+  const sslMode = settings.extra.sslmode || "disable";
   if (!POSTGRES_SSL_MODES.includes(sslMode as PostgresSslMode)) return `Unknown SSL mode: ${String(sslMode)}.`;
   return {
     ...endpoint,
-    user: settings.login,
-    database: settings.schema || settings.login,
+    user: settings.login || DEFAULT_USER,
+    database: settings.schema || settings.login || DEFAULT_USER,
     sslMode: sslMode as PostgresSslMode,
   };
 }
@@ -176,14 +205,30 @@ const probe: Probe<PostgresTarget, string> = {
     const result = await client.query<{ version: string }>("SELECT version()");
     return String(result.rows[0]?.version ?? "");
   },
-  describe: (target, version) => ({
+  describe: (target, version, { settings }) => ({
     ok: true,
-    message: `Connected to ${displayAddress(target.host, target.port)} as ${target.user}, database ${target.database}.`,
+    message:
+      `Connected to ${displayAddress(target.host, target.port)} as ${target.user}, database ${target.database}.` +
+      testedAs(target, settings),
     serverVersion: shortVersion(version),
   }),
   classify: (error, target, { progress, settings, ctx }) =>
     describeFailure(error, { target, progress, password: settings.password, timeoutMs: ctx.timeoutMs }),
 };
+
+/**
+ * What this test did differently from what the settings ask of libpq, said in the result
+ * rather than refusing the connection: allow and prefer (node-postgres cannot fall back
+ * between plain TCP and TLS) are tested without TLS, and no login is tested as postgres.
+ */
+export function testedAs(target: PostgresTarget, settings: ConnectionSettings): string {
+  const notes: string[] = [];
+  if (target.sslMode === "allow" || target.sslMode === "prefer") {
+    notes.push(`sslmode ${target.sslMode} was tested without TLS; libpq ${target.sslMode === "prefer" ? "tries TLS first" : "falls back to TLS"}, which this test cannot`);
+  }
+  if (!settings.login) notes.push(`no user is set, so the test connected as ${DEFAULT_USER}; libpq would use the operating-system user of the program connecting`);
+  return notes.length ? ` Note: ${notes.join("; ")}.` : "";
+}
 
 function testPostgres(settings: ConnectionSettings, ctx: TestContext): Promise<TestOutcome> {
   return runProbe(probe, settings, ctx);

@@ -12,7 +12,7 @@ import { endpointOf, type Endpoint } from "./common/endpoint";
 import { displayAddress } from "./common/host";
 import { networkFailure, type Failure } from "./common/network-errors";
 import { invalidConfig, type Probe, runProbe } from "./common/probe";
-import { timeoutFailure, type Progress } from "./common/progress";
+import { timeoutFailure, type Progress, formatDuration } from "./common/progress";
 import { lazyDriver } from "./common/driver";
 import type { CheckedAddress, ConnectionAdapter, ConnectionSettings, FieldSpec, TestContext, TestOutcome } from "./types";
 
@@ -240,7 +240,7 @@ function describeFailure(error: unknown, { target, progress, step, password, tim
       // answers a ClientHello, so this is the likeliest reason.
       return {
         code: "TIMEOUT",
-        message: `${address} did not complete a TLS handshake within ${timeoutMs} ms. Check the host, port and firewall, and that the server speaks TLS on this port.`,
+        message: `${address} did not complete a TLS handshake within ${formatDuration(timeoutMs)}. Check the host, port and firewall, and that the server speaks TLS on this port.`,
       };
     }
     return timeoutFailure(address, progress, timeoutMs, "Redis");

@@ -3,7 +3,7 @@
  * Adding a type is one module and one line in `adapters` below; nothing else branches on type.
  */
 import { hostProblem } from "./common/host";
-import { isSecretName, secretExtraKeysOf } from "./common/secret-fields";
+import { isCredentialName, isSecretName, isTokenUrl, secretExtraKeysOf } from "./common/secret-fields";
 import { azureBlobAdapter } from "./azure-blob";
 import { gcsAdapter } from "./gcs";
 import { genericAdapter } from "./generic";
@@ -74,14 +74,22 @@ export function secretExtraKeys(adapter: ConnectionAdapter): string[] {
   return secretExtraKeysOf(adapter.fields);
 }
 
-// Extra keys a type does not declare but whose names say they hold a credential (Airflow's
-// generic connections carry `token`, `api_key`, `keyfile_dict`, ...): sealed like secrets.
-const CREDENTIAL_NAME = /pass(word|wd|phrase)?|secret|token|credential|private[_-]?key|api[_-]?key|access[_-]?key|keyfile/i;
-
-/** Whether an extra key is stored sealed: declared secret, or undeclared with a credential's name. */
-export function isSecretExtraKey(adapter: ConnectionAdapter, key: string): boolean {
+/**
+ * Whether a top-level extra key is stored sealed: declared secret, or undeclared with a
+ * credential's name or a value that carries one (src/services/connections/extra-secrets.ts
+ * also seals such keys nested deeper).
+ */
+export function isSecretExtraKey(adapter: ConnectionAdapter, key: string, value?: unknown): boolean {
   const spec = adapter.fields.find((f) => f.name === `extra.${key}`);
-  return spec ? spec.secret === true : CREDENTIAL_NAME.test(key);
+  return spec ? spec.secret === true : isCredentialName(key) || isTokenUrl(key, value);
+}
+
+/** Extra keys this type knows: its fields' and its knownExtras. */
+export function knownExtraKeys(adapter: ConnectionAdapter): Set<string> {
+  return new Set([
+    ...adapter.fields.filter((f) => f.name.startsWith("extra.")).map((f) => f.name.slice("extra.".length)),
+    ...(adapter.knownExtras ?? []),
+  ]);
 }
 
 /**

@@ -16,6 +16,7 @@
  * Redirects are never followed: S3 redirects to another region, which is a setting to fix.
  */
 import type { IncomingHttpHeaders } from "node:http";
+import { formatDuration } from "./common/progress";
 import { isIP } from "node:net";
 import { DeadlineExceeded } from "./common/deadline";
 import { checkEgress, isFailure } from "./common/egress";
@@ -412,12 +413,12 @@ function describeError(error: unknown, target: S3Target, endpoint: string, reque
   const url = last?.url ?? target.endpoint;
   const where = url.host === target.endpoint.host ? endpoint : `${url.protocol}//${url.host}`;
   if (error instanceof DeadlineExceeded) {
-    if (last?.responded) return { code: "TIMEOUT", message: `${where} sent its answer's headers but not the rest within ${timeoutMs} ms.` };
+    if (last?.responded) return { code: "TIMEOUT", message: `${where} sent its answer's headers but not the rest within ${formatDuration(timeoutMs)}.` };
     if (last?.connected) {
-      return { code: "TIMEOUT", message: `${where} accepted the connection but did not answer the signed S3 request within ${timeoutMs} ms. Is it an S3 API?` };
+      return { code: "TIMEOUT", message: `${where} accepted the connection but did not answer the signed S3 request within ${formatDuration(timeoutMs)}. Is it an S3 API?` };
     }
-    if (!last) return { code: "TIMEOUT", message: `Resolving ${urlHost(url)} did not finish within ${timeoutMs} ms.` };
-    return { code: "TIMEOUT", message: `${where} did not accept a connection within ${timeoutMs} ms. Check the endpoint and firewall.` };
+    if (!last) return { code: "TIMEOUT", message: `Resolving ${urlHost(url)} did not finish within ${formatDuration(timeoutMs)}.` };
+    return { code: "TIMEOUT", message: `${where} did not accept a connection within ${formatDuration(timeoutMs)}. Check the endpoint and firewall.` };
   }
   const port = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
   const network = networkFailure(error, { host: urlHost(url), port });

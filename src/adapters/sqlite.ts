@@ -11,6 +11,7 @@
  * PERMISSION_DENIED. Messages name the path as the user typed it, never the directory.
  */
 import { createRequire } from "node:module";
+import { formatDuration } from "./common/progress";
 import { realpath, stat } from "node:fs/promises";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { DeadlineExceeded } from "./common/deadline";
@@ -106,7 +107,7 @@ const probe: Probe<SqliteTarget, { version: string; objects: number }> = {
   }),
   classify(error, { path }, { ctx }) {
     if (error instanceof Refused) return error.failure;
-    if (error instanceof DeadlineExceeded) return { code: "TIMEOUT", message: `Opening ${path} did not finish within ${ctx.timeoutMs} ms.` };
+    if (error instanceof DeadlineExceeded) return { code: "TIMEOUT", message: `Opening ${path} did not finish within ${formatDuration(ctx.timeoutMs)}.` };
     return { code: "UNKNOWN", message: `Opening ${path} failed.` };
   },
 };

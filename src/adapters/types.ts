@@ -116,6 +116,15 @@ export interface SqlalchemyUrlParts {
   query: Record<string, string>;
 }
 
+/** Choices of the SQLAlchemy URL that are the caller's, not the connection's. */
+export interface SqlalchemyOptions {
+  /**
+   * PostgreSQL's driver, named in the URL: SQLAlchemy 1.4 to 2.0 default to psycopg2, 2.1 to
+   * psycopg 3, so an unnamed driver means different things. Default PSYCOPG2.
+   */
+  postgresDriver?: "PSYCOPG2" | "PSYCOPG";
+}
+
 /** How Airflow names a type: its conn_type (default: the registry id) and other conn_types read as it. */
 export interface AirflowNames {
   connType?: string;
@@ -162,13 +171,18 @@ export interface ConnectionAdapter {
   summary: string;
   defaultPort?: number;
   fields: FieldSpec[];
+  /**
+   * Extra keys the type knows besides those of its fields (driver parameters that are passed
+   * on, Airflow hook settings). An import warns about any other key; the form keeps them as JSON.
+   */
+  knownExtras?: readonly string[];
   /** Airflow's conn_type when it is not the id, and other conn_types that mean this type (e.g. `https`). */
   airflow?: AirflowNames;
   /**
    * SQLAlchemy's URL.create arguments for a resolved connection, for the types SQLAlchemy can
    * open (sqlalchemyUrl, JupySQL export). Absent: the type has no SQLAlchemy URL.
    */
-  sqlalchemy?(settings: ConnectionSettings): SqlalchemyUrlParts;
+  sqlalchemy?(settings: ConnectionSettings, options: SqlalchemyOptions): SqlalchemyUrlParts;
   /**
    * Driver options for code that uses the connection (the TypeScript client's pools): built
    * field by field, never from a URI; a string says why the settings cannot make them.

@@ -22,9 +22,11 @@ import { pyJsonDumpsEntries } from "./py-json";
 import { pyYamlDump, type YamlMapping } from "./py-yaml";
 import { pyYamlLoadPairs } from "./py-yaml-load";
 import { type AirflowFileFormat, CONNECTION_NAME, type PortableConnection, type SecretExtraKeys } from "./types";
-import { fromAirflowUri, toAirflowUri } from "./uri";
+import { type AirflowUriDialect, fromAirflowUri, toAirflowUri } from "./uri";
 
 export interface ExportOptions {
+  /** How URIs (.env lines) carry non-string extras; default EXTRA_JSON. */
+  dialect?: AirflowUriDialect;
   /** Without secrets, password and the type's secret extra keys are left out: a stub for git. */
   includeSecrets: boolean;
   /** The secret extra keys of a Patchbay type (the adapter registry's `secretExtraKeys`). */
@@ -34,7 +36,7 @@ export interface ExportOptions {
 /** What `airflow connections export --file-format json|yaml|env` writes for these connections. */
 export function exportConnections(
   conns: readonly PortableConnection[],
-  format: AirflowFileFormat,
+  format: AirflowFileFormat | "AIRFLOW_ENV_VARS",
   options: ExportOptions,
 ): string {
   const sorted = [...conns]
@@ -51,8 +53,25 @@ export function exportConnections(
         entries: sorted.map((c) => [c.name, { entries: Object.entries(toAirflowJson(c)) }] as const),
       } satisfies YamlMapping);
     case "AIRFLOW_ENV":
-      return sorted.map((c) => `${c.name}=${toAirflowUri(c)}\n`).join("");
+      return sorted.map((c) => `${c.name}=${toAirflowUri(c, options.dialect)}\n`).join("");
+    case "AIRFLOW_ENV_VARS":
+      return sorted.map((c) => airflowEnvVarLine(c, options.dialect)).join("");
   }
+}
+
+/** The prefix of Airflow's environment-variables secrets backend. */
+export const AIRFLOW_CONN_PREFIX = "AIRFLOW_CONN_";
+
+/**
+ * `AIRFLOW_CONN_<CONN_ID>=<uri>`: the variable Airflow's environment backend reads for a
+ * conn_id (it upper-cases the id to look it up). A conn_id with `.` or `-` makes a name no
+ * shell can export: such connections are left out with a comment saying why.
+ */
+export function airflowEnvVarLine(c: PortableConnection, dialect?: AirflowUriDialect): string {
+  if (!/^[A-Za-z0-9_]+$/.test(c.name)) {
+    return `# ${c.name} is left out: a conn_id with '.' or '-' cannot be an environment variable's name.\n`;
+  }
+  return `${AIRFLOW_CONN_PREFIX}${c.name.toUpperCase()}=${toAirflowUri(c, dialect)}\n`;
 }
 
 /** The connection with its password and secret extra keys removed. */
@@ -188,7 +207,12 @@ function readEnv(content: string): RawEntry[] {
       errors.push(`line ${lineNo}: Invalid line format. The line should contain at least one equal sign ("=").`);
       return;
     }
-    const key = line.slice(0, eq);
+    // AIRFLOW_CONN_MY_DB=... is how the environment backend names my_db: it looks ids up
+    // upper-cased, so the id is the rest, lower-cased.
+    const rawKey = line.slice(0, eq);
+    const key = rawKey.startsWith(AIRFLOW_CONN_PREFIX) && rawKey.length > AIRFLOW_CONN_PREFIX.length
+      ? rawKey.slice(AIRFLOW_CONN_PREFIX.length).toLowerCase()
+      : rawKey;
     const value = line.slice(eq + 1);
     if (!key) errors.push(`line ${lineNo}: Invalid line format. Key is empty.`);
     else if (!value) errors.push(`line ${lineNo}: Invalid line format. Value is empty.`);

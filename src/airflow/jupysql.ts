@@ -18,6 +18,8 @@ import type { PortableConnection } from "./types";
 export interface JupysqlOptions {
   /** Without secrets the password key is left out (the file is a stub to fill in). Default true. */
   includeSecrets?: boolean;
+  /** PostgreSQL's driver (sqlalchemy.ts); default PSYCOPG2. */
+  postgresDriver?: "PSYCOPG2" | "PSYCOPG";
 }
 
 export function exportJupysqlIni(conns: readonly PortableConnection[], options: JupysqlOptions = {}): string {
@@ -25,7 +27,7 @@ export function exportJupysqlIni(conns: readonly PortableConnection[], options: 
   const sections: string[] = [];
   const sorted = [...conns].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const c of sorted) {
-    const parts = sqlalchemyUrlParts(includeSecrets ? c : { ...c, password: null });
+    const parts = sqlalchemyUrlParts(includeSecrets ? c : { ...c, password: null }, { postgresDriver: options.postgresDriver });
     if (parts === null) continue;
     const problem = unrepresentable(c.name, parts);
     sections.push(problem ? `# ${c.name} is left out: ${problem}\n` : section(c.name, parts));

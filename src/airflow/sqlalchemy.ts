@@ -9,17 +9,17 @@
  */
 import { pyQuote, pyQuotePlus } from "./py-url";
 import { getAdapter } from "../adapters/registry";
-import type { SqlalchemyUrlParts } from "../adapters/types";
+import type { SqlalchemyOptions, SqlalchemyUrlParts } from "../adapters/types";
 import type { PortableConnection } from "./types";
 
-export type { SqlalchemyUrlParts };
+export type { SqlalchemyOptions, SqlalchemyUrlParts };
 
 type DbFields = Pick<PortableConnection, "type" | "host" | "port" | "schema" | "login" | "password" | "extra">;
 
 /** URL.create arguments for a connection whose type has them (ConnectionAdapter.sqlalchemy); null otherwise. */
-export function sqlalchemyUrlParts(c: DbFields): SqlalchemyUrlParts | null {
+export function sqlalchemyUrlParts(c: DbFields, options: SqlalchemyOptions = {}): SqlalchemyUrlParts | null {
   const adapter = getAdapter(c.type);
-  return adapter?.sqlalchemy ? adapter.sqlalchemy(c) : null;
+  return adapter?.sqlalchemy ? adapter.sqlalchemy(c, options) : null;
 }
 
 /** URL.render_as_string(hide_password=False) */
@@ -39,7 +39,7 @@ export function renderSqlalchemyUrl(u: SqlalchemyUrlParts): string {
 }
 
 /** A SQLAlchemy URL with the password in it, for database types; null otherwise. */
-export function toSqlalchemyUrl(c: DbFields): string | null {
-  const parts = sqlalchemyUrlParts(c);
+export function toSqlalchemyUrl(c: DbFields, options: SqlalchemyOptions = {}): string | null {
+  const parts = sqlalchemyUrlParts(c, options);
   return parts && renderSqlalchemyUrl(parts);
 }

@@ -9,13 +9,19 @@
  *   When that protocol equals the conn_type the whole host is quoted instead (Airflow main's
  *   fix; the older form `http://http://h` is not readable by Airflow's own parser).
  * - A port with neither host nor login/password is written `@:port`.
- * - extra: urlencoded (quote_plus) when every value is a string; otherwise the whole extra as
- *   `__extra__=<json.dumps(extra)>`. The query follows `/?` when there is no schema.
+ * - extra, in one of two dialects (AirflowUriDialect):
+ *   - EXTRA_JSON (Airflow 2.7 to 3.1): urlencoded (quote_plus) when every value is a string;
+ *     otherwise the whole extra as `__extra__=<json.dumps(extra)>`.
+ *   - QUERY_PARAMS (Airflow after apache/airflow PR #59339, `_stringify_extra_value`): every
+ *     value as a query parameter, dicts and lists as json.dumps, booleans `true`/`false`, None
+ *     `null`, numbers as Python's str(); `__extra__` only when that would not read back.
+ *   The query follows `/?` when there is no schema. Both dialects are read by every version
+ *   (the reader takes `__extra__` when present, else the parameters as strings).
  */
 import { normalizeAirflowConnType, toAirflowType, toPatchbayType } from "./conn-types";
 import { AirflowFormatError } from "./errors";
 import { parseBoundedJson } from "./user-json";
-import { pyJsonDumps } from "./py-json";
+import { pyJsonDumps, pyNumber } from "./py-json";
 import {
   hostname,
   port as portOf,
@@ -33,13 +39,28 @@ import type { AirflowFields, ParsedFields, PortableConnection } from "./types";
 /** Connection.EXTRA_KEY */
 export const EXTRA_KEY = "__extra__";
 
+/**
+ * How a URI carries non-string extras. EXTRA_JSON is the default: every Airflow version reads
+ * it back exactly (types included); QUERY_PARAMS is what Airflow after PR #59339 writes, which
+ * plain URL tools (SQLAlchemy, curl) read, but which Airflow 2.7 to 3.1 read back as strings.
+ */
+export const AIRFLOW_URI_DIALECTS = ["EXTRA_JSON", "QUERY_PARAMS"] as const;
+export type AirflowUriDialect = (typeof AIRFLOW_URI_DIALECTS)[number];
+export const DEFAULT_URI_DIALECT: AirflowUriDialect = "EXTRA_JSON";
+
+/** A dialect named in a query string or CLI flag: `extra-json`, `query_params`, `QUERY_PARAMS`; null if unknown. */
+export function parseUriDialect(text: string): AirflowUriDialect | null {
+  const canonical = text.trim().toUpperCase().replaceAll("-", "_");
+  return (AIRFLOW_URI_DIALECTS as readonly string[]).includes(canonical) ? (canonical as AirflowUriDialect) : null;
+}
+
 /** What Airflow's get_uri() returns for this connection (conn_type = toAirflowType(type)). */
-export function toAirflowUri(c: Omit<PortableConnection, "name" | "description">): string {
-  return airflowUri(toAirflowType(c.type), c);
+export function toAirflowUri(c: Omit<PortableConnection, "name" | "description">, dialect: AirflowUriDialect = DEFAULT_URI_DIALECT): string {
+  return airflowUri(toAirflowType(c.type), c, dialect);
 }
 
 /** get_uri() for an explicit Airflow conn_type. */
-export function airflowUri(connType: string, c: AirflowFields): string {
+export function airflowUri(connType: string, c: AirflowFields, dialect: AirflowUriDialect = DEFAULT_URI_DIALECT): string {
   let uri = connType ? `${connType.toLowerCase().replaceAll("_", "-")}://` : "//";
 
   let hostToUse = c.host;
@@ -66,7 +87,7 @@ export function airflowUri(connType: string, c: AirflowFields): string {
   if (c.schema) hostBlock += `/${pyQuote(c.schema, "", "schema")}`;
   uri += hostBlock;
 
-  const query = extraQuery(c.extra);
+  const query = dialect === "QUERY_PARAMS" ? stringifiedQuery(c.extra) : extraQuery(c.extra);
   if (query !== null) uri += (c.schema ? "?" : "/?") + query;
   return uri;
 }
@@ -81,6 +102,30 @@ function extraQuery(extra: Record<string, unknown>): string | null {
     return pyUrlencode(entries as Array<[string, string]>);
   }
   return `${EXTRA_KEY}=${pyQuotePlus(pyJsonDumps(extra), "extra")}`;
+}
+
+/**
+ * The query string Airflow after PR #59339 writes: each value stringified
+ * (`Connection._stringify_extra_value`), urlencoded; `__extra__` when parse_qsl would not give
+ * the stringified values back (it always does for text without lone surrogates).
+ */
+function stringifiedQuery(extra: Record<string, unknown>): string | null {
+  const entries = Object.entries(extra).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return null;
+  const stringified = entries.map(([k, v]) => [k, pyStringifyExtraValue(v)] as [string, string]);
+  const query = pyUrlencode(stringified);
+  const back = new Map(pyParseQsl(query));
+  const same = query !== "" && back.size === stringified.length && stringified.every(([k, v]) => back.get(k) === v);
+  return same ? query : `${EXTRA_KEY}=${pyQuotePlus(pyJsonDumps(extra), "extra")}`;
+}
+
+/** _stringify_extra_value: dict/list as json.dumps, bool lower-case, None "null", else str(). */
+export function pyStringifyExtraValue(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "boolean") return value ? "true" : "false";
+  if (typeof value === "string") return value;
+  if (typeof value === "number") return pyNumber(value);
+  return pyJsonDumps(value);
 }
 
 /** A URI read as Airflow reads it: its fields, Airflow's conn_type and the Patchbay type. */

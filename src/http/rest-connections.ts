@@ -1,13 +1,15 @@
 /**
  * `GET /api/v1/connections/{name}`: resolving a connection for code that does not speak
  * GraphQL. Answers Airflow's JSON form, or with `?format=uri` the Airflow URI as text, of the
- * connection as Airflow's hooks expect it (airflowView); a person's token names the workspace
- * with `?workspace=<slug>`. Errors are JSON with the GraphQL codes and the matching HTTP status.
+ * connection as Airflow's hooks expect it (airflowView), or with `?format=env` one line
+ * `AIRFLOW_CONN_<ID>=<uri>`; `?dialect=extra-json|query-params` picks the URI dialect. A
+ * person's token names the workspace with `?workspace=<slug>`. Errors are JSON with the GraphQL codes and the matching HTTP status.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { airflowView } from "../adapters/registry";
 import { toAirflowConnectionDict } from "../airflow/connection-dict";
-import { toAirflowUri } from "../airflow/uri";
+import { airflowEnvVarLine } from "../airflow/files";
+import { DEFAULT_URI_DIALECT, parseUriDialect, toAirflowUri } from "../airflow/uri";
 import { authenticate } from "../auth/authenticate";
 import { BadUserInputError, type PublicError } from "../errors";
 import { textProblem } from "../input/json";
@@ -29,15 +31,22 @@ export function restConnectionsHandler(services: Services, options: { trustedPro
       }
       const name = connectionNameFromPath(url.pathname.slice(REST_PREFIX.length));
       const format = url.searchParams.get("format") ?? "json";
-      if (format !== "json" && format !== "uri") {
-        return sendJson(res, 400, { error: { code: "BAD_USER_INPUT", field: "format", message: "format is json or uri." } });
+      if (format !== "json" && format !== "uri" && format !== "env") {
+        return sendJson(res, 400, { error: { code: "BAD_USER_INPUT", field: "format", message: "format is json, uri or env." } });
+      }
+      const dialectText = url.searchParams.get("dialect");
+      const dialect = dialectText === null ? DEFAULT_URI_DIALECT : parseUriDialect(dialectText);
+      if (dialect === null) {
+        return sendJson(res, 400, {
+          error: { code: "BAD_USER_INPUT", field: "dialect", message: "dialect is extra-json (Airflow 2.7 to 3.1, the default) or query-params (Airflow after PR #59339)." },
+        });
       }
       const actor = await authenticate(req.headers.authorization, services);
       const caller = new Caller(actor, clientAddress(req, options.trustedProxies), services.workspaces);
       const resolved = airflowView(await services.resolution.resolve(caller, name, queryText(url, "workspace")));
       res.setHeader("cache-control", "no-store");
-      if (format === "uri") {
-        const text = toAirflowUri(resolved);
+      if (format === "uri" || format === "env") {
+        const text = format === "uri" ? toAirflowUri(resolved, dialect) : airflowEnvVarLine(resolved, dialect);
         res.writeHead(200, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(text) });
         res.end(text);
         return;

@@ -8,7 +8,8 @@ import { ConnectionAliasType } from "../schema/connection-alias.type";
 import { DEFAULT_KEEP_ALIAS_DAYS } from "../services/connections/aliases";
 import { UpsertReportType } from "../schema/import-export.type";
 import { ConnectionUsageType } from "../schema/resolved-connection.type";
-import { DateTimeScalar } from "../schema/scalars";
+import { DateTimeScalar, JSONScalar } from "../schema/scalars";
+import { publicExtra } from "../services/connections/extra-secrets";
 import { TestResultType } from "../schema/test-result.type";
 import type { Prefetched } from "../services/connections/listing";
 
@@ -21,6 +22,11 @@ function newest(a: Date | null, b: Date | null): Date | null {
 
 @Resolver(() => ConnectionType)
 export class ConnectionResolver {
+  @FieldResolver(() => JSONScalar, { description: "Non-secret extra settings, in the order given; secret extra keys never appear here." })
+  extra(@Root() connection: { extra?: unknown }): unknown {
+    return publicExtra(connection.extra);
+  }
+
   @Mutation(() => ConnectionType)
   createConnection(
     @Arg("workspaceId", () => ID) workspaceId: string,

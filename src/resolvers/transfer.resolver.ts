@@ -1,6 +1,6 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
 import type { GraphQLContext } from "../graphql/context";
-import { ExportFormat, ImportFormat, ImportReportType, OnConflict } from "../schema/import-export.type";
+import { AirflowUriDialect, ExportFormat, ImportFormat, ImportReportType, OnConflict, PostgresDriver } from "../schema/import-export.type";
 
 @Resolver()
 export class TransferResolver {
@@ -9,9 +9,13 @@ export class TransferResolver {
     @Arg("workspaceId", () => ID) workspaceId: string,
     @Arg("format", () => ExportFormat) format: ExportFormat,
     @Arg("includeSecrets", () => Boolean, { defaultValue: false }) includeSecrets: boolean,
+    @Arg("dialect", () => AirflowUriDialect, { defaultValue: AirflowUriDialect.EXTRA_JSON, description: "How URIs carry non-string extras (AIRFLOW_ENV, AIRFLOW_ENV_VARS)." })
+    dialect: AirflowUriDialect,
+    @Arg("postgresDriver", () => PostgresDriver, { defaultValue: PostgresDriver.PSYCOPG2, description: "JUPYSQL_INI: PostgreSQL's SQLAlchemy driver." })
+    postgresDriver: PostgresDriver,
     @Ctx() { caller, services }: GraphQLContext,
   ) {
-    return services.transfer.export(caller, workspaceId, format, includeSecrets);
+    return services.transfer.export(caller, workspaceId, { format, includeSecrets, dialect, postgresDriver });
   }
 
   @Mutation(() => ImportReportType, {
@@ -24,8 +28,13 @@ export class TransferResolver {
     @Arg("onConflict", () => OnConflict, { defaultValue: OnConflict.FAIL }) onConflict: OnConflict,
     @Arg("dryRun", () => Boolean, { defaultValue: false }) dryRun: boolean,
     @Arg("unknownTypesAsGeneric", () => Boolean, { defaultValue: false }) unknownTypesAsGeneric: boolean,
+    @Arg("clearMissingSecrets", () => Boolean, {
+      defaultValue: false,
+      description: "Clear an existing connection's secrets that the file leaves out; by default they keep their stored values (a stub export imported back).",
+    })
+    clearMissingSecrets: boolean,
     @Ctx() { caller, services }: GraphQLContext,
   ) {
-    return services.transfer.import(caller, workspaceId, { format, content, onConflict, dryRun, unknownTypesAsGeneric });
+    return services.transfer.import(caller, workspaceId, { format, content, onConflict, dryRun, unknownTypesAsGeneric, clearMissingSecrets });
   }
 }

@@ -11,7 +11,20 @@ export enum ExportFormat {
   AIRFLOW_JSON = "AIRFLOW_JSON",
   AIRFLOW_YAML = "AIRFLOW_YAML",
   AIRFLOW_ENV = "AIRFLOW_ENV",
+  AIRFLOW_ENV_VARS = "AIRFLOW_ENV_VARS",
   JUPYSQL_INI = "JUPYSQL_INI",
+}
+
+/** How an Airflow URI carries non-string extras (src/airflow/uri.ts). */
+export enum AirflowUriDialect {
+  EXTRA_JSON = "EXTRA_JSON",
+  QUERY_PARAMS = "QUERY_PARAMS",
+}
+
+/** SQLAlchemy's PostgreSQL driver to name in a URL (SQLAlchemy 2.1 made psycopg 3 the default). */
+export enum PostgresDriver {
+  PSYCOPG2 = "PSYCOPG2",
+  PSYCOPG = "PSYCOPG",
 }
 
 export enum OnConflict {
@@ -31,6 +44,15 @@ export enum ImportOutcome {
 registerEnumType(ImportFormat, { name: "ImportFormat" });
 registerEnumType(ExportFormat, { name: "ExportFormat" });
 registerEnumType(OnConflict, { name: "OnConflict" });
+registerEnumType(AirflowUriDialect, {
+  name: "AirflowUriDialect",
+  description:
+    "EXTRA_JSON (default): non-string extras as __extra__=<json>, as Airflow 2.7 to 3.1 write it; every Airflow version reads it back exactly. QUERY_PARAMS: every extra as a query parameter, as Airflow after apache/airflow PR #59339 writes it; Airflow 2.7 to 3.1 read those values back as strings.",
+});
+registerEnumType(PostgresDriver, {
+  name: "PostgresDriver",
+  description: "PSYCOPG2 (default): postgresql+psycopg2://, SQLAlchemy 1.4 to 2.0's default. PSYCOPG: postgresql+psycopg:// (psycopg 3, SQLAlchemy 2.1's default).",
+});
 registerEnumType(ImportOutcome, { name: "ImportOutcome" });
 
 @ObjectType("ImportLine")
@@ -43,6 +65,9 @@ export class ImportLineType {
 
   @Field(() => String, { nullable: true })
   message!: string | null;
+
+  @Field(() => [String], { description: "What was imported but may not be what was meant, e.g. extra keys the type does not know." })
+  warnings!: string[];
 }
 
 @ObjectType("ImportReport", { description: "applied is false for a dry run, and for a run that failed (then nothing was written)." })

@@ -27,7 +27,7 @@ describe("exportJupysqlIni", () => {
         "database = /tmp/patchbay.db",
         "",
         "[prod_db]",
-        "drivername = postgresql",
+        "drivername = postgresql+psycopg2",
         "username = etl@corp",
         // "%" doubled for configparser's BasicInterpolation; everything else is literal.
         "password = p@ss:w/rd%%+?#&= \u00fc\u{1F600}",
@@ -43,9 +43,11 @@ describe("exportJupysqlIni", () => {
         "host = mysql.example.com",
         "port = 3306",
         "database = sales",
+        // ssl_mode REQUIRED, as PyMySQL takes it: TLS on, certificate not checked.
+        "query = {'ssl_check_hostname': 'false'}",
         "",
         "[sock_pg]",
-        "drivername = postgresql",
+        "drivername = postgresql+psycopg2",
         "username = me",
         "password = %%(x)s 100%%",
         "database = app",
@@ -75,7 +77,7 @@ describe("exportJupysqlIni", () => {
   it("leaves the password out of a stub", () => {
     const ini = exportJupysqlIni(CONNECTIONS, { includeSecrets: false });
     expect(ini).not.toContain("password");
-    expect(ini).toContain("[prod_db]\ndrivername = postgresql\nusername = etl@corp\nhost = db.internal\n");
+    expect(ini).toContain("[prod_db]\ndrivername = postgresql+psycopg2\nusername = etl@corp\nhost = db.internal\n");
   });
 
   it("leaves out a value with a line break", () => {

@@ -13,7 +13,7 @@ describe("toSqlalchemyUrl", () => {
   it("renders PostgreSQL with the password quoted as SQLAlchemy quotes it", () => {
     // quote("p@ss:w/rd%+?#&= ü😀", safe=" +"): the space and "+" stay, the rest is encoded.
     expect(toSqlalchemyUrl(byName.prod_db)).toBe(
-      "postgresql://etl%40corp:p%40ss%3Aw%2Frd%25+%3F%23%26%3D %C3%BC%F0%9F%98%80@db.internal:5432/analytics?sslmode=require",
+      "postgresql+psycopg2://etl%40corp:p%40ss%3Aw%2Frd%25+%3F%23%26%3D %C3%BC%F0%9F%98%80@db.internal:5432/analytics?sslmode=require",
     );
   });
 
@@ -32,9 +32,9 @@ describe("toSqlalchemyUrl", () => {
 
   it("moves a PostgreSQL socket directory to ?host=, and leaves out what is not set", () => {
     expect(toSqlalchemyUrl({ ...byName.prod_db, host: "/var/run/postgresql", port: null, extra: {} })).toBe(
-      "postgresql://etl%40corp:p%40ss%3Aw%2Frd%25+%3F%23%26%3D %C3%BC%F0%9F%98%80@/analytics?host=%2Fvar%2Frun%2Fpostgresql",
+      "postgresql+psycopg2://etl%40corp:p%40ss%3Aw%2Frd%25+%3F%23%26%3D %C3%BC%F0%9F%98%80@/analytics?host=%2Fvar%2Frun%2Fpostgresql",
     );
-    expect(toSqlalchemyUrl({ ...byName.prod_db, login: null, password: "ignored", schema: null, extra: {} })).toBe("postgresql://db.internal:5432");
+    expect(toSqlalchemyUrl({ ...byName.prod_db, login: null, password: "ignored", schema: null, extra: {} })).toBe("postgresql+psycopg2://db.internal:5432");
   });
 
   it("is null for types that are not databases", () => {

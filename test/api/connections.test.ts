@@ -369,10 +369,19 @@ describe("credentials in undeclared extras", () => {
     });
     expect(created.extra).toEqual({ region: "eu" });
     expect(created.secretFields).toEqual(["extra.api_key"]);
+    // Below a credential's key every text value is sealed; a credential given as a number is refused.
+    const nested = await createConnection(owner.client, workspace.id, {
+      name: "generic_obj",
+      type: "generic",
+      password: null,
+      extra: { keyfile_dict: { private_key: "x", expires_in: 3600 } },
+    });
+    expect(nested.extra).toEqual({ keyfile_dict: { expires_in: 3600 } });
+    expect(nested.secretFields).toEqual(["extra.keyfile_dict.private_key"]);
     const error = await owner.client.fails(CREATE, {
       w: workspace.id,
-      input: { name: "generic_obj", type: "generic", extra: { keyfile_dict: { private_key: "x" } } },
+      input: { name: "generic_num", type: "generic", extra: { token: 12345 } },
     });
-    expect(error).toMatchObject({ code: "BAD_USER_INPUT", field: "extra.keyfile_dict" });
+    expect(error).toMatchObject({ code: "BAD_USER_INPUT", field: "extra.token" });
   });
 });

@@ -4,6 +4,7 @@
  * happens (gracefully after success, by destroying the socket otherwise).
  */
 import type { TestContext } from "../types";
+import { formatDuration } from "./progress";
 
 /** How long a successful test may spend saying goodbye to the server, at most. */
 const GRACEFUL_CLOSE_MS = 1_000;
@@ -22,7 +23,7 @@ export interface Closable {
  */
 export class DeadlineExceeded extends Error {
   constructor(readonly timeoutMs: number) {
-    super(`no answer within ${timeoutMs} ms`);
+    super(`no answer within ${formatDuration(timeoutMs)}`);
     this.name = "DeadlineExceeded";
   }
 }

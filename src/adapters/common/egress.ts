@@ -14,6 +14,7 @@
  * (mongodb.ts's pinnedLookup); nothing else resolves a name.
  */
 import { connect, isIP, Socket } from "node:net";
+import { formatDuration } from "./progress";
 import { parseIp } from "../../net/ip";
 import type { CheckedAddress, TestContext } from "../types";
 import { socketHost } from "./host";
@@ -110,7 +111,7 @@ export async function checkEgress(ctx: TestContext, host: string): Promise<Check
     const refused = egressFailure(error);
     if (refused) return refused;
     if (ctx.signal.aborted) {
-      return { code: "TIMEOUT", message: `Resolving ${socketHost(host)} did not finish within ${Math.round(ctx.timeoutMs)} ms.` };
+      return { code: "TIMEOUT", message: `Resolving ${socketHost(host)} did not finish within ${formatDuration(ctx.timeoutMs)}.` };
     }
     return { code: "UNKNOWN", message: `Could not check ${socketHost(host)} against the egress policy.` };
   }

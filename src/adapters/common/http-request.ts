@@ -7,6 +7,7 @@
  * sends is never put into a failure message.
  */
 import { STATUS_CODES, type IncomingHttpHeaders } from "node:http";
+import { formatDuration } from "./progress";
 import { isIPv6 } from "node:net";
 import type { FieldProblem, TestContext } from "../types";
 import { checkEgress, isFailure } from "./egress";
@@ -125,7 +126,7 @@ function redirectFailure(failure: Failure, timeoutMs: number): Failure {
     case "DNS_ERROR":
       return { code: "DNS_ERROR", message: "The server redirected to a host name that could not be resolved." };
     case "TIMEOUT":
-      return { code: "TIMEOUT", message: `Following a redirect did not finish within ${timeoutMs} ms.` };
+      return { code: "TIMEOUT", message: `Following a redirect did not finish within ${formatDuration(timeoutMs)}.` };
     default:
       return { code: failure.code, message: "The server redirected to a host that could not be checked." };
   }
@@ -141,7 +142,7 @@ interface Attempt {
 }
 
 function describeFailure(error: unknown, { url, where, progress, signal, timeoutMs }: Attempt): Failure {
-  const within = `within ${timeoutMs} ms`;
+  const within = `within ${formatDuration(timeoutMs)}`;
   if (signal.aborted) {
     if (progress.responded) return { code: "TIMEOUT", message: `${where} sent its headers but not the body ${within}.` };
     if (progress.connected) {

@@ -18,7 +18,7 @@ export function startProgress(): Progress {
 
 /** `product` names the protocol, e.g. "PostgreSQL". */
 export function timeoutFailure(address: string, progress: Progress, timeoutMs: number, product: string): Failure {
-  const within = `within ${timeoutMs} ms`;
+  const within = `within ${formatDuration(timeoutMs)}`;
   if (progress.authenticated) {
     return { code: "TIMEOUT", message: `${address} accepted the login but did not answer a query ${within}.` };
   }
@@ -29,4 +29,12 @@ export function timeoutFailure(address: string, progress: Progress, timeoutMs: n
     };
   }
   return { code: "TIMEOUT", message: `${address} did not accept a connection ${within}. Check the host, port and firewall.` };
+}
+
+/** A duration for a person: "250 ms", "1.5 s", "10 s" (never "9999.973976000001 ms"). */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "0 ms";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const seconds = Math.round(ms / 100) / 10;
+  return `${Number.isInteger(seconds) ? seconds.toFixed(0) : seconds.toFixed(1)} s`;
 }

@@ -26,3 +26,26 @@ export function secretValuesOf(fields: readonly FieldSpec[], settings: Connectio
     return [typeof value === "string" ? value : JSON.stringify(value)];
   });
 }
+
+// Names that say a value is a credential (Airflow's generic connections carry `token`,
+// `api_key`, `keyfile_dict`, ...), at any depth of extra.
+const CREDENTIAL_NAME =
+  /pass(word|wd|phrase)?|secret|token|credential|private[_-]?key|api[_-]?key|access[_-]?key|keyfile|auth[_-]?key|sas[_-]?key|signature/i;
+// Values that carry a password by what they hold, whatever else they hold.
+const PASSWORD_CARRIERS = new Set(["connection_string", "connectionstring", "conn_string", "key_json", "keyfile_json", "private_key", "dsn", "sqlalchemy_url"]);
+
+/** Whether a key's name says its value is a credential or carries one. */
+export function isCredentialName(key: string): boolean {
+  return CREDENTIAL_NAME.test(key) || PASSWORD_CARRIERS.has(key.toLowerCase());
+}
+
+/** A webhook URL with anything past its origin (Slack, Teams and Discord put the token in the path or query). */
+export function isTokenUrl(key: string, value: unknown): boolean {
+  if (!/webhook/i.test(key) || typeof value !== "string") return false;
+  try {
+    const url = new URL(value);
+    return url.username !== "" || url.password !== "" || url.search !== "" || url.pathname.replace(/\/+$/, "") !== "";
+  } catch {
+    return true;
+  }
+}

@@ -4,10 +4,11 @@
  * (omitted keeps, null clears), and the adapter's validation. Pure: no database, no keys.
  */
 import { CONNECTION_NAME } from "../../airflow/types";
-import { changesDestination, getAdapter, isSecretExtraKey, validateSettings } from "../../adapters/registry";
+import { changesDestination, getAdapter, validateSettings } from "../../adapters/registry";
 import type { ConnectionAdapter, ConnectionSettings } from "../../adapters/types";
 import { BadUserInputError } from "../../errors";
 import { emptyObject, isPrototypeKey, safeJsonCopy, textProblem, UnsafeJsonError } from "../../input/json";
+import { isAllowedSecretField, mergeSecrets, splitExtra } from "./extra-secrets";
 
 export const MAX_EXTRA_BYTES = 64 * 1024;
 const MAX_DESCRIPTION = 2000;
@@ -41,7 +42,10 @@ export interface ConnectionDraft {
   port: number | null;
   schema: string | null;
   login: string | null;
-  /** Non-secret extras only. */
+  /**
+   * The extra as stored: in the user's key order, each secret value replaced by a marker
+   * (extra-secrets.ts). The API shows it through publicExtra(); settingsOf() merges the secrets back.
+   */
   extra: JsonObject;
   secrets: Secrets;
 }
@@ -67,7 +71,7 @@ export function checkName(name: string): string {
 /** Turns create input into a draft, or throws BAD_USER_INPUT naming the field. */
 export function draftFromInput(input: ConnectionInputData): ConnectionDraft {
   const adapter = adapterFor(input.type);
-  const { plain, secrets } = splitExtra(adapter, checkExtra(input.extra ?? {}));
+  const { skeleton: plain, secrets } = splitExtra(adapter, checkExtra(input.extra ?? {}));
   const password = optionalSecret(input.password);
   if (password !== null) secrets.password = password;
   return normalized(adapter, {
@@ -87,9 +91,9 @@ export function draftFromInput(input: ConnectionInputData): ConnectionDraft {
 function normalized(adapter: ConnectionAdapter, draft: ConnectionDraft): ConnectionDraft {
   if (!adapter.normalize) return draft;
   const result = adapter.normalize(settingsOf(draft));
-  const extra = emptyObject();
-  for (const [key, value] of Object.entries(result.extra)) if (!isSecretExtraKey(adapter, key)) extra[key] = value;
-  return { ...draft, host: result.host, port: result.port, schema: result.schema, extra };
+  // Only the skeleton is taken: normalize() may not change secrets.
+  const { skeleton } = splitExtra(adapter, result.extra);
+  return { ...draft, host: result.host, port: result.port, schema: result.schema, extra: skeleton };
 }
 
 export interface PatchedDraft {
@@ -105,7 +109,7 @@ export function applyPatch(stored: ConnectionDraft, patch: ConnectionPatchData):
   if (patch.type === null) throw new BadUserInputError("A connection always has a type.", "type");
   if (patch.name === null) throw new BadUserInputError("A connection always has a name.", "name");
   const adapter = adapterFor(patch.type ?? stored.type);
-  const allowedSecret = (field: string) => field === "password" || isSecretExtraKey(adapter, field.slice("extra.".length));
+  const allowedSecret = (field: string) => isAllowedSecretField(adapter, field);
 
   // Stored secrets survive unless the new type has no such field.
   const secrets: Secrets = emptyObject();
@@ -125,15 +129,18 @@ export function applyPatch(stored: ConnectionDraft, patch: ConnectionPatchData):
     // null, kept when absent.
     const raw = patch.extra === null ? {} : checkExtra(patch.extra);
     const split = splitExtra(adapter, raw, { keepNulls: true });
-    extra = split.plain;
+    extra = split.skeleton;
     for (const [field, value] of Object.entries(split.secretUpdates)) {
       given.add(field);
       if (value === null) delete secrets[field];
       else secrets[field] = value;
     }
   } else if (patch.type !== undefined && patch.type !== stored.type) {
-    // A new type reinterprets the stored extras: keys it declares secret cannot stay plain.
-    extra = splitExtra(adapter, stored.extra).plain;
+    // A new type reinterprets the stored extras: keys it declares secret cannot stay plain
+    // (a stored secret the new type does not mark stays sealed, merged back at its path).
+    const split = splitExtra(adapter, mergeSecrets(stored.extra, {}));
+    extra = split.skeleton;
+    for (const [field, value] of Object.entries(split.secrets)) secrets[field] = value;
   }
 
   const draft: ConnectionDraft = normalized(adapter, {
@@ -155,10 +162,7 @@ export function applyPatch(stored: ConnectionDraft, patch: ConnectionPatchData):
 
 /** The decrypted settings an adapter works on. */
 export function settingsOf(draft: ConnectionDraft): ConnectionSettings {
-  const extra: JsonObject = Object.assign(emptyObject(), draft.extra);
-  for (const [field, value] of Object.entries(draft.secrets)) {
-    if (field.startsWith("extra.")) extra[field.slice("extra.".length)] = value;
-  }
+  const extra = mergeSecrets(draft.extra, draft.secrets);
   return {
     host: draft.host,
     port: draft.port,
@@ -187,7 +191,8 @@ export function sameDraft(a: ConnectionDraft, b: ConnectionDraft): boolean {
     a.port === b.port &&
     a.schema === b.schema &&
     a.login === b.login &&
-    canonicalJson(a.extra) === canonicalJson(b.extra) &&
+    // Key order is part of extra (it is kept as given), so a reordered extra is a change.
+    JSON.stringify(a.extra) === JSON.stringify(b.extra) &&
     canonicalJson(a.secrets) === canonicalJson(b.secrets)
   );
 }
@@ -218,33 +223,6 @@ function checkExtra(extra: unknown): JsonObject {
     throw new BadUserInputError(`extra must be at most ${MAX_EXTRA_BYTES / 1024} KiB of JSON.`, "extra");
   }
   return copy;
-}
-
-function splitExtra(
-  adapter: ConnectionAdapter,
-  extra: JsonObject,
-  options: { keepNulls?: boolean } = {},
-): { plain: JsonObject; secrets: Secrets; secretUpdates: Record<string, string | null> } {
-  const plain: JsonObject = emptyObject();
-  const secrets: Secrets = emptyObject();
-  const secretUpdates: Record<string, string | null> = emptyObject();
-  for (const [key, value] of Object.entries(extra)) {
-    if (!isSecretExtraKey(adapter, key)) {
-      plain[key] = value;
-      continue;
-    }
-    const field = `extra.${key}`;
-    if (value === null || value === "") {
-      if (options.keepNulls) secretUpdates[field] = null;
-      continue;
-    }
-    if (typeof value !== "string") {
-      throw new BadUserInputError(`${field} holds a credential and is stored encrypted: give it as text (e.g. JSON as a string).`, field);
-    }
-    secrets[field] = value;
-    secretUpdates[field] = value;
-  }
-  return { plain, secrets, secretUpdates };
 }
 
 function optionalText(value: string | null | undefined, field: string, max = MAX_TEXT_FIELD): string | null {

@@ -11,7 +11,10 @@ import { BadUserInputError, ConflictError } from "../../errors";
 import type { Connection } from "../../generated/prisma/client";
 import type { Caller } from "../../policy/caller";
 import { type AuditEntry, recordAudits } from "../audit";
-import { assertValid, type ConnectionDraft, type ConnectionInputData, draftFromInput, sameDraft } from "./draft";
+import { changesDestination, getAdapter } from "../../adapters/registry";
+import { emptyObject } from "../../input/json";
+import { assertValid, type ConnectionDraft, type ConnectionInputData, draftFromInput, sameDraft, settingsOf } from "./draft";
+import { escapeSegment, isAllowedSecretField, isSealedMarker, type JsonObject } from "./extra-secrets";
 import type { ConnectionStore } from "./store";
 import type { ConnectionService } from "./service";
 
@@ -45,6 +48,18 @@ export interface SyncPlanItem {
   outcome: SyncOutcome;
   /** For a name to create: the live alias that holds it (aliases.ts), which refuses it. */
   heldBy: AliasHolder | null;
+  /** Stored secrets the description left out and the plan keeps (keepMissingSecrets). */
+  keptSecrets: string[];
+  /** The description points the connection somewhere new (type, host, port, login, ...). */
+  repointed: boolean;
+}
+
+export interface PlanOptions {
+  /**
+   * A secret the description leaves out keeps its stored value (a stub export imported back),
+   * instead of being cleared. Default false: a described connection is complete.
+   */
+  keepMissingSecrets?: boolean;
 }
 
 export interface AliasHolder {
@@ -90,7 +105,7 @@ export class ConnectionSync {
   }
 
   /** What applying these drafts would do, without writing. */
-  async plan(workspaceId: string, drafts: ConnectionDraft[]): Promise<SyncPlanItem[]> {
+  async plan(workspaceId: string, drafts: ConnectionDraft[], options: PlanOptions = {}): Promise<SyncPlanItem[]> {
     const existing = await this.db.connection.findMany({ where: { workspaceId, name: { in: drafts.map((d) => d.name) } } });
     const byName = new Map(existing.map((c) => [c.name, c]));
     const held = await this.connections.aliases.holders(
@@ -98,12 +113,17 @@ export class ConnectionSync {
       drafts.filter((d) => !byName.has(d.name)).map((d) => d.name),
     );
     return Promise.all(
-      drafts.map(async (draft) => {
-        const row = byName.get(draft.name) ?? null;
-        if (!row) return { draft, existing: null, stored: null, outcome: "CREATED" as const, heldBy: held.get(draft.name) ?? null };
+      drafts.map(async (described) => {
+        const row = byName.get(described.name) ?? null;
+        if (!row) {
+          return { draft: described, existing: null, stored: null, outcome: "CREATED" as const, heldBy: held.get(described.name) ?? null, keptSecrets: [], repointed: false };
+        }
         const stored = await this.connections.storedDraft(row);
+        const { draft, keptSecrets } = options.keepMissingSecrets ? withStoredSecrets(described, stored) : { draft: described, keptSecrets: [] };
+        const adapter = getAdapter(draft.type);
+        const repointed = draft.type !== stored.type || (adapter ? changesDestination(adapter, settingsOf(stored), settingsOf(draft)) : true);
         const outcome = sameDraft(stored, draft) ? ("UNCHANGED" as const) : ("UPDATED" as const);
-        return { draft, existing: row, stored, outcome, heldBy: null };
+        return { draft, existing: row, stored, outcome, heldBy: null, keptSecrets, repointed };
       }),
     );
   }
@@ -150,4 +170,39 @@ export class ConnectionSync {
       throw error;
     }
   }
+}
+
+/** The described draft with the stored secrets it leaves out (and its type may hold) added back. */
+function withStoredSecrets(described: ConnectionDraft, stored: ConnectionDraft): { draft: ConnectionDraft; keptSecrets: string[] } {
+  const adapter = getAdapter(described.type);
+  const secrets = { ...described.secrets };
+  const keptSecrets: string[] = [];
+  for (const [field, value] of Object.entries(stored.secrets)) {
+    if (Object.hasOwn(secrets, field) || !adapter || !isAllowedSecretField(adapter, field)) continue;
+    secrets[field] = value;
+    keptSecrets.push(field);
+  }
+  return { draft: { ...described, secrets, extra: withKeptMarkers(described.extra, stored.extra, new Set(keptSecrets)) }, keptSecrets: keptSecrets.sort() };
+}
+
+/**
+ * The described extra with a marker for each kept top-level secret where the stored extra had
+ * it (after the key it followed), so a stub imported back is UNCHANGED and the order stays.
+ * Kept secrets nested deeper go back at the end of their object (mergeSecrets).
+ */
+function withKeptMarkers(described: JsonObject, stored: JsonObject, kept: Set<string>): JsonObject {
+  const storedKeys = Object.keys(stored);
+  const isKeptMarker = (key: string) => isSealedMarker(stored[key]) && kept.has(`extra.${escapeSegment(key)}`) && !Object.hasOwn(described, key);
+  const out = emptyObject();
+  const emitFollowers = (index: number) => {
+    for (let i = index + 1; i < storedKeys.length && isKeptMarker(storedKeys[i]); i++) out[storedKeys[i]] = stored[storedKeys[i]];
+  };
+  emitFollowers(-1);
+  for (const [key, value] of Object.entries(described)) {
+    out[key] = value;
+    const at = storedKeys.indexOf(key);
+    if (at !== -1) emitFollowers(at);
+  }
+  for (const key of storedKeys) if (isKeptMarker(key) && !Object.hasOwn(out, key)) out[key] = stored[key];
+  return out;
 }

@@ -4,6 +4,7 @@
  * hard deadline, whatever the adapter or the peer does, and its message is scrubbed of
  * every secret the test used. A failed test is a result, not an error.
  */
+import { formatDuration } from "../../adapters/common/progress";
 import { randomUUID } from "node:crypto";
 import type { ConnectionAdapter, Egress, TestErrorCode, TestOutcome } from "../../adapters/types";
 import type { Db } from "../../db/prisma";
@@ -204,15 +205,16 @@ export class ConnectionTestService {
     let release: (() => void) | undefined;
     try {
       release = await this.limiter.acquire(workspaceId, controller.signal, actingUserId(caller.signedIn));
-      const timeLeft = Math.max(1, this.timeoutMs - (performance.now() - started));
+      const queuedMs = performance.now() - started;
+      const timeLeft = Math.max(1, Math.round(this.timeoutMs - queuedMs));
       const context = { signal: controller.signal, timeoutMs: timeLeft, egress: this.environment.egress, sqliteRoot: this.environment.sqliteRoot };
       const outcome = await settleBeforeAbort(adapter, adapter.test(settings, context), controller.signal);
-      return toReport(outcome, Math.round(performance.now() - started), draft);
+      return withQueueNote(toReport(outcome, Math.round(performance.now() - started), draft), queuedMs);
     } catch (error) {
       const waited = Math.round(performance.now() - started);
       if (controller.signal.aborted) {
-        const what = release ? "did not answer" : "waited for a free test slot";
-        return failure("TIMEOUT", `The test ${what} within ${this.timeoutMs} ms.`, waited);
+        const what = release ? "did not answer" : "waited for a free test slot and found none";
+        return failure("TIMEOUT", `The test ${what} within ${formatDuration(this.timeoutMs)}.`, waited);
       }
       return toReport({ ok: false, code: "UNKNOWN", message: (error as Error).message ?? "The test failed." }, waited, draft);
     } finally {
@@ -247,6 +249,14 @@ function toReport(outcome: TestOutcome, latencyMs: number, draft: ConnectionDraf
     };
   }
   return { ...failure(outcome.code, message, latencyMs) };
+}
+
+/** Tests that waited for a free slot say so: the wait is part of latencyMs and of the deadline. */
+const QUEUE_NOTE_MS = 100;
+
+function withQueueNote(report: TestReport, queuedMs: number): TestReport {
+  if (queuedMs < QUEUE_NOTE_MS) return report;
+  return { ...report, message: `${report.message} (It waited ${formatDuration(queuedMs)} for a free test slot first.)` };
 }
 
 function failure(code: TestErrorCode, message: string, latencyMs: number): TestReport {

@@ -6,18 +6,31 @@ import { AirflowFormatError } from "../../airflow/errors";
 import { exportConnections, type ParsedEntry, parseConnectionsFile } from "../../airflow/files";
 import { exportJupysqlIni } from "../../airflow/jupysql";
 import type { AirflowFileFormat, PortableConnection } from "../../airflow/types";
-import { airflowView, getAdapter, secretExtraKeys } from "../../adapters/registry";
+import { airflowView, getAdapter, knownExtraKeys, secretExtraKeys } from "../../adapters/registry";
+import type { ConnectionAdapter } from "../../adapters/types";
+import type { AirflowUriDialect } from "../../airflow/uri";
+import { emptyObject, parseUserJson } from "../../input/json";
 import type { Db } from "../../db/prisma";
 import { BadUserInputError } from "../../errors";
 import type { Caller } from "../../policy/caller";
 import { exportAction } from "../../policy/policy";
 import { recordAudit } from "../audit";
-import { assertValid, type ConnectionDraft, draftFromInput, type JsonObject } from "./draft";
+import { adapterFor, assertValid, type ConnectionDraft, draftFromInput } from "./draft";
 import { type ConnectionSync, heldMessage, MAX_BATCH, type SyncPlanItem } from "./sync";
 import type { ConnectionService } from "./service";
 import { resolvedFrom } from "./resolution";
+import { publicExtra } from "./extra-secrets";
 
-export type ExportFormat = AirflowFileFormat | "JUPYSQL_INI";
+export type ExportFormat = AirflowFileFormat | "AIRFLOW_ENV_VARS" | "JUPYSQL_INI";
+
+export interface ExportArgs {
+  format: ExportFormat;
+  includeSecrets: boolean;
+  /** How URIs (.env lines, AIRFLOW_CONN_ variables) carry non-string extras. */
+  dialect?: AirflowUriDialect;
+  /** The SQLAlchemy driver JupySQL sections name for PostgreSQL. */
+  postgresDriver?: "PSYCOPG2" | "PSYCOPG";
+}
 export type OnConflict = "FAIL" | "SKIP" | "OVERWRITE";
 export type ImportOutcome = "CREATED" | "UPDATED" | "UNCHANGED" | "SKIPPED" | "ERROR";
 
@@ -27,12 +40,19 @@ export interface ImportArgs {
   onConflict: OnConflict;
   dryRun: boolean;
   unknownTypesAsGeneric: boolean;
+  /**
+   * An existing connection's secrets that the file leaves out (a stub export) are cleared.
+   * Default false: they keep their stored values.
+   */
+  clearMissingSecrets?: boolean;
 }
 
 export interface ImportLine {
   name: string;
   outcome: ImportOutcome;
   message: string | null;
+  /** Imported, but perhaps not what was meant: extra keys the type does not know, secrets kept. */
+  warnings: string[];
 }
 
 export interface ImportReport {
@@ -65,16 +85,30 @@ export class ConnectionTransfer {
 
     const lines: ImportLine[] = [];
     const drafts: ConnectionDraft[] = [];
+    const warningsOf = new Map<string, string[]>();
     for (const entry of entries) {
       const draft = this.draftOf(entry, args.unknownTypesAsGeneric);
-      if (typeof draft === "string") lines.push({ name: entry.name, outcome: "ERROR", message: draft });
-      else drafts.push(draft);
+      if (typeof draft === "string") lines.push({ name: entry.name, outcome: "ERROR", message: draft, warnings: [] });
+      else {
+        drafts.push(draft.draft);
+        warningsOf.set(draft.draft.name, draft.warnings);
+      }
     }
 
-    const plan = await this.sync.plan(workspaceId, drafts);
+    const plan = await this.sync.plan(workspaceId, drafts, { keepMissingSecrets: !args.clearMissingSecrets });
     const toApply: SyncPlanItem[] = [];
     for (const item of plan) {
-      const line = lineFor(item, args.onConflict);
+      const line = lineFor(item, args.onConflict, warningsOf.get(item.draft.name) ?? []);
+      if (line.outcome === "UPDATED" && item.keptSecrets.length > 0) {
+        if (item.repointed && !(await caller.mayKeepSecretsWhenRepointing(workspaceId, item))) {
+          line.outcome = "ERROR";
+          line.message =
+            `This changes where the connection points and keeps its stored ${item.keptSecrets.join(", ")}, which you may not read: ` +
+            "give them in the file, or import with clearMissingSecrets.";
+        } else {
+          line.warnings.push(`Kept the stored ${item.keptSecrets.join(", ")} (not in the file); clearMissingSecrets clears them.`);
+        }
+      }
       lines.push(line);
       if (line.outcome === "CREATED" || line.outcome === "UPDATED" || line.outcome === "UNCHANGED") toApply.push(item);
     }
@@ -91,20 +125,20 @@ export class ConnectionTransfer {
     return { applied: true, lines };
   }
 
-  async export(caller: Caller, workspaceId: string, format: ExportFormat, includeSecrets: boolean): Promise<string> {
+  async export(caller: Caller, workspaceId: string, { format, includeSecrets, dialect, postgresDriver }: ExportArgs): Promise<string> {
     await caller.authorize(workspaceId, exportAction(includeSecrets));
     const rows = await this.db.connection.findMany({ where: { workspaceId }, orderBy: { name: "asc" } });
     const portable: PortableConnection[] = await Promise.all(
       rows.map(async (row) => {
         if (includeSecrets) return resolvedFrom(await this.connections.storedDraft(row));
-        const plain = { ...row, secrets: {}, extra: (row.extra ?? {}) as JsonObject };
+        const plain = { ...row, secrets: {}, extra: publicExtra(row.extra) };
         return resolvedFrom(plain);
       }),
     );
     const text =
       format === "JUPYSQL_INI"
-        ? exportJupysqlIni(portable, { includeSecrets })
-        : exportConnections(portable.map(airflowView), format, { includeSecrets, secretExtraKeys: secretKeysOf });
+        ? exportJupysqlIni(portable, { includeSecrets, postgresDriver })
+        : exportConnections(portable.map(airflowView), format, { includeSecrets, secretExtraKeys: secretKeysOf, dialect });
     await recordAudit(this.db, caller, {
       workspaceId,
       action: "connections.export",
@@ -114,7 +148,7 @@ export class ConnectionTransfer {
   }
 
   /** The draft an entry describes, or why it cannot be imported. */
-  private draftOf(entry: ParsedEntry, unknownAsGeneric: boolean): ConnectionDraft | string {
+  private draftOf(entry: ParsedEntry, unknownAsGeneric: boolean): { draft: ConnectionDraft; warnings: string[] } | string {
     if (entry.error || !entry.connection) return entry.error ?? "This entry could not be read.";
     const c = entry.connection;
     let type = c.type;
@@ -125,9 +159,11 @@ export class ConnectionTransfer {
       type = "generic";
     }
     try {
-      const draft = draftFromInput({ ...c, name: entry.name, type });
+      const adapter = adapterFor(type);
+      const extra = coerceDeclaredKinds(adapter, c.extra);
+      const draft = draftFromInput({ ...c, extra, name: entry.name, type });
       assertValid(draft);
-      return draft;
+      return { draft, warnings: unknownExtraWarnings(adapter, extra) };
     } catch (error) {
       if (error instanceof BadUserInputError) return `${error.field}: ${error.message}`;
       throw error;
@@ -135,15 +171,51 @@ export class ConnectionTransfer {
   }
 }
 
-function lineFor(item: SyncPlanItem, onConflict: OnConflict): ImportLine {
+function lineFor(item: SyncPlanItem, onConflict: OnConflict, warnings: string[]): ImportLine {
   const name = item.draft.name;
-  if (item.heldBy) return { name, outcome: "ERROR", message: heldMessage(name, item.heldBy) };
-  if (item.outcome === "CREATED") return { name, outcome: "CREATED", message: null };
-  if (onConflict === "SKIP") return { name, outcome: "SKIPPED", message: "A connection of this name exists; kept as it is." };
+  if (item.heldBy) return { name, outcome: "ERROR", message: heldMessage(name, item.heldBy), warnings: [] };
+  if (item.outcome === "CREATED") return { name, outcome: "CREATED", message: null, warnings };
+  if (onConflict === "SKIP") return { name, outcome: "SKIPPED", message: "A connection of this name exists; kept as it is.", warnings: [] };
   if (onConflict === "FAIL") {
-    return { name, outcome: "ERROR", message: "A connection of this name exists; choose onConflict SKIP or OVERWRITE." };
+    return { name, outcome: "ERROR", message: "A connection of this name exists; choose onConflict SKIP or OVERWRITE.", warnings: [] };
   }
-  return { name, outcome: item.outcome, message: null };
+  return { name, outcome: item.outcome, message: null, warnings };
+}
+
+/**
+ * A URI carries every extra as text, and Airflow after PR #59339 writes numbers and booleans
+ * as `10` and `true`: a key the type declares as a whole number, true/false or JSON reads as
+ * one when the text is one. Anything else stays as given (validation then names the field).
+ */
+function coerceDeclaredKinds(adapter: ConnectionAdapter, extra: Record<string, unknown>): Record<string, unknown> {
+  const out = emptyObject();
+  for (const [key, value] of Object.entries(extra)) {
+    const kind = adapter.fields.find((f) => f.name === `extra.${key}`)?.kind;
+    out[key] = typeof value === "string" ? coerced(kind, value) : value;
+  }
+  return out;
+}
+
+function coerced(kind: string | undefined, text: string): unknown {
+  if (kind === "INTEGER" && /^-?\d{1,15}$/.test(text)) return Number(text);
+  if (kind === "BOOLEAN" && /^(true|false)$/i.test(text)) return text.toLowerCase() === "true";
+  if (kind === "JSON" && /^[[{]/.test(text.trim())) {
+    try {
+      return parseUserJson(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+/** One warning naming the extra keys the type neither declares nor knows (they are kept). */
+function unknownExtraWarnings(adapter: ConnectionAdapter, extra: Record<string, unknown>): string[] {
+  if (adapter.id === "generic") return [];
+  const known = knownExtraKeys(adapter);
+  const unknown = Object.keys(extra).filter((key) => !known.has(key));
+  if (unknown.length === 0) return [];
+  return [`extra key(s) ${unknown.map((k) => JSON.stringify(k)).join(", ")} are not known for ${adapter.id}; kept as given.`];
 }
 
 function countOutcomes(lines: ImportLine[]): Record<string, number> {
