@@ -280,8 +280,9 @@ describe("validateSettings", () => {
     expect(problems(postgres, settings({ host }))).toEqual([{ field: "host", message: "Host is required." }]);
   });
 
-  it("requires a login", () => {
-    expect(fieldsWithProblems(mysql, settings({ login: null }))).toEqual(["login"]);
+  it("takes a login as optional, as libpq and the mysql client do", () => {
+    expect(fieldsWithProblems(mysql, settings({ login: null }))).toEqual([]);
+    expect(fieldsWithProblems(postgres, settings({ login: null }))).toEqual([]);
   });
 
   it.each([0, 70_000, -1, 5432.5, "abc", "5432"])("refuses port %j", (port) => {
@@ -327,16 +328,22 @@ describe("validateSettings", () => {
   );
 
   it("refuses a SELECT value that is not among the options, naming extra.<key>", () => {
-    expect(problems(postgres, settings({ extra: { sslmode: "prefer" } }))).toEqual([
-      { field: "extra.sslmode", message: "SSL mode must be one of: disable, require, verify-full." },
+    expect(problems(postgres, settings({ extra: { sslmode: "sometimes" } }))).toEqual([
+      { field: "extra.sslmode", message: "SSL mode must be one of: disable, allow, prefer, require, verify-ca, verify-full." },
     ]);
+    for (const sslmode of ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]) {
+      expect(problems(postgres, settings({ extra: { sslmode } }))).toEqual([]);
+    }
+    for (const ssl_mode of ["DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"]) {
+      expect(problems(mysql, settings({ extra: { ssl_mode } }))).toEqual([]);
+    }
     expect(fieldsWithProblems(mysql, settings({ extra: { ssl_mode: "required" } }))).toEqual(["extra.ssl_mode"]);
     expect(problems(mysql, settings({ extra: { ssl_mode: "VERIFY_IDENTITY" } }))).toEqual([]);
   });
 
   it("reports every generic problem at once", () => {
     const found = fieldsWithProblems(postgres, settings({ host: "/tmp", port: 0, login: "", extra: { sslmode: 1 } }));
-    expect(found).toEqual(["host", "port", "login", "extra.sslmode"]);
+    expect(found).toEqual(["host", "port", "extra.sslmode"]);
   });
 
   describe("for extra fields of every kind", () => {
