@@ -102,7 +102,7 @@ describe("connection()", () => {
       `postgres://${target.login}:${encodeURIComponent(PASSWORD).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`)}@${target.host}:${target.port}/${target.schema}?sslmode=disable`,
     );
     // Null only while the server predates the field.
-    if (c.sqlalchemyUrl !== null) expect(c.sqlalchemyUrl).toMatch(/^postgresql:\/\//);
+    if (c.sqlalchemyUrl !== null) expect(c.sqlalchemyUrl).toMatch(/^postgresql(\+psycopg2)?:\/\//);
     expect(Object.isFrozen(c)).toBe(true);
     expect(inspect(c)).not.toContain(PASSWORD);
     expect(inspect(c)).not.toContain(encodeURIComponent(PASSWORD));

@@ -57,7 +57,7 @@ class ConnectionTest(unittest.TestCase):
             self.skipTest("the server does not provide sqlalchemyUrl yet")
         self.assertEqual(conn.sqlalchemy_url(), expected)
         self.assertEqual(self.client.sqlalchemy_url(EXPECTED["name"]), expected)
-        self.assertTrue(expected.startswith("postgresql://"), expected)
+        self.assertTrue(expected.startswith(("postgresql://", "postgresql+psycopg2://")), expected)
         userinfo = urllib.parse.urlsplit(expected).netloc.rsplit("@", 1)[0]
         self.assertEqual(urllib.parse.unquote(userinfo.split(":", 1)[1]), EXPECTED["password"])
 
