@@ -7,6 +7,7 @@
  * The snapshot is a versioned JSON shape (`format`): a later format may carry more of the
  * connection (environment overrides) and readers keep understanding the older ones.
  */
+import { publicExtra } from "./extra-secrets";
 import type { Sql } from "../../db/sql";
 import { NotFoundError } from "../../errors";
 import { emptyObject } from "../../input/json";
@@ -180,5 +181,6 @@ export class ConnectionVersions {
 /** The snapshot as the API shows it: the fields of Connection at that version. */
 function publicSnapshot(snapshot: Snapshot, version: number): JsonObject {
   const { format: _format, ...fields } = snapshot;
-  return { ...fields, version };
+  // Secret values inside extra are markers in the stored state (extra-secrets.ts): left out here.
+  return { ...fields, extra: publicExtra(fields.extra), version };
 }
