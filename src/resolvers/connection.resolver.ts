@@ -11,6 +11,8 @@ import { ConnectionUsageType } from "../schema/resolved-connection.type";
 import { DateTimeScalar, JSONScalar } from "../schema/scalars";
 import { publicExtra } from "../services/connections/extra-secrets";
 import { TestResultType } from "../schema/test-result.type";
+import { ConnectionHealthType } from "../schema/connection-health.type";
+import { DEFAULT_HEALTH_WINDOW, summariseHealth } from "../services/connections/health";
 import type { Prefetched } from "../services/connections/listing";
 
 /** A connection as resolvers get it: a row, with what a page's statement read alongside. */
@@ -118,6 +120,15 @@ export class ConnectionResolver {
   @FieldResolver(() => [ConnectionAliasType], { description: "Former names that still resolve, until they expire." })
   aliases(@Root() connection: ConnectionRoot, @Ctx() { loaders }: GraphQLContext) {
     return loaders.aliases.load(connection);
+  }
+
+  @FieldResolver(() => ConnectionHealthType, { description: "The last `last` test results (1 to 100) summarised." })
+  async health(
+    @Root() connection: Connection,
+    @Arg("last", () => Int, { defaultValue: DEFAULT_HEALTH_WINDOW }) last: number,
+    @Ctx() { loaders }: GraphQLContext,
+  ) {
+    return summariseHealth(await loaders.testResults.load({ connection, first: last }));
   }
 
   @FieldResolver(() => [TestResultType])
