@@ -59,6 +59,8 @@ export class AccessTokens {
     private readonly db: Db,
     private readonly keyring: Keyring,
     private readonly secrets: ConnectionSecrets,
+    /** How the service reads a row's draft (ConnectionService.storedDraft), so both agree. */
+    private readonly draftOf: (row: Connection) => Promise<ConnectionDraft>,
     private readonly environment: TestEnvironment,
   ) {}
 
@@ -94,8 +96,8 @@ export class AccessTokens {
         // The secrets as they are now: another process may have stored a rotated refresh token.
         const current = await tx.connection.findFirst({ where: { id: row.id, workspaceId: row.workspaceId } });
         if (!current) throw new NotFoundError("Connection");
-        const secrets = await this.secrets.open(current);
-        const draft: ConnectionDraft = { ...current, extra: current.extra as Record<string, unknown>, secrets };
+        const draft = await this.draftOf(current);
+        const secrets = draft.secrets;
         this.grantsRequested++;
         const signal = AbortSignal.timeout(timeoutMs);
         const grant = await issuer.grant(settingsOf(draft), { signal, timeoutMs, egress: this.environment.egress, sqliteRoot: null });
