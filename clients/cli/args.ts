@@ -34,31 +34,37 @@ export const OPTIONS = {
   output: { type: "string", short: "o" },
   scope: { type: "string", multiple: true },
   expires: { type: "string" },
+  version: { type: "boolean", short: "V" },
+  "conn-uri": { type: "string" },
+  "conn-json": { type: "string" },
+  "conn-type": { type: "string" },
+  "conn-host": { type: "string" },
+  "conn-login": { type: "string" },
+  "conn-password": { type: "string" },
+  "conn-schema": { type: "string" },
+  "conn-port": { type: "string" },
+  "conn-extra": { type: "string" },
+  "conn-description": { type: "string" },
+  force: { type: "boolean" },
+  overwrite: { type: "boolean" },
+  "file-format": { type: "string" },
+  "serialization-format": { type: "string" },
+  dialect: { type: "string" },
+  "postgres-driver": { type: "string" },
+  "clear-missing-secrets": { type: "boolean" },
+  "batch-size": { type: "string" },
+  email: { type: "string" },
+  "password-stdin": { type: "boolean" },
+  role: { type: "string" },
+  first: { type: "string" },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
-export const GLOBAL_OPTIONS: OptionName[] = ["url", "token", "workspace", "help"];
+export const GLOBAL_OPTIONS: OptionName[] = ["url", "token", "workspace", "help", "version"];
 
 export interface ParsedArgs {
   positionals: string[];
-  values: {
-    url?: string;
-    token?: string;
-    workspace?: string;
-    help?: boolean;
-    json?: boolean;
-    type?: string;
-    search?: string;
-    resolve?: boolean;
-    format?: string;
-    "on-conflict"?: string;
-    "dry-run"?: boolean;
-    generic?: boolean;
-    "include-secrets"?: boolean;
-    output?: string;
-    scope?: string[];
-    expires?: string;
-  };
+  values: { [K in OptionName]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
   /** The options that were given, by long name. */
   given: Set<OptionName>;
 }

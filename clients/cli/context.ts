@@ -4,7 +4,8 @@
  * PATCHBAY_WORKSPACE), else an API token's own.
  */
 import { PatchbayError } from "../typescript/errors";
-import { resolveOptions, type ResolvedOptions } from "../typescript/options";
+import { baseUrl, resolveOptions, type ResolvedOptions } from "../typescript/options";
+import { readSession } from "./session";
 import { createTransport, type Transport } from "../typescript/transport";
 import { UsageError, type ParsedArgs } from "./args";
 import type { Io } from "./output";
@@ -21,20 +22,43 @@ export interface Context {
   workspace: string | null;
 }
 
-export function createContext(io: Io, args: ParsedArgs): Context {
+/**
+ * The settings: flags, then PATCHBAY_URL / PATCHBAY_TOKEN, then the session `patchbay login`
+ * saved (its URL and token, used together: a token is never sent to another server).
+ */
+export async function createContext(io: Io, args: ParsedArgs): Promise<Context> {
+  let url = args.values.url;
+  let token = args.values.token;
+  if (!token && !io.env.PATCHBAY_TOKEN?.trim()) {
+    const session = await readSession(io.env);
+    const wantedUrl = url ?? io.env.PATCHBAY_URL;
+    if (session && (!wantedUrl?.trim() || sameServer(wantedUrl, session.url))) {
+      url = url ?? session.url;
+      token = session.token;
+    }
+  }
   let settings: ResolvedOptions;
   try {
-    settings = resolveOptions(
-      { url: args.values.url, token: args.values.token, workspace: args.values.workspace, timeoutMs: CLI_TIMEOUT_MS, env: io.env },
-      { requireToken: true },
-    );
+    settings = resolveOptions({ url, token, workspace: args.values.workspace, timeoutMs: CLI_TIMEOUT_MS, env: io.env }, { requireToken: true });
   } catch (error) {
     if (error instanceof PatchbayError && error.code === "CONFIG") {
-      throw new UsageError(error.message.replace("or pass { url }", "or pass --url").replace("or pass { token }", "or pass --token"));
+      throw new UsageError(
+        error.message
+          .replace("or pass { url }", "or pass --url, or run `patchbay login`")
+          .replace("or pass { token }", "or pass --token, or run `patchbay login`"),
+      );
     }
     throw error;
   }
   return { io, args, settings, api: createTransport(settings), workspace: settings.workspace };
+}
+
+function sameServer(a: string, b: string): boolean {
+  try {
+    return baseUrl(a) === baseUrl(b);
+  } catch {
+    return false;
+  }
 }
 
 export interface Variable {
@@ -79,4 +103,15 @@ export async function connectionId(ctx: Context, name: string): Promise<string> 
   }
   if (!workspace.connection) throw new PatchbayError("NOT_FOUND", `Connection "${name}" not found.`);
   return workspace.connection.id;
+}
+
+/** A context for commands that set themselves up (login, logout): no token needed yet. */
+export function localContext(io: Io, args: ParsedArgs): Context {
+  return {
+    io,
+    args,
+    settings: { url: "", token: null, workspace: args.values.workspace ?? null, cacheTtlMs: 0, timeoutMs: CLI_TIMEOUT_MS, fetch: globalThis.fetch },
+    api: { url: "", graphql: async () => Promise.reject(new UsageError("This command does not talk to a server.")) },
+    workspace: args.values.workspace ?? null,
+  };
 }

@@ -1,8 +1,9 @@
 /**
  * `patchbay`: the command line over Patchbay's API (bin/patchbay.mjs runs it).
  *
- *   patchbay connections list | get NAME | test NAME | import FILE | export --format F
+ *   patchbay connections add | delete | get | list | export FILE | import FILE | test
  *   patchbay tokens create NAME --scope S | list | revoke ID
+ *   patchbay login | logout | workspaces | members | invite EMAIL | audit | --version
  *
  * Exit codes: 0 ok, 1 an API error (its message and code on stderr), 2 a usage error.
  * Nothing printed carries a secret unless asked for (--resolve, --include-secrets, and the
@@ -16,39 +17,56 @@ import { createContext } from "./context";
 import { commandHelp, groupHelp, mainHelp } from "./help";
 import type { Io } from "./output";
 import { tokenCommands } from "./tokens";
+import { accountCommands } from "./account";
+import { localContext } from "./context";
+import { VERSION } from "./version";
 
-export const COMMANDS: Command[] = [...connectionCommands, ...tokenCommands];
-const GROUPS = new Set(COMMANDS.map((c) => c.words[0]));
+export const COMMANDS: Command[] = [...connectionCommands, ...tokenCommands, ...accountCommands];
+const GROUPS = new Set(COMMANDS.filter((c) => c.words.length === 2).map((c) => c.words[0]));
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let command: Command | undefined;
   try {
     const parsed = parse(argv);
-    const [group, name, ...args] = parsed.positionals;
-    if (group === "help" || (!group && parsed.values.help)) {
+    const [first, second] = parsed.positionals;
+    if (parsed.values.version && !first) {
+      io.stdout.write(`patchbay ${VERSION}\n`);
+      return 0;
+    }
+    if (first === "help" || (!first && parsed.values.help)) {
       io.stdout.write(mainHelp(COMMANDS));
       return 0;
     }
-    if (!group) throw new UsageError("Name a command.");
-    if (!GROUPS.has(group)) throw new UsageError(`Unknown command "${group}".`);
-    if (!name) {
-      if (parsed.values.help) {
-        io.stdout.write(groupHelp(group, COMMANDS));
-        return 0;
+    if (!first) throw new UsageError("Name a command.");
+    command = COMMANDS.find((c) => c.words.length === 1 && c.words[0] === first);
+    if (!command) {
+      if (!GROUPS.has(first)) throw new UsageError(`Unknown command "${first}".`);
+      if (!second) {
+        if (parsed.values.help) {
+          io.stdout.write(groupHelp(first, COMMANDS));
+          return 0;
+        }
+        throw new UsageError(`Name a ${first} command.`, first);
       }
-      throw new UsageError(`Name a ${group} command.`, group);
+      command = COMMANDS.find((c) => c.words[0] === first && c.words[1] === second);
+      if (!command) throw new UsageError(`Unknown command "${first} ${second}".`, first);
     }
-    command = COMMANDS.find((c) => c.words[0] === group && c.words[1] === name);
-    if (!command) throw new UsageError(`Unknown command "${group} ${name}".`, group);
     if (parsed.values.help) {
       io.stdout.write(commandHelp(command));
       return 0;
     }
+    const args = parsed.positionals.slice(command.words.length);
     const label = command.words.join(" ");
     checkOptions(parsed, command.options, label);
-    if (args.length < command.args.length) throw new UsageError(`${label} needs ${command.args.slice(args.length).join(" ")}.`, label);
-    if (args.length > command.args.length) throw new UsageError(`${label} takes ${command.args.length || "no"} argument${command.args.length === 1 ? "" : "s"}; got ${JSON.stringify(args.slice(command.args.length).join(" "))} too.`, label);
-    const ctx = createContext(io, parsed);
+    const required = command.args.filter((a) => !a.startsWith("["));
+    if (args.length < required.length) throw new UsageError(`${label} needs ${required.slice(args.length).join(" ")}.`, label);
+    if (args.length > command.args.length) {
+      throw new UsageError(
+        `${label} takes ${command.args.length || "no"} argument${command.args.length === 1 ? "" : "s"}; got ${JSON.stringify(args.slice(command.args.length).join(" "))} too.`,
+        label,
+      );
+    }
+    const ctx = command.local ? localContext(io, parsed) : await createContext(io, parsed);
     return await command.run(ctx, args, parsed.values);
   } catch (error) {
     return report(error, io);
@@ -72,7 +90,17 @@ function report(error: unknown, io: Io): number {
   return 1;
 }
 
-function processIo(): Io {
+/**
+ * The process's streams. A reader that goes away (`patchbay connections list | head -1`) is not
+ * an error: EPIPE ends the program quietly with the exit code so far, as other Unix tools do.
+ */
+export function processIo(): Io {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   return {
     stdout: process.stdout,
     stderr: process.stderr,

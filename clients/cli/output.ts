@@ -36,3 +36,33 @@ export function json(value: unknown): string {
 function clean(text: string): string {
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "?").replace(/\n/g, " ");
 }
+
+/**
+ * YAML for plain JSON data (as `-o yaml` prints it): block mappings and lists, every string
+ * double-quoted as JSON writes it (valid YAML, so nothing reads as a number or a boolean by
+ * accident), key order kept.
+ */
+export function yaml(value: unknown, indent = 0): string {
+  const pad = " ".repeat(indent);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return `${pad}[]\n`;
+    return value.map((item) => (isBlock(item) ? `${pad}-\n${yaml(item, indent + 2)}` : `${pad}- ${scalar(item)}\n`)).join("");
+  }
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value);
+    if (entries.length === 0) return `${pad}{}\n`;
+    return entries.map(([k, v]) => (isBlock(v) ? `${pad}${JSON.stringify(k)}:\n${yaml(v, indent + 2)}` : `${pad}${JSON.stringify(k)}: ${scalar(v)}\n`)).join("");
+  }
+  return `${pad}${scalar(value)}\n`;
+}
+
+function isBlock(value: unknown): boolean {
+  return value !== null && typeof value === "object" && Object.keys(value).length > 0;
+}
+
+function scalar(value: unknown): string {
+  if (value === null || value === undefined) return "null";
+  if (Array.isArray(value)) return "[]";
+  if (typeof value === "object") return "{}";
+  return JSON.stringify(value);
+}

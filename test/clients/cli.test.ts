@@ -126,8 +126,17 @@ describe("usage", () => {
       [["connections", "list", "--resolve"], /connections list does not take --resolve/],
       [["connections", "get"], /needs NAME/],
       [["connections", "get", "a", "b"], /takes 1 argument/],
-      [["connections", "export"], /--format is required/],
-      [["connections", "export", "--format", "csv"], /--format must be one of airflow-json/],
+      [["connections", "export"], /needs FILE/],
+      [["connections", "export", "-", "--format", "csv"], /--format must be one of airflow-json/],
+      [["connections", "export", "out.txt"], /Cannot tell the format of "out.txt"/],
+      [["connections", "export", "-", "--file-format", "xml"], /--file-format must be one of json, yaml, env/],
+      [["connections", "get", "x", "-o", "xml"], /--output must be one of plain, table, json, yaml, env/],
+      [["connections", "add", "x"], /exactly one of --conn-uri, --conn-json or --conn-type/],
+      [["connections", "add", "x", "--conn-uri", "postgres://h", "--conn-host", "h"], /cannot be combined with --conn-host/],
+      [["connections", "add", "x", "--conn-json", "[1]"], /must be a JSON object/],
+      [["connections", "import", "a.env", "--overwrite", "--on-conflict", "skip"], /disagree/],
+      [["connections", "delete"], /needs NAME/],
+      [["frobnicate"], /Unknown command "frobnicate"/],
       [["connections", "import", "file.txt"], /Cannot tell the format/],
       [["connections", "import", join("/nonexistent", "x.env")], /Cannot read .*no such file/],
       [["tokens", "create", "x"], /at least one --scope/],
@@ -218,27 +227,27 @@ describe("connections", () => {
   });
 
   it("export: stubs without the password to stdout or a file; secrets only for an admin who asks", async () => {
-    const stub = await cli(["connections", "export", "--format", "airflow-json"], as(tokens.READ));
+    const stub = await cli(["connections", "export", "-", "--format", "airflow-json"], as(tokens.READ));
     expect(stub.code, stub.stderr).toBe(0);
     const exported = JSON.parse(stub.stdout);
     expect(exported.warehouse).toMatchObject({ conn_type: "postgres", host: "127.0.0.1", login: target.login });
     expect(exported.warehouse.password ?? null).toBeNull();
-    const env = await cli(["connections", "export", "-f", "airflow-env"], as(tokens.READ));
+    const env = await cli(["connections", "export", "-", "-f", "airflow-env"], as(tokens.READ));
     expect(env.stdout).toMatch(/^warehouse=/m);
-    const ini = await cli(["connections", "export", "--format", "jupysql-ini"], as(tokens.READ));
+    const ini = await cli(["connections", "export", "-", "--format", "jupysql-ini"], as(tokens.READ));
     expect(ini.stdout).toContain("[warehouse]");
 
     const file = join(dir, "stubs.yaml");
-    const toFile = await cli(["connections", "export", "--format", "airflow-yaml", "-o", file], as(tokens.READ));
+    const toFile = await cli(["connections", "export", file], as(tokens.READ));
     expect(toFile.code).toBe(0);
     expect(toFile.stdout).toBe("");
     expect(await readFile(file, "utf8")).toContain("warehouse:");
 
-    const notAdmin = await cli(["connections", "export", "--format", "airflow-json", "--include-secrets"], as(tokens.READ));
+    const notAdmin = await cli(["connections", "export", "-", "--file-format", "json", "--include-secrets"], as(tokens.READ));
     expect(notAdmin).toMatchObject({ code: 1, stderr: expect.stringContaining("[FORBIDDEN]") });
     const secretFile = join(dir, "secrets.json");
     const withSecrets = await cli(
-      ["connections", "export", "--format", "airflow-json", "--include-secrets", "-o", secretFile, "-w", workspace.slug],
+      ["connections", "export", secretFile, "--include-secrets", "-w", workspace.slug],
       as(owner.token),
       { secrets: true },
     );
