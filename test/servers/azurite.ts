@@ -45,10 +45,10 @@ export async function startAzurite(): Promise<AzuriteService> {
   const endpoint = `http://127.0.0.1:${port}/${account}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`Azurite exited: ${output}`);
-    if (Date.now() > deadline) {
+    if (child.exitCode !== null || Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`Azurite did not start within 30 s: ${output}`);
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(child.exitCode !== null ? `Azurite exited: ${output}` : `Azurite did not start within 30 s: ${output}`);
     }
     const up = await fetch(`${endpoint}?comp=list`).then(
       () => true,
