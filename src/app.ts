@@ -309,7 +309,7 @@ function buildServices(
     connections,
     connectionTests: new ConnectionTestService(prisma, sql, connections, limiter, testEnvironment),
     apiTokens: new ApiTokenService(prisma, deriveSubkey(masterKey, "api-token-hash"), invalidations, cache),
-    resolution: new ResolutionService(prisma, connections, new AccessTokens(prisma, keyring, secrets, (row) => connections.storedDraft(row), testEnvironment)),
+    resolution: new ResolutionService(prisma, connections, sql, new AccessTokens(prisma, keyring, secrets, (row) => connections.storedDraft(row), testEnvironment)),
     sync,
     transfer: new ConnectionTransfer(prisma, connections, sync),
   };

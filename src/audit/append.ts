@@ -10,7 +10,7 @@
 import { randomUUID } from "node:crypto";
 import type { DbOrTx } from "../db/prisma";
 import type { ActorKind } from "../generated/prisma/enums";
-import { auditEventHash, GENESIS_HASH } from "./chain-hash";
+import { auditEventHash, type ChainedFields, GENESIS_HASH } from "./chain-hash";
 
 /** The instance's own chain (workspace deletions and other events outside any workspace). */
 export const INSTANCE_CHAIN = "instance";
@@ -38,20 +38,47 @@ export interface AppendedEvent {
  */
 export async function appendAuditEvents(tx: DbOrTx, chainId: string, events: readonly NewAuditEvent[]): Promise<AppendedEvent[]> {
   if (events.length === 0) return [];
-  let { seq, hash: prevHash } = await lockChainHead(tx, chainId);
-  const appended: AppendedEvent[] = [];
+  const head = await lockChainHead(tx, chainId);
+  const links = chainLinks(chainId, head, events, new Date());
   const instance = chainId === INSTANCE_CHAIN;
-  for (const event of events) {
+  for (const link of links) {
+    const detailsJson = link.details === null ? null : JSON.stringify(link.details);
+    if (instance) {
+      await tx.$executeRaw`
+        INSERT INTO "InstanceAuditEvent" ("id", "seq", "action", "actorKind", "actorId", "actorLabel", "targetType", "targetId", "clientIp", "details", "at", "prevHash", "hash")
+        VALUES (${link.id}, ${link.seq}, ${link.action}, ${link.actorKind}::"ActorKind", ${link.actorId}, ${link.actorLabel}, ${link.targetType}, ${link.targetId},
+                ${link.clientIp}, ${detailsJson}::jsonb, ${link.at}::timestamptz AT TIME ZONE 'UTC', ${link.prevHash}, ${link.hash})`;
+    } else {
+      await tx.$executeRaw`
+        INSERT INTO "AuditEvent" ("id", "workspaceId", "seq", "action", "actorKind", "actorId", "actorLabel", "targetType", "targetId", "clientIp", "details", "at", "prevHash", "hash")
+        VALUES (${link.id}, ${chainId}, ${link.seq}, ${link.action}, ${link.actorKind}::"ActorKind", ${link.actorId}, ${link.actorLabel}, ${link.targetType}, ${link.targetId},
+                ${link.clientIp}, ${detailsJson}::jsonb, ${link.at}::timestamptz AT TIME ZONE 'UTC', ${link.prevHash}, ${link.hash})`;
+    }
+  }
+  const last = links[links.length - 1];
+  await moveChainHead(tx, chainId, last.seq, last.hash);
+  return links.map(({ id, seq, hash }) => ({ id, seq, hash }));
+}
+
+/** An event placed in its chain: every hashed field, and its hash. */
+export type ChainLink = ChainedFields & { hash: string };
+
+/**
+ * Places events after `head` in a chain, in order, all at time `at`: their ids, positions,
+ * links and hashes, exactly as they are to be stored (pure; the caller holds the head's lock
+ * and writes them, then moves the head to the last one).
+ */
+export function chainLinks(chainId: string, head: { seq: bigint; hash: string }, events: readonly NewAuditEvent[], at: Date): ChainLink[] {
+  let { seq, hash: prevHash } = head;
+  // Stored with millisecond precision: hash exactly what the database will hand back.
+  const when = new Date(at.getTime());
+  return events.map((event) => {
     seq += 1n;
-    const id = randomUUID();
-    // Exactly what the database will hand back: JSON-only values, milliseconds.
-    const details = event.details === undefined || event.details === null ? null : JSON.parse(JSON.stringify(event.details));
-    const at = new Date();
-    const fields = {
+    const fields: ChainedFields = {
       chainId,
       seq,
       prevHash,
-      id,
+      id: randomUUID(),
       action: event.action,
       actorKind: event.actorKind,
       actorId: event.actorId,
@@ -59,27 +86,14 @@ export async function appendAuditEvents(tx: DbOrTx, chainId: string, events: rea
       targetType: event.targetType ?? null,
       targetId: event.targetId ?? null,
       clientIp: event.clientIp ?? null,
-      details,
-      at,
+      // JSON-only values, as the database will hand them back.
+      details: event.details === undefined || event.details === null ? null : JSON.parse(JSON.stringify(event.details)),
+      at: when,
     };
     const hash = auditEventHash(fields);
-    const detailsJson = details === null ? null : JSON.stringify(details);
-    if (instance) {
-      await tx.$executeRaw`
-        INSERT INTO "InstanceAuditEvent" ("id", "seq", "action", "actorKind", "actorId", "actorLabel", "targetType", "targetId", "clientIp", "details", "at", "prevHash", "hash")
-        VALUES (${id}, ${seq}, ${fields.action}, ${fields.actorKind}::"ActorKind", ${fields.actorId}, ${fields.actorLabel}, ${fields.targetType}, ${fields.targetId},
-                ${fields.clientIp}, ${detailsJson}::jsonb, ${at}::timestamptz AT TIME ZONE 'UTC', ${prevHash}, ${hash})`;
-    } else {
-      await tx.$executeRaw`
-        INSERT INTO "AuditEvent" ("id", "workspaceId", "seq", "action", "actorKind", "actorId", "actorLabel", "targetType", "targetId", "clientIp", "details", "at", "prevHash", "hash")
-        VALUES (${id}, ${chainId}, ${seq}, ${fields.action}, ${fields.actorKind}::"ActorKind", ${fields.actorId}, ${fields.actorLabel}, ${fields.targetType}, ${fields.targetId},
-                ${fields.clientIp}, ${detailsJson}::jsonb, ${at}::timestamptz AT TIME ZONE 'UTC', ${prevHash}, ${hash})`;
-    }
-    appended.push({ id, seq, hash });
     prevHash = hash;
-  }
-  await moveChainHead(tx, chainId, seq, prevHash);
-  return appended;
+    return { ...fields, hash };
+  });
 }
 
 /**

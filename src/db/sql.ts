@@ -67,6 +67,11 @@ export class Sql {
   async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
+    // A connection lost mid-transaction also emits "error" on the client, which the pool only
+    // listens for while the client is idle: without this the process would die of it. The
+    // statement in flight fails on its own, and the client is discarded below.
+    const onError = () => (broken = true);
+    client.on("error", onError);
     try {
       this.onQuery?.("BEGIN");
       await client.query("BEGIN");
@@ -80,6 +85,7 @@ export class Sql {
       throw error;
     } finally {
       // A connection whose rollback failed is in an unknown state: it is closed, not reused.
+      client.off("error", onError);
       client.release(broken || undefined);
     }
   }

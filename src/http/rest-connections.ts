@@ -43,7 +43,7 @@ export function restConnectionsHandler(services: Services, options: { trustedPro
       }
       const actor = await authenticate(req.headers.authorization, services);
       const caller = new Caller(actor, clientAddress(req, options.trustedProxies), services.workspaces);
-      const resolved = airflowView(await services.resolution.resolve(caller, name, queryText(url, "workspace")));
+      const resolved = airflowView(await services.resolution.resolve(caller, name, { workspace: queryText(url, "workspace") }));
       res.setHeader("cache-control", "no-store");
       if (format === "uri" || format === "env") {
         const text = format === "uri" ? toAirflowUri(resolved, dialect) : airflowEnvVarLine(resolved, dialect);

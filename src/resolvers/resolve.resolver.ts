@@ -12,6 +12,6 @@ export class ResolveResolver {
     @Arg("workspace", () => String, { nullable: true }) workspace: string | null,
     @Ctx() { caller, services }: GraphQLContext,
   ) {
-    return services.resolution.resolve(caller, name, workspace);
+    return services.resolution.resolve(caller, name, { workspace });
   }
 }

@@ -24,7 +24,12 @@ export interface TestApp extends App {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  /** The URL the server is given for its database (e.g. through a proxy); `databaseUrl` stays the direct one. */
+  serverDatabaseUrl?: (directUrl: string) => string;
+}
+
+export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase("app");
   const dataDir = await mkdtemp(join(tmpdir(), "patchbay-app-"));
   const masterKey = env.PATCHBAY_MASTER_KEY ?? randomBytes(32).toString("base64");
@@ -33,7 +38,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   let counting = false;
   const config = loadConfig({
     PORT: "0",
-    DATABASE_URL: database.url,
+    DATABASE_URL: options.serverDatabaseUrl?.(database.url) ?? database.url,
     PATCHBAY_DATA_DIR: dataDir,
     PATCHBAY_MASTER_KEY: masterKey,
     PATCHBAY_LOG_LEVEL: "debug",

@@ -1,21 +1,54 @@
 /**
  * Resolving a connection by name: the one path where secrets leave the service, for code
  * that will use them. Every resolution is audited and counted as usage.
+ *
+ * The order of one resolve:
+ *   1. the workspace (the token's, or a person's by slug) and the policy's "connection.resolve";
+ *   2. the read and its audit event, committed together with those of concurrent resolves
+ *      (resolve-batch.ts: group commit; nothing is returned before the commit);
+ *   3. usage counted in memory (usage.ts);
+ *   4. the post-processors, in order, on the resolved connection (an environment's overrides,
+ *      a fresh OAuth2 access token, ...): `ResolvePostProcessor`.
  */
 import type { PortableConnection } from "../../airflow/types";
+import { actorId, actorLabel } from "../../auth/actor";
 import type { Connection } from "../../generated/prisma/client";
 import type { Db } from "../../db/prisma";
+import type { Sql } from "../../db/sql";
 import { BadUserInputError, NotFoundError } from "../../errors";
 import type { Caller } from "../../policy/caller";
 import { metrics } from "../../observability/metrics";
-import { recordAudit } from "../audit";
 import type { AccessTokens } from "./access-tokens";
 import { adapterFor, type ConnectionDraft, settingsOf } from "./draft";
+import { ResolveBatcher, type ResolveBatchOptions } from "./resolve-batch";
 import { actorNameOf, actorNames, usageSince } from "./usage";
 import type { ConnectionService } from "./service";
 
 /** A connection with its secrets, `extra` holding the secret keys too. */
 export type ResolvedConnectionData = PortableConnection;
+
+/** What one resolve asks for beyond the name; post-processors read their own options here. */
+export interface ResolveOptions {
+  /** The workspace by slug (a person must name it; a token's, if given, must be its own). */
+  workspace?: string | null;
+}
+
+/** What a post-processor knows about the resolve it works on. */
+export interface ResolveContext {
+  caller: Caller;
+  workspaceId: string;
+  /** The stored row as read (plain columns; its secrets are in `draft`). */
+  row: Connection;
+  /** The stored connection, secrets opened. */
+  draft: ConnectionDraft;
+  options: ResolveOptions;
+}
+
+/**
+ * A step applied to every resolved connection after its audit event is committed, in the
+ * order registered; it returns the connection to hand on (or throws a public error).
+ */
+export type ResolvePostProcessor = (resolved: ResolvedConnectionData, context: ResolveContext) => Promise<ResolvedConnectionData> | ResolvedConnectionData;
 
 export interface ConnectionUsageData {
   actorKind: "USER" | "API_TOKEN";
@@ -28,19 +61,33 @@ export interface ConnectionUsageData {
 const USAGE_WINDOW_DAYS = 30;
 
 export class ResolutionService {
+  private readonly batcher: ResolveBatcher<ConnectionDraft>;
+  private readonly postProcessors: ResolvePostProcessor[] = [];
+
   constructor(
     private readonly db: Db,
     private readonly connections: ConnectionService,
-    private readonly tokens?: AccessTokens,
-  ) {}
+    sql: Sql,
+    tokens?: AccessTokens,
+    batchOptions?: ResolveBatchOptions,
+  ) {
+    this.batcher = new ResolveBatcher(sql, (row) => connections.storedDraft(row), batchOptions);
+    if (tokens) this.use((resolved, context) => handedOut(tokens, resolved, context));
+  }
+
+  /** Adds a step every resolve goes through after its audit event is committed. */
+  use(step: ResolvePostProcessor): this {
+    this.postProcessors.push(step);
+    return this;
+  }
 
   /**
    * An API token resolves in its own workspace (a slug, when given, must name it); a person
    * names the workspace by slug.
    */
-  async resolve(caller: Caller, name: string, workspaceSlug?: string | null): Promise<ResolvedConnectionData> {
+  async resolve(caller: Caller, name: string, options: ResolveOptions = {}): Promise<ResolvedConnectionData> {
     try {
-      const resolved = await this.resolveAudited(caller, name, workspaceSlug);
+      const resolved = await this.resolveAudited(caller, name, options);
       metrics.resolves.inc({ outcome: "ok" });
       return resolved;
     } catch (error) {
@@ -50,45 +97,32 @@ export class ResolutionService {
     }
   }
 
-  private async resolveAudited(caller: Caller, name: string, workspaceSlug?: string | null): Promise<ResolvedConnectionData> {
+  private async resolveAudited(caller: Caller, name: string, options: ResolveOptions): Promise<ResolvedConnectionData> {
     const actor = caller.signedIn;
-    const workspaceId = await this.workspaceFor(caller, workspaceSlug);
+    const workspaceId = await this.workspaceFor(caller, options.workspace);
     await caller.authorize(workspaceId, "connection.resolve", "Connection");
-    let row = await this.db.connection.findUnique({ where: { workspaceId_name: { workspaceId, name } } });
+    const event = {
+      action: "connection.resolve",
+      actorKind: actor.kind,
+      actorId: actorId(actor),
+      actorLabel: actorLabel(actor),
+      clientIp: caller.clientIp,
+    };
+    let found = await this.batcher.resolve({ workspaceId, name, event });
     // A former name still resolves while its alias lives (aliases.ts): a fallback, only for a
     // name that is not found, so resolving by the current name costs nothing more.
-    let viaAlias: string | null = null;
-    if (!row) {
+    if (!found) {
       const current = await this.connections.aliases.currentName(workspaceId, name);
-      if (current) {
-        row = await this.db.connection.findUnique({ where: { workspaceId_name: { workspaceId, name: current } } });
-        viaAlias = name;
-      }
+      if (current) found = await this.batcher.resolve({ workspaceId, name: current, event, details: { viaAlias: name } });
     }
-    if (!row) throw new NotFoundError("Connection");
-    const draft = await this.connections.storedDraft(row);
-    // The audit event is committed before the secret leaves; usage is counted in memory
-    // (usage.ts), and a read leaves the connection's row alone.
-    await recordAudit(this.db, caller, {
-      workspaceId,
-      action: "connection.resolve",
-      targetType: "Connection",
-      targetId: row.id,
-      details: viaAlias ? { name: row.name, viaAlias } : { name: row.name },
-    });
-    this.connections.usage.record(workspaceId, row.id, actor, new Date());
-    return this.handedOut(caller, row, draft);
-  }
-
-  /**
-   * What the caller gets for the stored draft: the draft itself, or for a type that issues
-   * tokens (oauth2) a current access token in place of the credentials.
-   */
-  private async handedOut(caller: Caller, row: Connection, draft: ConnectionDraft): Promise<ResolvedConnectionData> {
-    const issuer = adapterFor(draft.type).tokens;
-    if (!issuer || !this.tokens) return resolvedFrom(draft);
-    const token = await this.tokens.current(caller, row, issuer);
-    return { name: draft.name, type: draft.type, description: draft.description, ...issuer.resolved(settingsOf(draft), token) };
+    if (!found) throw new NotFoundError("Connection");
+    // Committed: the audit event is durable. Usage is counted in memory (usage.ts), and a
+    // read leaves the connection's row alone.
+    this.connections.usage.record(workspaceId, found.row.id, actor, new Date());
+    let resolved = resolvedFrom(found.opened);
+    const context: ResolveContext = { caller, workspaceId, row: found.row, draft: found.opened, options };
+    for (const step of this.postProcessors) resolved = await step(resolved, context);
+    return resolved;
   }
 
   /** Usage over the last 30 days for each connection, in one query per batch. */
@@ -110,6 +144,17 @@ export class ResolutionService {
     if (!workspace || !(await caller.canSee(workspace.id))) throw new NotFoundError("Connection");
     return workspace.id;
   }
+}
+
+/**
+ * What the caller gets for a type that issues tokens (oauth2): a current access token in place
+ * of the credentials. Other types pass through.
+ */
+async function handedOut(tokens: AccessTokens, resolved: ResolvedConnectionData, { caller, row, draft }: ResolveContext): Promise<ResolvedConnectionData> {
+  const issuer = adapterFor(draft.type).tokens;
+  if (!issuer) return resolved;
+  const token = await tokens.current(caller, row, issuer);
+  return { name: draft.name, type: draft.type, description: draft.description, ...issuer.resolved(settingsOf(draft), token) };
 }
 
 export function resolvedFrom(draft: ConnectionDraft): ResolvedConnectionData {
