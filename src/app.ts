@@ -72,6 +72,7 @@ import { InvitationService } from "./services/invitations";
 import { ResolutionService } from "./services/connections/resolution";
 import { AccessTokens } from "./services/connections/access-tokens";
 import { UsageCounter } from "./services/connections/usage";
+import { TokenLastUses } from "./services/token-last-uses";
 import { TestLimiter } from "./limits/test-limiter";
 import { WorkspaceService } from "./services/workspaces";
 
@@ -161,7 +162,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     usage.start(USAGE_FLUSH_MS);
     // After the HTTP server has drained (cleanups run in reverse), before the pool closes.
     cleanups.push(() => usage.stop());
-    const services = buildServices(prisma, pool, sql, usage, keyring, invalidations, master.key, config, denied, options.lookup);
+    const tokenUses = new TokenLastUses(sql, (error) => logger.warn("writing API tokens' last use failed; kept for the next try", { error }));
+    tokenUses.start(USAGE_FLUSH_MS);
+    cleanups.push(() => tokenUses.stop());
+    const services = buildServices(prisma, pool, sql, usage, tokenUses, keyring, invalidations, master.key, config, denied, options.lookup);
     const limits = requestLimits<GraphQLContext>(config.graphqlLimits);
     for (const listener of [keyring, services.identity, services.apiTokens, services.workspaces]) invalidations.subscribe(listener);
     await invalidations.start();
@@ -259,6 +263,7 @@ function buildServices(
   pool: pg.Pool,
   sql: Sql,
   usage: UsageCounter,
+  tokenUses: TokenLastUses,
   keyring: Keyring,
   invalidations: InvalidationBus,
   masterKey: Buffer,
@@ -300,7 +305,7 @@ function buildServices(
       }),
       signUpsPerAddress: shared("signup-address", limits.signUpsPerAddressPerHour, 3600, "Too many sign-ups from this address."),
       signUp: new SignUpPolicy(config.signUp, invitations),
-    }),
+    }, sql),
     workspaces: new WorkspaceService(prisma, keyring, invalidations, cache, {
       creationsPerUser: shared("workspace-create", limits.workspaceCreationsPerUserPerHour, 3600, "Too many workspaces created."),
       maxOwnedPerUser: limits.maxWorkspacesPerUser,
@@ -308,7 +313,7 @@ function buildServices(
     invitations,
     connections,
     connectionTests: new ConnectionTestService(prisma, sql, connections, limiter, testEnvironment),
-    apiTokens: new ApiTokenService(prisma, deriveSubkey(masterKey, "api-token-hash"), invalidations, cache),
+    apiTokens: new ApiTokenService(prisma, deriveSubkey(masterKey, "api-token-hash"), invalidations, cache, sql, tokenUses),
     resolution: new ResolutionService(prisma, connections, sql, new AccessTokens(prisma, keyring, secrets, (row) => connections.storedDraft(row), testEnvironment)),
     sync,
     transfer: new ConnectionTransfer(prisma, connections, sync),

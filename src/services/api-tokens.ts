@@ -5,7 +5,9 @@
  * workspace. Checking one costs an HMAC and two indexed lookups, then nothing while the
  * verified token is cached: a cached token carries its expiry (checked on every use), and
  * revocation, a change to its creator's membership and workspace deletion drop it in every
- * process at once (src/cache/invalidation.ts).
+ * process at once (src/cache/invalidation.ts). The check runs on the pg pool in one statement
+ * (the token and its creator's membership), and lastUsedAt is noted in memory and written in
+ * the background (token-last-uses.ts), never on the request path.
  */
 import { randomUUID } from "node:crypto";
 import type { TokenActor } from "../auth/actor";
@@ -14,9 +16,11 @@ import type { Invalidation, InvalidationListener } from "../cache/invalidation";
 import type { InvalidationBus } from "../cache/invalidation-bus";
 import { apiTokenHashesEqual, generateApiToken, hashApiToken, isWellFormedApiToken } from "../auth/api-token-format";
 import type { Db } from "../db/prisma";
+import type { Sql, Statement } from "../db/sql";
+import type { TokenLastUses } from "./token-last-uses";
 import { BadUserInputError, NotFoundError } from "../errors";
 import type { ApiToken } from "../generated/prisma/client";
-import type { TokenScope } from "../generated/prisma/enums";
+import type { Role, TokenScope } from "../generated/prisma/enums";
 import type { Caller } from "../policy/caller";
 import { recordAudit } from "./audit";
 
@@ -47,6 +51,31 @@ interface CachedToken {
 
 const MAX_CACHED_TOKENS = 50_000;
 
+/** The token with this keyed hash and its creator's role in the token's workspace (null: not a member). */
+const LOAD: Statement = {
+  name: "api-token-check",
+  text: `
+    SELECT t."id", t."workspaceId", t."name", t."prefix", t."tokenHash", t."scopes"::text[] AS "scopes", t."createdById",
+           t."expiresAt", t."lastUsedAt", t."revokedAt", m."role"::text AS "creatorRole"
+    FROM "ApiToken" t
+    LEFT JOIN "Membership" m ON m."workspaceId" = t."workspaceId" AND m."userId" = t."createdById"
+    WHERE t."tokenHash" = $1`,
+};
+
+interface TokenRow {
+  id: string;
+  workspaceId: string;
+  name: string;
+  prefix: string;
+  tokenHash: string;
+  scopes: TokenScope[];
+  createdById: string | null;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+  creatorRole: Role | null;
+}
+
 export class ApiTokenService implements InvalidationListener {
   /** Keyed by the token's keyed hash, never by the token. */
   private readonly verified: ExpiringCache<string, CachedToken | null>;
@@ -56,6 +85,8 @@ export class ApiTokenService implements InvalidationListener {
     private readonly hashKey: Buffer,
     private readonly bus: InvalidationBus,
     cache: TokenCacheOptions,
+    private readonly sql: Sql,
+    private readonly lastUses: TokenLastUses,
   ) {
     this.verified = new ExpiringCache({ ttlMs: cache.ttlMs, maxEntries: MAX_CACHED_TOKENS, storing: cache.storing });
   }
@@ -130,7 +161,8 @@ export class ApiTokenService implements InvalidationListener {
 
   async list(caller: Caller, workspaceId: string): Promise<ApiToken[]> {
     await caller.authorize(workspaceId, "workspace.admin");
-    return this.db.apiToken.findMany({ where: { workspaceId }, orderBy: [{ createdAt: "desc" }, { id: "asc" }] });
+    const rows = await this.db.apiToken.findMany({ where: { workspaceId }, orderBy: [{ createdAt: "desc" }, { id: "asc" }] });
+    return rows.map((row) => this.lastUses.applied(row));
   }
 
   /** list() of several workspaces in one statement; an Error in place of each refused one. */
@@ -140,14 +172,15 @@ export class ApiTokenService implements InvalidationListener {
     const rows = allowed.length
       ? await this.db.apiToken.findMany({ where: { workspaceId: { in: allowed } }, orderBy: [{ createdAt: "desc" }, { id: "asc" }] })
       : [];
-    return workspaceIds.map((id, i) => refusals[i] ?? rows.filter((row) => row.workspaceId === id));
+    return workspaceIds.map((id, i) => refusals[i] ?? rows.filter((row) => row.workspaceId === id).map((row) => this.lastUses.applied(row)));
   }
 
   /** The calling API token itself; null for a person. */
   async ofCaller(caller: Caller): Promise<ApiToken | null> {
     const actor = caller.signedIn;
     if (actor.kind !== "API_TOKEN") return null;
-    return this.db.apiToken.findUnique({ where: { id: actor.tokenId } });
+    const row = await this.db.apiToken.findUnique({ where: { id: actor.tokenId } });
+    return row && this.lastUses.applied(row);
   }
 
   /** The token's actor, or null for anything that is not a live token. */
@@ -163,27 +196,19 @@ export class ApiTokenService implements InvalidationListener {
     }
     if (now - entry.lastUsedWrittenAt > LAST_USED_PRECISION_MS) {
       entry.lastUsedWrittenAt = now;
-      // Best effort: a lost lastUsedAt update must not fail the request.
-      await this.db.apiToken
-        .updateMany({ where: { id: entry.actor.tokenId, workspaceId: entry.actor.workspaceId }, data: { lastUsedAt: new Date(now) } })
-        .catch(() => {});
+      // Written in the background (token-last-uses.ts): the request does not wait for it.
+      this.lastUses.record(entry.actor.tokenId, entry.actor.workspaceId, new Date(now));
     }
     return entry.actor;
   }
 
   /** The live token with this hash, or null (revoked, expired, unknown). */
   private async load(hash: string): Promise<CachedToken | null> {
-    const row = await this.db.apiToken.findUnique({ where: { tokenHash: hash } });
+    const [row] = await this.sql.rows<TokenRow>(LOAD, [hash]);
     if (!row || !apiTokenHashesEqual(row.tokenHash, hash)) return null;
     if (row.revokedAt || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return null;
     // A token never outlives its creator's membership: removed creator, dead token.
-    const creator = row.createdById
-      ? await this.db.membership.findUnique({
-          where: { workspaceId_userId: { workspaceId: row.workspaceId, userId: row.createdById } },
-          select: { role: true },
-        })
-      : null;
-    if (!creator || !row.createdById) return null;
+    if (!row.createdById || !row.creatorRole) return null;
     return {
       actor: {
         kind: "API_TOKEN",
@@ -193,7 +218,7 @@ export class ApiTokenService implements InvalidationListener {
         name: row.name,
         prefix: row.prefix,
         createdById: row.createdById,
-        creatorRole: creator.role,
+        creatorRole: row.creatorRole,
       },
       expiresAt: row.expiresAt?.getTime() ?? null,
       createdById: row.createdById,

@@ -13,6 +13,7 @@ import type { Caller } from "../policy/caller";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "../auth/passwords";
 import { issueSessionToken, verifySessionToken } from "../auth/session-tokens";
 import type { Db, DbOrTx } from "../db/prisma";
+import type { Sql, Statement } from "../db/sql";
 import { BadUserInputError, ConflictError, ForbiddenError, UnauthenticatedError } from "../errors";
 import type { User } from "../generated/prisma/client";
 import { isUniqueViolation } from "../db/errors";
@@ -56,6 +57,15 @@ interface CachedSession {
 
 const MAX_CACHED_SESSIONS = 50_000;
 
+/** A session and its user, on the pg pool (the check runs on every request the cache misses). */
+const LOAD_SESSION: Statement = {
+  name: "session-check",
+  text: `
+    SELECT u."id" AS "userId", u."email", s."expiresAt"
+    FROM "Session" s JOIN "User" u ON u."id" = s."userId"
+    WHERE s."id" = $1`,
+};
+
 // Serialises sign-ups while the sign-up policy reads the user count (first account).
 const SIGN_UP_LOCK = 7_307_601;
 
@@ -69,6 +79,7 @@ export class IdentityService implements InvalidationListener {
     private readonly bus: InvalidationBus,
     cache: SessionCacheOptions,
     private readonly guards: IdentityGuards,
+    private readonly sql: Sql,
   ) {
     this.sessions = new ExpiringCache({ ttlMs: cache.ttlMs, maxEntries: MAX_CACHED_SESSIONS, storing: cache.storing });
   }
@@ -217,11 +228,8 @@ export class IdentityService implements InvalidationListener {
   }
 
   private async loadSession(sessionId: string): Promise<CachedSession | null> {
-    const row = await this.db.session.findUnique({
-      where: { id: sessionId },
-      select: { expiresAt: true, user: { select: { id: true, email: true } } },
-    });
-    return row ? { userId: row.user.id, email: row.user.email, expiresAt: row.expiresAt.getTime() } : null;
+    const [row] = await this.sql.rows<{ userId: string; email: string; expiresAt: Date }>(LOAD_SESSION, [sessionId]);
+    return row ? { userId: row.userId, email: row.email, expiresAt: row.expiresAt.getTime() } : null;
   }
 
   private async startSession(db: DbOrTx, userId: string): Promise<string> {

@@ -42,6 +42,17 @@ async function writtenCounts(databaseUrl: string, connectionId: string): Promise
   }
 }
 
+async function tokenLastUsedAt(databaseUrl: string, tokenId: string): Promise<Date | null> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ lastUsedAt: Date | null }>(`SELECT "lastUsedAt" FROM "ApiToken" WHERE "id" = $1`, [tokenId]);
+    return rows[0].lastUsedAt;
+  } finally {
+    await client.end();
+  }
+}
+
 describe("usage counts", () => {
   it("are seen at once by this process, written or not, and add up across writes", async () => {
     const conn = await createConnection(owner.client, workspace.id, { name: "counted_now" });
@@ -88,13 +99,16 @@ describe("usage counts", () => {
       const anonymous = new GraphQLClient(own.url);
       const person = await signUp(anonymous, "closer");
       const ws = await createWorkspace(person.client);
-      const token = anonymous.as((await createApiToken(person.client, ws.id, ["RESOLVE"], "closer")).token);
+      const created = await createApiToken(person.client, ws.id, ["RESOLVE"], "closer");
+      const token = anonymous.as(created.token);
       const conn = await createConnection(person.client, ws.id, { name: "closing" });
       for (let i = 0; i < 5; i++) await token.ok(RESOLVE, { n: "closing" });
       // Well inside the first second: nothing has been written by the timer yet.
       await own.close();
       databaseUrl = own.databaseUrl;
       expect(await writtenCounts(databaseUrl, conn.id)).toBe(5);
+      // The token's last use is noted off the request path and written at shutdown too.
+      expect(await tokenLastUsedAt(databaseUrl, created.id)).not.toBeNull();
     } finally {
       await own.stop();
     }
