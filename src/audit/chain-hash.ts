@@ -33,10 +33,42 @@ export interface ChainedFields {
 }
 
 export function auditEventHash(event: ChainedFields): string {
-  const form = JSON.stringify([
+  return createHash("sha256").update(canonicalForm(event), "utf8").digest("hex");
+}
+
+/** The text that is hashed (version 1, above). */
+export function canonicalForm(event: ChainedFields): string {
+  return formText({ ...event, seq: event.seq.toString() });
+}
+
+/**
+ * The canonical form of an event whose position, previous hash and target are not known yet,
+ * for the database to complete (src/services/connections/resolve-batch.ts): four texts, to be
+ * joined with the JSON strings of seq (decimal), prevHash and targetId between them. Joined so,
+ * they are exactly canonicalForm()'s text.
+ */
+export function canonicalFormAround(event: Omit<ChainedFields, "seq" | "prevHash" | "targetId">): [string, string, string, string] {
+  // Placeholders no stored value can hold (PostgreSQL text has no NUL), found by their JSON form.
+  const holes = ["seq", "prev", "target"].map((name) => `\u0000${name}`);
+  const text = formText({ ...event, seq: holes[0], prevHash: holes[1], targetId: holes[2] });
+  const parts: string[] = [];
+  let rest = text;
+  for (const hole of holes) {
+    const marker = JSON.stringify(hole);
+    const at = rest.indexOf(marker);
+    if (at < 0 || rest.indexOf(marker, at + 1) >= 0) throw new Error("canonicalFormAround: an event field holds a placeholder");
+    parts.push(rest.slice(0, at));
+    rest = rest.slice(at + marker.length);
+  }
+  parts.push(rest);
+  return parts as [string, string, string, string];
+}
+
+function formText(event: Omit<ChainedFields, "seq"> & { seq: string }): string {
+  return JSON.stringify([
     FORM,
     event.chainId,
-    event.seq.toString(),
+    event.seq,
     event.prevHash,
     event.id,
     event.action,
@@ -49,7 +81,6 @@ export function auditEventHash(event: ChainedFields): string {
     event.details === null || event.details === undefined ? null : canonicalJson(event.details),
     event.at.toISOString(),
   ]);
-  return createHash("sha256").update(form, "utf8").digest("hex");
 }
 
 /**

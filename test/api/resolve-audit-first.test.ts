@@ -1,9 +1,10 @@
 /**
  * A resolve's secret never leaves before its audit event is committed (DESIGN.md, "Audit
  * before the secret leaves"). Patchbay reaches its database through a proxy this test
- * controls, which drops the database connection at the commit of the resolve's transaction:
- * before the COMMIT reaches PostgreSQL, and after it did but before the answer came back.
- * Either way no secret is in the answer, and the audit chain stays intact.
+ * controls, which drops the database connection at the statement that reads the connection
+ * and appends its audit event (committed on its own, resolve-batch.ts): before it reaches
+ * PostgreSQL, and after it did but before the answer came back. Either way no secret is in
+ * the answer, and the audit chain stays intact.
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -15,6 +16,8 @@ import { createApiToken, createConnection, createWorkspace, signUp } from "../su
 import { type CuttingProxy, startCuttingProxy } from "../support/cutting-proxy";
 
 const PASSWORD = "audit-first-Pa55word!";
+// The prepared statement's name: in every Bind message of it.
+const STATEMENT = "resolve-read-and-audit";
 
 let proxy: CuttingProxy;
 let app: TestApp;
@@ -71,7 +74,7 @@ function graphqlResolve(): Promise<Response> {
   });
 }
 
-describe("a resolve whose database connection is lost at the commit", () => {
+describe("a resolve whose database connection is lost at the statement that audits it", () => {
   it("works through the proxy while nothing is cut", async () => {
     const answer = await restResolve();
     expect(answer.status).toBe(200);
@@ -79,15 +82,15 @@ describe("a resolve whose database connection is lost at the commit", () => {
   });
 
   for (const moment of ["before", "after"] as const) {
-    it(`returns no secret when the connection drops ${moment} the COMMIT reaches PostgreSQL`, async () => {
+    it(`returns no secret when the connection drops ${moment} the statement reaches PostgreSQL`, async () => {
       // Warm: the token is verified and cached, so the cut hits the resolve's own transaction.
       expect((await restResolve()).status).toBe(200);
       const eventsBefore = await resolveEvents();
       const cutsBefore = proxy.cuts;
-      proxy.arm(moment);
+      proxy.arm(moment, STATEMENT);
       let answers: Array<{ status: number; body: string }>;
       try {
-        // Several at once: they share transactions (group commit), and every one of them is cut.
+        // Several at once: they share statements (group commit), and every one of them is cut.
         answers = await Promise.all(
           [restResolve(), restResolve(), graphqlResolve(), graphqlResolve(), restResolve()].map(async (pending) => {
             const response = await pending;
@@ -124,7 +127,7 @@ describe("a resolve whose database connection is lost at the commit", () => {
 });
 
 describe("concurrent resolves", () => {
-  it("share transactions (group commit), each with its own event, in one intact chain", async () => {
+  it("share statements (group commit), each with its own event, in one intact chain", async () => {
     const actor = await app.services.apiTokens.authenticate(token);
     const caller = new Caller(actor, "127.0.0.1", app.services.workspaces);
     const eventsBefore = await resolveEvents();
@@ -134,7 +137,7 @@ describe("concurrent resolves", () => {
     expect(result.every((resolved) => resolved.password === PASSWORD)).toBe(true);
     expect(await resolveEvents()).toBe(eventsBefore + 20);
     // The first two start alone (two batches may be in flight); the other 18 share the next.
-    expect(statements.filter((text) => text === "COMMIT").length).toBeLessThanOrEqual(3);
+    expect(statements.filter((text) => text.includes('INSERT INTO "AuditEvent"')).length).toBeLessThanOrEqual(3);
     expect(await verifyWorkspaceChain(app.prisma, workspaceId)).toMatchObject({ intact: true });
   });
 
@@ -148,5 +151,18 @@ describe("concurrent resolves", () => {
     expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled", "rejected"]);
     expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ extensions: { code: "NOT_FOUND" } });
     expect(await resolveEvents()).toBe(eventsBefore + 2);
+  });
+});
+
+describe("events written by the database", () => {
+  it("hash exactly as the chain's canonical form says, whatever the token's name holds", async () => {
+    const owner = await signUp(new GraphQLClient(app.url), "audit-names");
+    const workspace = await createWorkspace(owner.client);
+    await createConnection(owner.client, workspace.id, { name: "named" });
+    const name = 'Ünïcødé "quoted" \\ back\tslash 😀 \u2028 line';
+    const odd = (await createApiToken(owner.client, workspace.id, ["RESOLVE"], name)).token;
+    const client = new GraphQLClient(app.url, odd);
+    await Promise.all(Array.from({ length: 5 }, () => client.ok(`{ resolveConnection(name: "named") { name } }`)));
+    expect(await verifyWorkspaceChain(app.prisma, workspace.id)).toMatchObject({ intact: true, checked: expect.any(Number) });
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { auditEventHash, canonicalJson, type ChainedFields, GENESIS_HASH } from "../../src/audit/chain-hash";
+import { auditEventHash, canonicalForm, canonicalFormAround, canonicalJson, type ChainedFields, GENESIS_HASH } from "../../src/audit/chain-hash";
 
 const event: ChainedFields = {
   chainId: "ws-1",
@@ -49,5 +49,16 @@ describe("the audit chain's canonical form", () => {
     expect(auditEventHash({ ...event, actorId: "u-1a", actorLabel: "da@example.com" })).not.toBe(
       auditEventHash({ ...event, actorId: "u-1", actorLabel: "ada@example.com" }),
     );
+  });
+});
+
+describe("the canonical form with its position, link and target left open", () => {
+  it("joined with their JSON strings is exactly the canonical form, whatever the other fields hold", () => {
+    for (const actorLabel of ["ada@example.com", 'token "q\\uote" \\ back\tslash (pbt_ab…)', "émoji 😀 \u2028 sep", "\u0001\u001f ctl"]) {
+      const full: ChainedFields = { ...event, actorLabel, clientIp: null, details: { name: 'n"1', alias: "ä" } };
+      const [a, b, c, d] = canonicalFormAround(full);
+      const joined = a + JSON.stringify(full.seq.toString()) + b + JSON.stringify(full.prevHash) + c + JSON.stringify(full.targetId) + d;
+      expect(joined).toBe(canonicalForm(full));
+    }
   });
 });

@@ -11,12 +11,10 @@ import net from "node:net";
 /** `before`: the COMMIT never reaches the server; `after`: it does, its answer never returns. */
 export type CutMoment = "before" | "after";
 
-const COMMIT = Buffer.from("COMMIT\0");
-
 export interface CuttingProxy {
   port: number;
-  /** Cuts every connection that sends COMMIT while armed; returns how many were cut so far. */
-  arm(moment: CutMoment): void;
+  /** Cuts every connection that sends `marker` while armed; `cuts` counts them. */
+  arm(moment: CutMoment, marker: string): void;
   disarm(): void;
   cuts: number;
   close(): Promise<void>;
@@ -24,6 +22,7 @@ export interface CuttingProxy {
 
 export async function startCuttingProxy(target: { host: string; port: number }): Promise<CuttingProxy> {
   let armed: CutMoment | null = null;
+  let marker = Buffer.alloc(0);
   const sockets = new Set<net.Socket>();
   const state = { cuts: 0 };
   const server = net.createServer((client) => {
@@ -36,7 +35,7 @@ export async function startCuttingProxy(target: { host: string; port: number }):
       upstream.destroy();
     };
     client.on("data", (chunk: Buffer) => {
-      if (armed && chunk.includes(COMMIT)) {
+      if (armed && chunk.includes(marker)) {
         if (armed === "before") return cut();
         awaitingAnswer = true;
       }
@@ -58,7 +57,10 @@ export async function startCuttingProxy(target: { host: string; port: number }):
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
-    arm: (moment) => (armed = moment),
+    arm: (moment, bytes) => {
+      marker = Buffer.from(bytes);
+      armed = moment;
+    },
     disarm: () => (armed = null),
     get cuts() {
       return state.cuts;

@@ -1,30 +1,30 @@
 /**
  * Group commit for resolves (DESIGN.md, "Audit before the secret leaves"). Resolves that
- * arrive while a batch is being written wait for the next one; a batch is one transaction on
- * the pg pool whatever its size:
+ * arrive while a batch is being written wait for the next one; a batch is ONE statement on
+ * the pg pool, committed on its own, whatever its size. That statement:
  *
- *   BEGIN
- *   one statement: read every requested connection by (workspace, name), and lock the audit
- *     chain head of each workspace that has one (in workspace order, so batches never deadlock)
- *   open the secrets; chain the events in memory (src/audit/append.ts: chainLinks)
- *   one statement: insert every event and move every head
- *   COMMIT
+ *   - reads every requested connection by (workspace, name);
+ *   - locks the audit chain head of each workspace that has one (in workspace order, so
+ *     batches and other appends never deadlock), exactly the row appendAuditEvents locks;
+ *   - chains one event per resolve after that head, computing each event's SHA-256 in
+ *     PostgreSQL from the canonical form built here (src/audit/chain-hash.ts:
+ *     canonicalFormAround leaves only the position, the previous hash and the connection id
+ *     for the database to fill in), inserts them and moves the head;
+ *   - returns the rows.
  *
- * and no resolve of the batch is answered before its COMMIT succeeded: a secret never leaves
- * without its audit event durable. When anything fails (the database, the connection, the
- * commit), every resolve of the batch fails with it and returns nothing.
+ * PostgreSQL answers a statement outside a transaction only after committing it, so when the
+ * rows arrive every event is durable; the secrets are opened and handed out only then. If
+ * anything fails (the statement, the commit, the connection), every resolve of the batch fails
+ * and returns nothing. Appends stay one chain per workspace: the head row stays locked until
+ * the commit, and the unique (workspace, seq) index refuses a fork anyway. The rows read are
+ * those committed when the statement began.
  *
- * Appends stay one chain per workspace: the head row is locked from the first statement to
- * the commit, exactly as appendAuditEvents does for every other event, so a batch and any
- * other append to the same chain take turns. The rows read are those committed when the
- * first statement began.
- *
- * A connection that does not exist (or whose secrets do not open) gets no event; its resolve
- * answers null (or the error), as before.
+ * A connection that does not exist gets no event, and its resolve answers null. One whose
+ * secrets then fail to open has its event (the attempt is on record) and fails.
  */
+import { randomUUID } from "node:crypto";
 import type { NewAuditEvent } from "../../audit/append";
-import { chainLinks } from "../../audit/append";
-import { GENESIS_HASH } from "../../audit/chain-hash";
+import { canonicalFormAround, GENESIS_HASH } from "../../audit/chain-hash";
 import type { Sql, Statement } from "../../db/sql";
 import type { Connection } from "../../generated/prisma/client";
 import { SUMMARY_COLUMNS } from "./listing";
@@ -46,7 +46,7 @@ export interface Resolved<T> {
 }
 
 export interface ResolveBatchOptions {
-  /** The most resolves one transaction carries. */
+  /** The most resolves one statement carries. */
   maxBatch?: number;
   /** Batches in flight at once (each holds one pooled connection). */
   concurrency?: number;
@@ -54,43 +54,65 @@ export interface ResolveBatchOptions {
 
 interface Pending<T> {
   request: ResolveRequest;
+  /** Sent again once after its workspace's chain head was created. */
+  retried?: boolean;
   resolve: (value: Resolved<T> | null) => void;
   reject: (error: unknown) => void;
 }
 
-type Row = Connection & { headSeq: string; headHash: string };
+type Row = Connection & { ord: string; audited: boolean };
 
-const READ_AND_LOCK: Statement = {
-  name: "resolve-read-and-lock",
+const READ_AND_AUDIT: Statement = {
+  name: "resolve-read-and-audit",
   text: `
-    WITH found AS MATERIALIZED (
-      SELECT ${SUMMARY_COLUMNS}, c."secretCiphertext"
-      FROM unnest($1::text[], $2::text[]) AS w(workspace_id, name)
-      JOIN "Connection" c ON c."workspaceId" = w.workspace_id AND c."name" = w.name
+    WITH RECURSIVE wanted AS (
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                           $10::text[], $11::text[], $12::text[], $13::text[]) WITH ORDINALITY
+        AS w(workspace_id, wanted_name, event_id, action, actor_kind, actor_id, actor_label, client_ip, details, form0, form1, form2, form3, ord)
+    ), found AS MATERIALIZED (
+      SELECT w.*, ${SUMMARY_COLUMNS}, c."secretCiphertext",
+             row_number() OVER (PARTITION BY w.workspace_id ORDER BY w.ord) AS n
+      FROM wanted w JOIN "Connection" c ON c."workspaceId" = w.workspace_id AND c."name" = w.wanted_name
     ), heads AS MATERIALIZED (
-      INSERT INTO "AuditChainHead" ("chainId", "seq", "hash")
-      SELECT DISTINCT f."workspaceId", 0, $3::text FROM found f ORDER BY 1
-      ON CONFLICT ("chainId") DO UPDATE SET "chainId" = EXCLUDED."chainId"
-      RETURNING "chainId", "seq", "hash"
+      SELECT h."chainId", h."seq", h."hash" FROM "AuditChainHead" h
+      WHERE h."chainId" IN (SELECT f.workspace_id FROM found f)
+      ORDER BY h."chainId"
+      FOR UPDATE
+    ), links AS (
+      SELECT f.workspace_id, f.n, h."seq" + 1 AS seq, h."hash" AS prev_hash,
+             encode(sha256(convert_to(f.form0 || to_json((h."seq" + 1)::text)::text || f.form1 || to_json(h."hash")::text
+                                      || f.form2 || to_json(f."id")::text || f.form3, 'UTF8')), 'hex') AS hash
+      FROM found f JOIN heads h ON h."chainId" = f.workspace_id
+      WHERE f.n = 1
+      UNION ALL
+      SELECT f.workspace_id, f.n, l.seq + 1, l.hash,
+             encode(sha256(convert_to(f.form0 || to_json((l.seq + 1)::text)::text || f.form1 || to_json(l.hash)::text
+                                      || f.form2 || to_json(f."id")::text || f.form3, 'UTF8')), 'hex')
+      FROM links l JOIN found f ON f.workspace_id = l.workspace_id AND f.n = l.n + 1
+    ), appended AS (
+      INSERT INTO "AuditEvent" ("id", "workspaceId", "seq", "action", "actorKind", "actorId", "actorLabel", "targetType", "targetId", "clientIp", "details", "at", "prevHash", "hash")
+      SELECT f.event_id, f.workspace_id, l.seq, f.action, f.actor_kind::"ActorKind", f.actor_id, f.actor_label, 'Connection', f."id",
+             f.client_ip, f.details::jsonb, $14::timestamptz AT TIME ZONE 'UTC', l.prev_hash, l.hash
+      FROM links l JOIN found f ON f.workspace_id = l.workspace_id AND f.n = l.n
+      RETURNING "workspaceId", "seq"
+    ), moved AS (
+      UPDATE "AuditChainHead" h SET "seq" = last.seq, "hash" = last.hash, "updatedAt" = now()
+      FROM (SELECT DISTINCT ON (l.workspace_id) l.workspace_id, l.seq, l.hash FROM links l ORDER BY l.workspace_id, l.n DESC) last
+      WHERE h."chainId" = last.workspace_id
     )
-    SELECT h."seq"::text AS "headSeq", h."hash" AS "headHash", f.*
-    FROM found f JOIN heads h ON h."chainId" = f."workspaceId"`,
+    SELECT f.ord::text AS "ord", EXISTS (SELECT 1 FROM heads h WHERE h."chainId" = f.workspace_id) AS "audited",
+           f."id", f."workspaceId", f."name", f."type", f."description", f."host", f."port", f."schema", f."login", f."extra",
+           f."secretFields", f."keyVersion", f."version", f."createdAt", f."updatedAt", f."lastUsedAt", f."secretCiphertext"
+    FROM found f`,
 };
 
-const APPEND: Statement = {
-  name: "resolve-append",
+/** A chain without a head row yet (no event ever): the head is created, and the batch's resolves there retried. */
+const CREATE_HEADS: Statement = {
+  name: "resolve-create-heads",
   text: `
-    WITH events AS (
-      INSERT INTO "AuditEvent" ("id", "workspaceId", "seq", "action", "actorKind", "actorId", "actorLabel", "targetType", "targetId", "clientIp", "details", "at", "prevHash", "hash")
-      SELECT e.id, e.workspace_id, e.seq, e.action, e.actor_kind::"ActorKind", e.actor_id, e.actor_label, e.target_type, e.target_id,
-             e.client_ip, e.details::jsonb, e.at::timestamptz AT TIME ZONE 'UTC', e.prev_hash, e.hash
-      FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                  $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
-        AS e(id, workspace_id, seq, action, actor_kind, actor_id, actor_label, target_type, target_id, client_ip, details, at, prev_hash, hash)
-    )
-    UPDATE "AuditChainHead" h SET "seq" = n.seq, "hash" = n.hash, "updatedAt" = now()
-    FROM unnest($15::text[], $16::bigint[], $17::text[]) AS n(chain_id, seq, hash)
-    WHERE h."chainId" = n.chain_id`,
+    INSERT INTO "AuditChainHead" ("chainId", "seq", "hash")
+    SELECT w.id, 0, $2::text FROM unnest($1::text[]) AS w(id) WHERE EXISTS (SELECT 1 FROM "Workspace" ws WHERE ws."id" = w.id)
+    ON CONFLICT ("chainId") DO NOTHING`,
 };
 
 const DEFAULT_MAX_BATCH = 64;
@@ -102,10 +124,7 @@ export class ResolveBatcher<T> {
   private readonly maxBatch: number;
   private readonly concurrency: number;
 
-  /**
-   * `open` turns a stored row into what the resolve returns (its secrets opened); it runs
-   * inside the batch, before the commit, so a row that cannot be opened gets no event.
-   */
+  /** `open` turns a stored row into what the resolve returns (its secrets opened), once its event is committed. */
   constructor(
     private readonly sql: Sql,
     private readonly open: (row: Connection) => Promise<T>,
@@ -135,92 +154,70 @@ export class ResolveBatcher<T> {
   }
 
   private async run(batch: Pending<T>[]): Promise<void> {
-    let outcomes: Array<{ value: Resolved<T> | null } | { error: unknown }>;
+    let rows: Row[];
     try {
-      outcomes = await this.sql.transaction((client) => this.write(batch, client));
+      rows = await this.write(batch);
     } catch (error) {
       for (const pending of batch) pending.reject(error);
       return;
     }
-    // Committed: only now does any secret of this batch leave.
+    const byOrd = new Map(rows.map((row) => [Number(row.ord) - 1, row]));
+    const headless: Pending<T>[] = [];
     batch.forEach((pending, i) => {
-      const outcome = outcomes[i];
-      if ("error" in outcome) pending.reject(outcome.error);
-      else pending.resolve(outcome.value);
+      const found = byOrd.get(i);
+      if (!found) return pending.resolve(null);
+      if (!found.audited) {
+        if (!pending.retried) return headless.push(pending);
+        return pending.reject(new Error("The workspace's audit chain has no head; the resolve was not recorded."));
+      }
+      const { ord: _ord, audited: _audited, ...row } = found;
+      // Committed: only now is the secret opened and handed out.
+      this.open(row).then((opened) => pending.resolve({ row, opened }), pending.reject);
     });
+    if (headless.length === 0) return;
+    try {
+      await this.sql.rows(CREATE_HEADS, [[...new Set(headless.map((p) => p.request.workspaceId))], GENESIS_HASH]);
+    } catch (error) {
+      for (const pending of headless) pending.reject(error);
+      return;
+    }
+    // Back in the queue, behind what arrived meanwhile; the next batch finds their heads.
+    for (const pending of headless) this.queue.push({ ...pending, retried: true });
   }
 
-  private async write(batch: Pending<T>[], client: Parameters<Sql["rows"]>[2]) {
-    const keyOf = (workspaceId: string, name: string) => `${workspaceId}\u0000${name}`;
-    const wanted = new Map<string, ResolveRequest>();
-    for (const { request } of batch) wanted.set(keyOf(request.workspaceId, request.name), request);
-    const requests = [...wanted.values()];
-    const rows = await this.sql.rows<Row>(
-      READ_AND_LOCK,
-      [requests.map((r) => r.workspaceId), requests.map((r) => r.name), GENESIS_HASH],
-      client,
-    );
-    const found = new Map<string, { row: Connection; head: { seq: bigint; hash: string }; opened: Promise<T> }>();
-    for (const { headSeq, headHash, ...row } of rows) {
-      const opened = this.open(row);
-      opened.catch(() => {});
-      found.set(keyOf(row.workspaceId, row.name), { row, head: { seq: BigInt(headSeq), hash: headHash }, opened });
-    }
-
-    const outcomes: Array<{ value: Resolved<T> | null } | { error: unknown }> = [];
-    const chains = new Map<string, { head: { seq: bigint; hash: string }; events: NewAuditEvent[] }>();
-    for (const { request } of batch) {
-      const hit = found.get(keyOf(request.workspaceId, request.name));
-      if (!hit) {
-        outcomes.push({ value: null });
-        continue;
-      }
-      let opened: T;
-      try {
-        opened = await hit.opened;
-      } catch (error) {
-        outcomes.push({ error });
-        continue;
-      }
-      outcomes.push({ value: { row: hit.row, opened } });
-      let chain = chains.get(hit.row.workspaceId);
-      if (!chain) chains.set(hit.row.workspaceId, (chain = { head: hit.head, events: [] }));
-      chain.events.push({
-        ...request.event,
-        targetType: "Connection",
-        targetId: hit.row.id,
-        details: { ...request.details, name: hit.row.name },
-      });
-    }
-    if (chains.size === 0) return outcomes;
-
+  private async write(batch: Pending<T>[]): Promise<Row[]> {
     const at = new Date();
-    const links = [...chains].flatMap(([chainId, { head, events }]) => chainLinks(chainId, head, events, at));
-    const heads = [...chains.keys()].map((chainId) => links.findLast((link) => link.chainId === chainId)!);
-    const iso = at.toISOString();
-    await this.sql.rows(
-      APPEND,
-      [
-        links.map((l) => l.id),
-        links.map((l) => l.chainId),
-        links.map((l) => l.seq.toString()),
-        links.map((l) => l.action),
-        links.map((l) => l.actorKind),
-        links.map((l) => l.actorId),
-        links.map((l) => l.actorLabel),
-        links.map((l) => l.targetType),
-        links.map((l) => l.targetId),
-        links.map((l) => l.clientIp),
-        links.map((l) => (l.details === null ? null : JSON.stringify(l.details))),
-        links.map(() => iso),
-        links.map((l) => l.prevHash),
-        links.map((l) => l.hash),
-        heads.map((h) => h.chainId),
-        heads.map((h) => h.seq.toString()),
-        heads.map((h) => h.hash),
-      ],
-      client,
-    );
-    return outcomes;
+    const columns: string[][] = Array.from({ length: 13 }, () => []);
+    for (const { request } of batch) {
+      const id = randomUUID();
+      const { event } = request;
+      const details = JSON.parse(JSON.stringify({ ...request.details, name: request.name })) as Record<string, unknown>;
+      const form = canonicalFormAround({
+        chainId: request.workspaceId,
+        id,
+        action: event.action,
+        actorKind: event.actorKind,
+        actorId: event.actorId,
+        actorLabel: event.actorLabel,
+        targetType: "Connection",
+        clientIp: event.clientIp ?? null,
+        details,
+        at,
+      });
+      const values = [
+        request.workspaceId,
+        request.name,
+        id,
+        event.action,
+        event.actorKind,
+        event.actorId,
+        event.actorLabel,
+        event.clientIp ?? null,
+        JSON.stringify(details),
+        ...form,
+      ];
+      values.forEach((value, i) => columns[i].push(value as string));
+    }
+    return this.sql.rows<Row>(READ_AND_AUDIT, [...columns, at.toISOString()]);
   }
 }

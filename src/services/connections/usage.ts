@@ -64,6 +64,8 @@ export class UsageCounter {
   /** By connection id, then by actor and day. */
   private pending = new Map<string, Map<string, PendingCount>>();
   private flushing: Promise<void> | null = null;
+  /** The counts being written right now: still counted by readers until the write is done. */
+  private writing: Map<string, Map<string, PendingCount>> | null = null;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -105,30 +107,48 @@ export class UsageCounter {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
+    this.writing = batch;
     this.flushing = this.write([...batch.values()].flatMap((counts) => [...counts.values()]))
       .catch((error: unknown) => {
         // Kept for the next flush: a database that does not answer now loses no counts.
         for (const counts of batch.values()) for (const count of counts.values()) this.restore(count);
         throw error;
       })
-      .finally(() => (this.flushing = null));
+      .finally(() => {
+        this.flushing = null;
+        this.writing = null;
+      });
     await this.flushing;
+  }
+
+  /**
+   * Call before reading written counts: waits for a write in flight, so that what a reader
+   * then reads from the database and what pendingSince/pendingLastUse add (unwritten counts
+   * and any write that starts meanwhile) neither miss nor double a count.
+   */
+  async settled(): Promise<void> {
+    while (this.flushing) await this.flushing.catch(() => {});
   }
 
   /** The newest use of each connection that this process has not written yet. */
   pendingLastUse(connectionId: string): Date | null {
     let newest: Date | null = null;
-    for (const count of this.pending.get(connectionId)?.values() ?? []) if (!newest || count.lastUsedAt > newest) newest = count.lastUsedAt;
+    for (const count of this.unwritten(connectionId)) if (!newest || count.lastUsedAt > newest) newest = count.lastUsedAt;
     return newest;
   }
 
   /** Unwritten counts of these connections since `day` (YYYY-MM-DD, inclusive). */
   pendingSince(connectionIds: readonly string[], day: string): PendingCount[] {
-    return connectionIds.flatMap((id) => [...(this.pending.get(id)?.values() ?? [])].filter((count) => count.day >= day));
+    return connectionIds.flatMap((id) => this.unwritten(id).filter((count) => count.day >= day));
+  }
+
+  private unwritten(connectionId: string): PendingCount[] {
+    return [...(this.pending.get(connectionId)?.values() ?? []), ...(this.writing?.get(connectionId)?.values() ?? [])];
   }
 
   /** The newest use of each connection, written or not. */
   async lastUses(connections: ReadonlyArray<{ id: string; workspaceId: string }>): Promise<Map<string, Date>> {
+    await this.settled();
     const rows = await this.sql.rows<{ connectionId: string; lastUsedAt: Date }>(LAST_USES, [
       connections.map((c) => c.id),
       connections.map((c) => c.workspaceId),
@@ -178,6 +198,7 @@ export class UsageCounter {
 /** Usage per connection and actor over the last `days` days (today included), most recent first, unwritten counts included. */
 export async function usageSince(db: DbOrTx, counter: UsageCounter, connectionIds: readonly string[], days: number): Promise<UsageRow[]> {
   if (connectionIds.length === 0) return [];
+  await counter.settled();
   const written = await db.$queryRaw<UsageRow[]>`
     SELECT "connectionId", "actorKind", "actorId", SUM("count")::int AS "count", MAX("lastUsedAt") AS "lastUsedAt"
     FROM "ConnectionUsage"
