@@ -8,8 +8,13 @@ import { lockChainHead, moveChainHead } from "./append";
 
 const BATCH = 1_000;
 
-/** Returns how many events it chained. */
-export async function chainLegacyAuditEvents(db: Db): Promise<number> {
+/**
+ * Returns how many events it chained. `anyUnchained` answers first, cheaply (the partial
+ * index "AuditEvent_unchained_idx"), whether there is anything to do at all, so a start-up
+ * with nothing to chain sends Prisma no query.
+ */
+export async function chainLegacyAuditEvents(db: Db, anyUnchained?: () => Promise<boolean>): Promise<number> {
+  if (anyUnchained && !(await anyUnchained())) return 0;
   let total = 0;
   for (;;) {
     const chains = await db.$queryRaw<Array<{ workspaceId: string }>>`

@@ -86,8 +86,12 @@ export class Keyring implements InvalidationListener {
    * Fails start-up with a clear message when the configured master key is not the one that
    * wrapped the stored keys, instead of failing later on every secret.
    */
-  async verifyMasterKey(): Promise<void> {
-    const sample = await this.db.workspaceKey.findFirst({ select: { workspaceId: true, version: true, wrappedKey: true } });
+  /** Refuses a master key that does not open this database's keys; `readSample` reads any one wrapped key. */
+  async verifyMasterKey(
+    readSample: () => Promise<{ workspaceId: string; version: number; wrappedKey: Uint8Array } | null> = () =>
+      this.db.workspaceKey.findFirst({ select: { workspaceId: true, version: true, wrappedKey: true } }),
+  ): Promise<void> {
+    const sample = await readSample();
     if (!sample) return;
     try {
       unwrapDataKey(this.masterKey, sample.workspaceId, sample.version, Buffer.from(sample.wrappedKey));

@@ -2,6 +2,9 @@
  * Serves the built web interface (web/dist, from `npm run build:web`): the Connections page at
  * `/` and the GraphQL explorer at `/explorer`. Every file is read once at start-up, so a
  * request never touches the disk and no path from a request is ever joined onto a directory.
+ * A file's gzip form is made on the first request that accepts it (off the event loop, in
+ * zlib's thread pool) and kept: compressing the explorer's 7 MB at start cost more than the
+ * rest of start-up.
  *
  * Caching: Vite names everything under assets/ by its content hash, so those are immutable
  * for a year; the HTML pages name the current hashes and are revalidated on every load
@@ -11,7 +14,10 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, join, relative, sep } from "node:path";
-import { gzipSync } from "node:zlib";
+import { promisify } from "node:util";
+import { gzip as gzipCallback } from "node:zlib";
+
+const gzip = promisify(gzipCallback);
 
 /** The HTML pages by URL path; each is a file in the build's root. */
 const PAGES: Record<string, string> = { "/": "index.html", "/explorer": "explorer.html" };
@@ -67,7 +73,9 @@ const EXPLORER_CSP = [
 
 interface StaticFile {
   body: Buffer;
-  gzipped: Buffer | null;
+  compressible: boolean;
+  /** The gzip form once asked for; null when it would not be smaller. */
+  gzipped: Promise<Buffer | null> | null;
   contentType: string;
   etag: string;
   cacheControl: string;
@@ -105,7 +113,10 @@ export function loadStaticSite(root: string): StaticSite {
         res.end("Method not allowed.\n");
         return true;
       }
-      send(req, res, file);
+      send(req, res, file).catch(() => {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+        res.end();
+      });
       return true;
     },
   };
@@ -114,10 +125,10 @@ export function loadStaticSite(root: string): StaticSite {
 function describe(urlPath: string, body: Buffer): StaticFile {
   const extension = extname(urlPath).toLowerCase();
   const contentType = CONTENT_TYPES[extension] ?? "application/octet-stream";
-  const compressed = COMPRESSIBLE.has(extension) && body.length > 1024 ? gzipSync(body) : null;
   return {
     body,
-    gzipped: compressed && compressed.length < body.length ? compressed : null,
+    compressible: COMPRESSIBLE.has(extension) && body.length > 1024,
+    gzipped: null,
     contentType,
     etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`,
     cacheControl: urlPath.startsWith(HASHED_PREFIX) ? "public, max-age=31536000, immutable" : "no-cache",
@@ -125,7 +136,12 @@ function describe(urlPath: string, body: Buffer): StaticFile {
   };
 }
 
-function send(req: IncomingMessage, res: ServerResponse, file: StaticFile): void {
+function gzipped(file: StaticFile): Promise<Buffer | null> {
+  file.gzipped ??= gzip(file.body).then((compressed) => (compressed.length < file.body.length ? compressed : null));
+  return file.gzipped;
+}
+
+async function send(req: IncomingMessage, res: ServerResponse, file: StaticFile): Promise<void> {
   const headers: Record<string, string | number> = {
     "content-type": file.contentType,
     "cache-control": file.cacheControl,
@@ -145,9 +161,9 @@ function send(req: IncomingMessage, res: ServerResponse, file: StaticFile): void
     res.end();
     return;
   }
-  const gzip = file.gzipped && acceptsGzip(req.headers["accept-encoding"]);
-  const body = gzip ? file.gzipped! : file.body;
-  if (gzip) headers["content-encoding"] = "gzip";
+  const compressed = file.compressible && acceptsGzip(req.headers["accept-encoding"]) ? await gzipped(file) : null;
+  const body = compressed ?? file.body;
+  if (compressed) headers["content-encoding"] = "gzip";
   headers["content-length"] = body.length;
   res.writeHead(200, headers);
   res.end(req.method === "HEAD" ? undefined : body);
