@@ -25,6 +25,8 @@ export class TokenLastUses {
   private pending = new Map<string, Use>();
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> | null = null;
+  /** The notes being written right now: still applied by readers until the write is done. */
+  private inFlight: Map<string, Use> | null = null;
 
   constructor(
     private readonly sql: Sql,
@@ -50,7 +52,8 @@ export class TokenLastUses {
 
   /** A token row with this process's unwritten last use applied (what a reader here should see). */
   applied<Row extends { id: string; lastUsedAt: Date | null }>(row: Row): Row {
-    const pending = this.pending.get(row.id)?.at;
+    const noted = [this.pending.get(row.id)?.at, this.inFlight?.get(row.id)?.at].filter((at): at is Date => at !== undefined);
+    const pending = noted.length ? new Date(Math.max(...noted.map((at) => at.getTime()))) : null;
     return pending && (!row.lastUsedAt || pending > row.lastUsedAt) ? { ...row, lastUsedAt: pending } : row;
   }
 
@@ -60,6 +63,7 @@ export class TokenLastUses {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
+    this.inFlight = batch;
     const ids = [...batch.keys()];
     this.writing = this.sql
       .rows(WRITE, [ids, ids.map((id) => batch.get(id)!.workspaceId), ids.map((id) => batch.get(id)!.at.toISOString())])
@@ -70,7 +74,10 @@ export class TokenLastUses {
           throw error;
         },
       )
-      .finally(() => (this.writing = null));
+      .finally(() => {
+        this.writing = null;
+        this.inFlight = null;
+      });
     await this.writing;
   }
 }
