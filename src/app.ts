@@ -20,8 +20,11 @@ import { chainLegacyAuditEvents } from "./audit/chain-legacy";
 import { authenticate } from "./auth/authenticate";
 import { InvalidationBus } from "./cache/invalidation-bus";
 import type { Config } from "./config";
-import { Keyring } from "./crypto/keyring";
-import { deriveSubkey, loadMasterKey } from "./crypto/master-key";
+import { type InstanceKeyPurpose, loadInstanceKeys } from "./crypto/instance-keys";
+import { Keyring, MasterKeys } from "./crypto/keyring";
+import { loadMasterKey, loadPreviousMasterKey } from "./crypto/master-key";
+import { rewrapUnderCurrentMasterKey } from "./crypto/master-rotation";
+import { Reencryption } from "./crypto/reencryption";
 import { startEmbeddedDatabase } from "./db/embedded-database";
 import type { EmbeddedPostgres } from "./db/embedded-postgres";
 import { applyMigrations, MIGRATIONS_DIR } from "./db/migrate";
@@ -74,6 +77,7 @@ import { AccessTokens } from "./services/connections/access-tokens";
 import { UsageCounter } from "./services/connections/usage";
 import { TokenLastUses } from "./services/token-last-uses";
 import { TestLimiter } from "./limits/test-limiter";
+import { WorkspaceKeyService } from "./services/workspace-keys";
 import { WorkspaceService } from "./services/workspaces";
 
 const WEB_DIR = fileURLToPath(new URL("../web/dist", import.meta.url));
@@ -82,6 +86,8 @@ const READY_TIMEOUT_MS = 1_500;
 const USAGE_FLUSH_MS = 1_000;
 const SESSION_SWEEP_MS = 15 * 60_000;
 const ALIAS_SWEEP_MS = 60 * 60_000;
+// How often the key rotation job looks for unfinished work besides being asked (a rotation).
+const REENCRYPTION_INTERVAL_MS = 60_000;
 
 export interface App {
   /** Base URL, e.g. http://127.0.0.1:4000 */
@@ -118,6 +124,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const master = await loadMasterKey({ envValue: config.masterKey, dataDir: config.dataDir, production: config.production });
     if (master.source === "generated") logger.warn("generated a new master key", { path: `${config.dataDir}/master.key` });
     if (master.warning) logger.warn(master.warning);
+    const masterKeys = new MasterKeys(master.key, loadPreviousMasterKey(config.masterKeyPrevious, master.key));
 
     let databaseUrl = config.databaseUrl;
     let embedded: EmbeddedPostgres | undefined;
@@ -152,19 +159,17 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     if (chained > 0) logger.info("audit events chained", { count: chained });
     const invalidations = new InvalidationBus({ databaseUrl: config.listenDatabaseUrl ?? databaseUrl, logger });
     const storing = () => invalidations.listening;
-    const keyring = new Keyring(prisma, master.key, config.keyCacheSeconds * 1000, storing);
-    await keyring.verifyMasterKey(async () => {
-      const { rows } = await pool.query<{ workspaceId: string; version: number; wrappedKey: Buffer }>(
-        `SELECT "workspaceId", "version", "wrappedKey" FROM "WorkspaceKey" LIMIT 1`,
-      );
-      return rows[0] ?? null;
-    });
+    const keyring = new Keyring(prisma, masterKeys, config.keyCacheSeconds * 1000, storing);
     cleanups.push(async () => keyring.clear());
 
     const stopSweeping = sweepExpiredLimits(pool, undefined, (error) => logger.warn("sweeping expired rate limits failed", { error }));
     cleanups.push(async () => stopSweeping());
     const denied = config.production ? await productionDenials(databaseUrl) : [];
     const sql = new Sql(pool, { prepared: config.database.preparedStatements, onQuery: options.onQuery });
+    const rewrap = await rewrapUnderCurrentMasterKey(sql, masterKeys, config.keyRotation.batchSize);
+    if (rewrap.rewrapped > 0) logger.info("keys re-wrapped under the new master key", { count: rewrap.rewrapped });
+    if (masterKeys.previous) logger.warn("every key is wrapped by PATCHBAY_MASTER_KEY now; remove PATCHBAY_MASTER_KEY_PREVIOUS and discard that key");
+    const instanceKeys = await loadInstanceKeys(sql, masterKeys, ["session-signing", "api-token-hash", "rate-limit-keys", "invitation-hash"]);
     const usage = new UsageCounter(sql, (error) => logger.warn("writing usage counts failed; kept for the next try", { error }));
     usage.start(USAGE_FLUSH_MS);
     // After the HTTP server has drained (cleanups run in reverse), before the pool closes.
@@ -172,9 +177,14 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const tokenUses = new TokenLastUses(sql, (error) => logger.warn("writing API tokens' last use failed; kept for the next try", { error }));
     tokenUses.start(USAGE_FLUSH_MS);
     cleanups.push(() => tokenUses.stop());
-    const services = buildServices(prisma, pool, sql, usage, tokenUses, keyring, invalidations, master.key, config, denied, options.lookup);
+    const reencryption = new Reencryption(sql, prisma, keyring, invalidations, {
+      batchSize: config.keyRotation.batchSize,
+      destroyAfterMs: config.keyRotation.destroyDelaySeconds * 1000,
+      logger,
+    });
+    const services = buildServices(prisma, pool, sql, usage, tokenUses, keyring, reencryption, invalidations, instanceKeys, config, denied, options.lookup);
     const limits = requestLimits<GraphQLContext>(config.graphqlLimits);
-    for (const listener of [keyring, services.identity, services.apiTokens, services.workspaces]) invalidations.subscribe(listener);
+    for (const listener of [keyring, services.identity, services.apiTokens, services.workspaces, reencryption]) invalidations.subscribe(listener);
     await invalidations.start();
     cleanups.push(() => invalidations.stop());
     const stopListenerGauge = observeState("patchbay_cache_listener_up", () => (invalidations.listening ? 1 : 0));
@@ -184,6 +194,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       const stopEmbeddedGauge = observeState("patchbay_embedded_postgres_up", () => (running.status().state === "running" ? 1 : 0));
       cleanups.push(async () => stopEmbeddedGauge());
     }
+    // Resumes a rotation a previous process left unfinished; kicked by every rotation.
+    const rotationJob = runPeriodically("key re-encryption", REENCRYPTION_INTERVAL_MS, async () => {
+      const pass = await reencryption.runOnce();
+      if (pass.againInMs !== null) setTimeout(() => rotationJob.kick(), pass.againInMs).unref();
+    }, logger);
+    reencryption.onWork = () => rotationJob.kick();
+    cleanups.push(() => rotationJob.stop());
     const sessionSweep = runPeriodically("expired session sweep", SESSION_SWEEP_MS, () => services.identity.sweepExpiredSessions(), logger);
     cleanups.push(() => sessionSweep.stop());
     // Expired aliases already count as absent; this only deletes their rows.
@@ -274,8 +291,9 @@ function buildServices(
   usage: UsageCounter,
   tokenUses: TokenLastUses,
   keyring: Keyring,
+  reencryption: Reencryption,
   invalidations: InvalidationBus,
-  masterKey: Buffer,
+  instanceKeys: Record<InstanceKeyPurpose, Buffer>,
   config: Config,
   denied: DeniedRange[],
   lookup?: Lookup,
@@ -287,7 +305,7 @@ function buildServices(
   const sync = new ConnectionSync(prisma, connections, store);
   const limiter = new TestLimiter(config.maxConcurrentTests, config.maxConcurrentTestsPerWorkspace, config.maxConcurrentTestsPerUser);
   const limits = config.limits;
-  const rateKey = deriveSubkey(masterKey, "rate-limit-keys");
+  const rateKey = instanceKeys["rate-limit-keys"];
   const shared = (name: string, points: number, windowSeconds: number, message?: string) =>
     new SharedLimiter(pool, { name, points, windowSeconds, message }, rateKey, config.database.preparedStatements);
   const tooManyLogIns = "Too many log-in attempts.";
@@ -297,11 +315,11 @@ function buildServices(
     egress: createEgress({ mode: config.egressMode, allow: config.egressAllow, deny: config.egressDeny, denied, lookup }),
     sqliteRoot: config.sqliteRoot,
   };
-  const invitations = new InvitationService(prisma, deriveSubkey(masterKey, "invitation-hash"), invalidations, {
+  const invitations = new InvitationService(prisma, instanceKeys["invitation-hash"], invalidations, {
     perWorkspace: shared("invitation-workspace", limits.invitationsPerWorkspacePerHour, 3600, "Too many invitations from this workspace."),
   });
   return {
-    identity: new IdentityService(prisma, deriveSubkey(masterKey, "session-signing"), config.sessionTtlSeconds, invalidations, cache, {
+    identity: new IdentityService(prisma, instanceKeys["session-signing"], config.sessionTtlSeconds, invalidations, cache, {
       hashing: new HashGate({
         concurrency: limits.passwordHashConcurrency,
         queue: limits.passwordHashQueue,
@@ -320,9 +338,10 @@ function buildServices(
       maxOwnedPerUser: limits.maxWorkspacesPerUser,
     }),
     invitations,
+    workspaceKeys: new WorkspaceKeyService(prisma, keyring, invalidations, reencryption),
     connections,
     connectionTests: new ConnectionTestService(prisma, sql, connections, limiter, testEnvironment),
-    apiTokens: new ApiTokenService(prisma, deriveSubkey(masterKey, "api-token-hash"), invalidations, cache, sql, tokenUses),
+    apiTokens: new ApiTokenService(prisma, instanceKeys["api-token-hash"], invalidations, cache, sql, tokenUses),
     resolution: new ResolutionService(prisma, connections, sql, new AccessTokens(prisma, keyring, secrets, (row) => connections.storedDraft(row), testEnvironment)),
     sync,
     transfer: new ConnectionTransfer(prisma, connections, sync),

@@ -17,6 +17,8 @@ export interface Config {
   dataDir: string;
   /** PATCHBAY_MASTER_KEY: base64 of 32 bytes. Required when production is true. */
   masterKey: string | undefined;
+  /** PATCHBAY_MASTER_KEY_PREVIOUS: the master key being rotated away from (README, Rotating the master key). */
+  masterKeyPrevious: string | undefined;
   /** NODE_ENV=production. */
   production: boolean;
   /** PATCHBAY_TEST_TIMEOUT_MS, default 10000: the deadline of one connection test. */
@@ -38,6 +40,13 @@ export interface Config {
    * X-Forwarded-For; the client address is that many entries from the right.
    */
   trustedProxies: number;
+  /** Data key rotation (src/crypto/reencryption.ts). */
+  keyRotation: {
+    /** PATCHBAY_KEY_REENCRYPT_BATCH, default 100: sealed values re-encrypted per transaction. */
+    batchSize: number;
+    /** PATCHBAY_KEY_DESTROY_DELAY_SECONDS, default 60: how long an old key version outlives its last use, for requests in flight. */
+    destroyDelaySeconds: number;
+  };
   /**
    * PATCHBAY_CACHE_SECONDS, default 30: how long verified API tokens, sessions and roles stay
    * in memory. Changes reach every process at once through LISTEN/NOTIFY; this lifetime only
@@ -161,6 +170,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: resolve(env.PATCHBAY_DATA_DIR || ".patchbay"),
     masterKey: env.PATCHBAY_MASTER_KEY || undefined,
+    masterKeyPrevious: env.PATCHBAY_MASTER_KEY_PREVIOUS || undefined,
     production: env.NODE_ENV === "production",
     testTimeoutMs: integer(env, "PATCHBAY_TEST_TIMEOUT_MS", 10_000, 100, 300_000),
     maxConcurrentTests: integer(env, "PATCHBAY_MAX_CONCURRENT_TESTS", 16, 1, 10_000),
@@ -169,6 +179,10 @@ export function loadConfig(env: Env = process.env): Config {
     sessionTtlSeconds: integer(env, "PATCHBAY_SESSION_TTL_SECONDS", 43_200, 60, 31_536_000),
     keyCacheSeconds: integer(env, "PATCHBAY_KEY_CACHE_SECONDS", 300, 0, 86_400),
     connectionVersionsKept: integer(env, "PATCHBAY_CONNECTION_VERSIONS_KEPT", 100, 1, 100_000),
+    keyRotation: {
+      batchSize: integer(env, "PATCHBAY_KEY_REENCRYPT_BATCH", 100, 1, 10_000),
+      destroyDelaySeconds: integer(env, "PATCHBAY_KEY_DESTROY_DELAY_SECONDS", 60, 0, 86_400),
+    },
     trustedProxies: env.PATCHBAY_TRUST_PROXY === "true" ? 1 : integer(env, "PATCHBAY_TRUST_PROXY", 0, 0, 10),
     cacheSeconds: integer(env, "PATCHBAY_CACHE_SECONDS", 30, 0, 3_600),
     listenDatabaseUrl: env.PATCHBAY_LISTEN_DATABASE_URL || undefined,

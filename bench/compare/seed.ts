@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import pg from "pg";
-import { Keyring } from "../../src/crypto/keyring";
+import { Keyring, MasterKeys } from "../../src/crypto/keyring";
 import { createPool } from "../../src/db/pool";
 import { createPrisma } from "../../src/db/prisma";
 import type { Prisma } from "../../src/generated/prisma/client";
@@ -141,7 +141,7 @@ export async function seed(input: SeedInput): Promise<Manifest> {
   const pool = createPool({ databaseUrl: input.databaseUrl, deadlines: { connectTimeoutMs: 10_000, statementTimeoutMs: 120_000 } });
   const prisma = createPrisma({ pool });
   try {
-    const secrets = new ConnectionSecrets(new Keyring(prisma, Buffer.from(masterKey, "base64"), 3_600_000));
+    const secrets = new ConnectionSecrets(new Keyring(prisma, new MasterKeys(Buffer.from(masterKey, "base64")), 3_600_000));
     const floorMaster = Buffer.from(manifest.floorMasterKey, "base64");
     const now = Date.now();
     const db = await floorClient(input.databaseUrl);

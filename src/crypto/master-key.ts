@@ -38,6 +38,28 @@ function decodeKey(text: string): { key: Buffer } | { problem: string } {
 
 const HOW_TO = "Generate one with `openssl rand -base64 32`.";
 
+/**
+ * PATCHBAY_MASTER_KEY_PREVIOUS: the master key being rotated away from (README, Rotating the
+ * master key). Null when unset; an error when it is set but not a key, or equals the current one.
+ */
+export function loadPreviousMasterKey(envValue: string | undefined, current: Buffer): Buffer | null {
+  if (envValue === undefined || envValue.trim() === "") return null;
+  const decoded = decodeKey(envValue);
+  if ("problem" in decoded) throw new MasterKeyError(`PATCHBAY_MASTER_KEY_PREVIOUS ${decoded.problem}. It is the master key being rotated away from.`);
+  if (decoded.key.equals(current)) {
+    throw new MasterKeyError("PATCHBAY_MASTER_KEY_PREVIOUS equals the current master key; set PATCHBAY_MASTER_KEY to the new key and PATCHBAY_MASTER_KEY_PREVIOUS to the old one.");
+  }
+  return decoded.key;
+}
+
+/**
+ * A master key's public name: 16 hex characters of an HKDF output bound to this purpose, so
+ * it tells keys apart (which one wrapped a stored key) without revealing anything of them.
+ */
+export function masterKeyFingerprint(masterKey: Buffer): string {
+  return deriveSubkey(masterKey, "master-key-fingerprint").subarray(0, 8).toString("hex");
+}
+
 export async function loadMasterKey(opts: {
   envValue: string | undefined;
   dataDir: string;

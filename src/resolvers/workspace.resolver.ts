@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { Workspace } from "../generated/prisma/client";
 import type { GraphQLContext } from "../graphql/context";
 import { ApiTokenType } from "../schema/api-token.type";
@@ -6,6 +6,7 @@ import { AuditChainReportType, AuditEventPageType } from "../schema/audit-event.
 import { BadUserInputError } from "../errors";
 import { ConnectionPageType, ConnectionType } from "../schema/connection.type";
 import { Role } from "../schema/enums";
+import { WorkspaceKeyStatusType } from "../schema/workspace-key-status.type";
 import { WorkspacePermissionsType } from "../schema/workspace-permissions.type";
 import { MemberType, WorkspaceType } from "../schema/workspace.type";
 import { permissionsIn } from "../policy/permissions";
@@ -29,6 +30,18 @@ export class WorkspaceResolver {
     @Ctx() { caller, services }: GraphQLContext,
   ) {
     return services.workspaces.create(caller, { slug, name });
+  }
+
+  @Mutation(() => WorkspaceKeyStatusType, {
+    description: "OWNER. Seals new secrets with a new data key at once; older values are re-encrypted in the background, resuming after a crash.",
+  })
+  rotateWorkspaceKey(@Arg("workspaceId", () => ID) workspaceId: string, @Ctx() { caller, services }: GraphQLContext) {
+    return services.workspaceKeys.rotate(caller, workspaceId);
+  }
+
+  @FieldResolver(() => WorkspaceKeyStatusType, { description: "OWNER and ADMIN." })
+  keyStatus(@Root() workspace: Workspace, @Ctx() { caller, services }: GraphQLContext) {
+    return services.workspaceKeys.status(caller, workspace.id);
   }
 
   @FieldResolver(() => Role, { nullable: true, description: "The caller's role; null for an API token." })

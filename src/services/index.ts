@@ -10,12 +10,14 @@ import type { ConnectionTransfer } from "./connections/transfer";
 import type { IdentityService } from "./identity";
 import type { InvitationService } from "./invitations";
 import type { ResolutionService } from "./connections/resolution";
+import type { WorkspaceKeyService } from "./workspace-keys";
 import type { WorkspaceService } from "./workspaces";
 
 export interface Services {
   identity: IdentityService;
   workspaces: WorkspaceService;
   invitations: InvitationService;
+  workspaceKeys: WorkspaceKeyService;
   connections: ConnectionService;
   connectionTests: ConnectionTestService;
   apiTokens: ApiTokenService;

@@ -1,0 +1,56 @@
+/**
+ * Every place a workspace's data key seals something, as one entry each: what the key rotation
+ * job (src/crypto/reencryption.ts) re-encrypts, what `keyStatus.pendingReencryption` counts, and
+ * what must no longer name a key version before it is destroyed.
+ *
+ * A table joins with one entry here, plus, in its migration, an index on
+ * (workspace column, key-version column) and a foreign key from those two columns to
+ * "WorkspaceKey"("workspaceId", "version") DEFERRABLE INITIALLY DEFERRED, as
+ * "Connection_workspaceId_keyVersion_fkey" does: it keeps a version from being destroyed
+ * while a row names it, and refuses a row sealed under a version already destroyed.
+ *
+ * The key-version column is the progress of a rotation: a row whose version is below its
+ * workspace's newest is pending; re-encrypting it rewrites its ciphertext and that column in
+ * one statement. Every ciphertext column of a row is sealed under the row's one key version.
+ */
+import { openSecrets, sealSecrets } from "./sealed-secrets";
+
+/** A row as the job reads it: the id, the workspace, and the entry's context columns. */
+export type SealedRow = Record<string, unknown> & { id: string; workspaceId: string };
+
+export interface SealedColumns {
+  /** For logs and metrics. */
+  name: string;
+  /** Table and column names as in the database (quoted when used). */
+  table: string;
+  idColumn: string;
+  workspaceColumn: string;
+  keyVersionColumn: string;
+  ciphertextColumns: readonly string[];
+  /** Further columns the AAD binds (e.g. a version number); read with each row. */
+  contextColumns?: readonly string[];
+  /** Opens one ciphertext column of a row with the data key that sealed it (throws if it does not open). */
+  open(dek: Buffer, blob: Buffer, row: SealedRow, column: string): Record<string, string>;
+  /** Seals the same plaintext for the same row and column under another key version. */
+  seal(dek: Buffer, keyVersion: number, row: SealedRow, column: string, plaintext: Record<string, string>): Buffer;
+}
+
+/** A connection's secret fields (src/services/connections/secrets.ts). */
+const connections: SealedColumns = {
+  name: "connections",
+  table: "Connection",
+  idColumn: "id",
+  workspaceColumn: "workspaceId",
+  keyVersionColumn: "keyVersion",
+  ciphertextColumns: ["secretCiphertext"],
+  open: (dek, blob, row) => openSecrets(dek, blob, { workspaceId: row.workspaceId, connectionId: row.id }),
+  seal: (dek, keyVersion, row, _column, plaintext) => sealSecrets(dek, keyVersion, { workspaceId: row.workspaceId, connectionId: row.id }, plaintext),
+};
+
+export const SEALED_COLUMNS: readonly SealedColumns[] = [connections];
+
+/** A SQL identifier, quoted. Names come from the list above, never from input. */
+export function ident(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`Not an identifier: ${name}`);
+  return `"${name}"`;
+}

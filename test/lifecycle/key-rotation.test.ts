@@ -1,0 +1,132 @@
+/**
+ * rotateWorkspaceKey: new secrets are sealed with version n+1 at once, the job re-encrypts the
+ * rest while resolves and edits go on, and the old version is destroyed once nothing uses it.
+ * (The crash-and-restart version of this is test/lifecycle/rotation-crash.test.ts.)
+ */
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type TestApp } from "../support/app";
+import { GraphQLClient } from "../support/client";
+import { addMember, createApiToken, createConnection, createWorkspace, signUp, type SignedUp } from "../support/factories";
+import { seedConnections } from "../support/sealed-seed";
+
+let app: TestApp;
+let db: pg.Client;
+let owner: SignedUp;
+
+beforeAll(async () => {
+  app = await startTestApp({ PATCHBAY_KEY_REENCRYPT_BATCH: "50", PATCHBAY_KEY_DESTROY_DELAY_SECONDS: "1" });
+  db = new pg.Client({ connectionString: app.databaseUrl });
+  await db.connect();
+  owner = await signUp(new GraphQLClient(app.url), "rotation");
+}, 60_000);
+
+afterAll(async () => {
+  await db?.end();
+  await app?.stop();
+});
+
+const KEY_STATUS = `query($s: String!) { workspace(slug: $s) { keyStatus { currentVersion pendingReencryption rotatedAt } } }`;
+const ROTATE = `mutation($w: ID!) { rotateWorkspaceKey(workspaceId: $w) { currentVersion pendingReencryption rotatedAt } }`;
+
+async function keyVersions(workspaceId: string): Promise<number[]> {
+  const { rows } = await db.query(`SELECT "version" FROM "WorkspaceKey" WHERE "workspaceId" = $1 ORDER BY 1`, [workspaceId]);
+  return rows.map((r) => r.version);
+}
+
+async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, limitMs = 15_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() - started > limitMs) throw new Error(`not reached within ${limitMs} ms: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function resolveRest(token: string, name: string): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${app.url}/api/v1/connections/${name}`, { headers: { authorization: `Bearer ${token}` } });
+  return { status: response.status, body: await response.json() };
+}
+
+describe("rotateWorkspaceKey", () => {
+  it("seals new secrets with the new version at once and re-encrypts the rest while resolves and edits go on", async () => {
+    const workspace = await createWorkspace(owner.client);
+    const seeded = await seedConnections(db, app.masterKey, workspace.id, 400);
+    const { token } = await createApiToken(owner.client, workspace.id, ["READ", "RESOLVE", "WRITE"]);
+    expect((await owner.client.ok(KEY_STATUS, { s: workspace.slug })).workspace.keyStatus).toEqual({
+      currentVersion: 1,
+      pendingReencryption: 0,
+      rotatedAt: null,
+    });
+
+    // Resolves run throughout, every answer checked against the original secret.
+    let stop = false;
+    let resolves = 0;
+    const failures: string[] = [];
+    let i = 0;
+    const load = Promise.all(Array.from({ length: 8 }, async () => {
+      while (!stop) {
+        const c = seeded[i++ % seeded.length];
+        const { status, body } = await resolveRest(token, c.name);
+        if (status !== 200 || body.password !== c.password) failures.push(`${c.name}: ${status}`);
+        resolves++;
+      }
+    }));
+    await new Promise((r) => setTimeout(r, 100));
+
+    const rotated = (await owner.client.ok(ROTATE, { w: workspace.id })).rotateWorkspaceKey;
+    expect(rotated.currentVersion).toBe(2);
+    expect(rotated.rotatedAt).not.toBeNull();
+    // Sealed from now on with version 2, without waiting for the job.
+    const fresh = await createConnection(owner.client, workspace.id, { password: "sealed-after-rotation" });
+    const { rows } = await db.query(`SELECT "keyVersion" FROM "Connection" WHERE id = $1`, [fresh.id]);
+    expect(rows[0].keyVersion).toBe(2);
+    // An edit in the middle of the rotation.
+    const edited = seeded[7];
+    const client = new GraphQLClient(app.url, token);
+    const { connection } = (await client.ok(`query($s: String!, $n: String!) { workspace(slug: $s) { connection(name: $n) { id } } }`, { s: workspace.slug, n: edited.name })).workspace;
+    await owner.client.ok(`mutation($id: ID!, $p: ConnectionPatch!) { updateConnection(id: $id, patch: $p) { version } }`, {
+      id: connection.id,
+      p: { password: "changed-mid-rotation" },
+    });
+    edited.password = "changed-mid-rotation";
+
+    const done = await until(
+      async () => (await owner.client.ok(KEY_STATUS, { s: workspace.slug })).workspace.keyStatus.pendingReencryption,
+      (pending) => pending === 0,
+    );
+    expect(done).toBe(0);
+    await until(() => keyVersions(workspace.id), (versions) => versions.length === 1);
+    stop = true;
+    await load;
+    expect(failures).toEqual([]);
+    expect(resolves).toBeGreaterThan(10);
+    expect(await keyVersions(workspace.id)).toEqual([2]);
+    const left = await db.query(`SELECT count(*)::int AS n FROM "Connection" WHERE "workspaceId" = $1 AND "keyVersion" <> 2`, [workspace.id]);
+    expect(left.rows[0].n).toBe(0);
+    for (const c of [...seeded.slice(0, 20), edited]) expect((await resolveRest(token, c.name)).body.password).toBe(c.password);
+    expect((await resolveRest(token, fresh.name)).body.password).toBe("sealed-after-rotation");
+
+    // Rotating again starts over from the new version.
+    expect((await owner.client.ok(ROTATE, { w: workspace.id })).rotateWorkspaceKey.currentVersion).toBe(3);
+    await until(() => keyVersions(workspace.id), (versions) => versions.join() === "3");
+    expect((await resolveRest(token, seeded[3].name)).body.password).toBe(seeded[3].password);
+    expect(app.logs.join("\n")).not.toContain(seeded[3].password);
+  }, 60_000);
+
+  it("only an owner rotates; admins see the status, members do not", async () => {
+    const anonymous = new GraphQLClient(app.url);
+    const admin = await signUp(anonymous, "rotation-admin");
+    const member = await signUp(anonymous, "rotation-member");
+    const workspace = await createWorkspace(owner.client);
+    await addMember(owner.client, workspace.id, admin.email, "ADMIN");
+    await addMember(owner.client, workspace.id, member.email, "MEMBER");
+    expect((await admin.client.request(ROTATE, { w: workspace.id })).errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    expect((await admin.client.ok(KEY_STATUS, { s: workspace.slug })).workspace.keyStatus.currentVersion).toBe(1);
+    expect((await member.client.request(KEY_STATUS, { s: workspace.slug })).errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const { token } = await createApiToken(owner.client, workspace.id, ["READ", "WRITE", "RESOLVE"]);
+    expect((await new GraphQLClient(app.url, token).request(ROTATE, { w: workspace.id })).errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    expect(await keyVersions(workspace.id)).toEqual([1]);
+  });
+});
