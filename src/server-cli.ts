@@ -22,6 +22,9 @@ Configuration comes from the environment [defaults in brackets]:
   DATABASE_URL          PostgreSQL to use [unset: an embedded PostgreSQL in the data directory]
   PATCHBAY_DATA_DIR     embedded database and generated master key [./.patchbay]
   PATCHBAY_MASTER_KEY   base64 of 32 random bytes; required when NODE_ENV=production
+  PATCHBAY_MASTER_KEY_PREVIOUS  the master key being rotated away from: start once with the new
+                        key as PATCHBAY_MASTER_KEY and the old one here; every workspace key is
+                        re-wrapped at start, then the old key is no longer needed [unset]
   NODE_ENV              production: master key required, sign-up by invitation, stricter egress
   PATCHBAY_SIGNUP       open, invite or closed [open; invite in production]
   PATCHBAY_TRUST_PROXY  reverse proxies in front that append to X-Forwarded-For [0]
@@ -36,6 +39,8 @@ Configuration comes from the environment [defaults in brackets]:
   PATCHBAY_SESSION_TTL_SECONDS  session lifetime [43200]
   PATCHBAY_KEY_CACHE_SECONDS    how long unwrapped workspace keys stay in memory [300]
   PATCHBAY_CONNECTION_VERSIONS_KEPT  the newest versions each connection keeps for rollback [100]
+  PATCHBAY_KEY_REENCRYPT_BATCH  values re-encrypted (or keys re-wrapped) per transaction [100]
+  PATCHBAY_KEY_DESTROY_DELAY_SECONDS  how long an old data key version outlives its last use [60]
   PATCHBAY_CACHE_SECONDS        how long verified tokens, sessions and roles stay in memory [30]
   PATCHBAY_LISTEN_DATABASE_URL  a direct connection for LISTEN when DATABASE_URL is a pooler [DATABASE_URL]
   PATCHBAY_DB_CONNECT_TIMEOUT_MS, PATCHBAY_DB_STATEMENT_TIMEOUT_MS   database deadlines [3000, 5000]

@@ -39,6 +39,17 @@ export class WorkspaceResolver {
     return services.workspaceKeys.rotate(caller, workspaceId);
   }
 
+  @Mutation(() => Boolean, {
+    description: "OWNER. Destroys the workspace's keys first (crypto-shredding), then its data. confirmSlug must equal its slug.",
+  })
+  deleteWorkspace(
+    @Arg("id", () => ID) id: string,
+    @Arg("confirmSlug", () => String) confirmSlug: string,
+    @Ctx() { caller, services }: GraphQLContext,
+  ) {
+    return services.workspaces.delete(caller, id, confirmSlug);
+  }
+
   @FieldResolver(() => WorkspaceKeyStatusType, { description: "OWNER and ADMIN." })
   keyStatus(@Root() workspace: Workspace, @Ctx() { caller, services }: GraphQLContext) {
     return services.workspaceKeys.status(caller, workspace.id);

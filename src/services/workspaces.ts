@@ -16,7 +16,7 @@ import type { Role } from "../generated/prisma/enums";
 import type { Caller } from "../policy/caller";
 import { allows, roleChangeAction } from "../policy/policy";
 import { type ChainReport, type KnownHead, verifyWorkspaceChain } from "../audit/verify";
-import { recordAudit } from "./audit";
+import { recordAudit, recordInstanceAudit } from "./audit";
 import { decodeCursor, type Page, pageSize, toPage } from "./pagination";
 import type { SharedLimiter } from "../limits/shared-limiter";
 
@@ -99,6 +99,37 @@ export class WorkspaceService implements InvalidationListener {
       if (isUniqueViolation(error)) throw new ConflictError(`The slug ${slug} is taken.`, { field: "slug" });
       throw error;
     }
+  }
+
+  /**
+   * Deletes a workspace (OWNER, its slug typed again): its wrapped data keys first, then all
+   * its data, in one transaction (crypto-shredding: README, Keys over time). Every process
+   * drops what it cached of the workspace when this commits, so its tokens are refused at
+   * once. The deletion is recorded in the instance's audit chain, which outlives the workspace.
+   */
+  async delete(caller: Caller, workspaceId: string, confirmSlug: string): Promise<boolean> {
+    await caller.authorize(workspaceId, "workspace.own");
+    const workspace = await this.db.workspace.findUnique({ where: { id: workspaceId } });
+    if (!workspace) throw new NotFoundError("Workspace");
+    if (confirmSlug !== workspace.slug) {
+      throw new BadUserInputError("Type the workspace's slug to confirm its deletion.", "confirmSlug");
+    }
+    await this.bus.transaction(this.db, async (tx, announce) => {
+      // The keys go first: from here on, nothing in this transaction or after can open a secret.
+      await tx.$executeRaw`DELETE FROM "WorkspaceKey" WHERE "workspaceId" = ${workspaceId}`;
+      const deleted = await tx.$executeRaw`DELETE FROM "Workspace" WHERE "id" = ${workspaceId} AND "slug" = ${workspace.slug}`;
+      if (deleted === 0) throw new ConflictError("The workspace changed or was deleted meanwhile; reload and try again.");
+      await tx.$executeRaw`DELETE FROM "AuditChainHead" WHERE "chainId" = ${workspaceId}`;
+      await announce({ kind: "workspace", workspaceId });
+      await recordInstanceAudit(tx, caller, {
+        action: "workspace.delete",
+        targetType: "Workspace",
+        targetId: workspaceId,
+        details: { slug: workspace.slug, name: workspace.name },
+      });
+    });
+    caller.forgetRole(workspaceId);
+    return true;
   }
 
   /** The workspaces the caller can see: a person's memberships, or a token's own workspace. */
