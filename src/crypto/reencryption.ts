@@ -90,6 +90,7 @@ export class Reencryption implements InvalidationListener {
 
   /** One pass over every workspace with more than one key version. */
   async runOnce(): Promise<ReencryptionPass> {
+    const startedAt = performance.now();
     const pass: ReencryptionPass = { reencrypted: 0, destroyed: 0, unreadable: 0, againInMs: null };
     const again = (ms: number) => (pass.againInMs = pass.againInMs === null ? ms : Math.min(pass.againInMs, ms));
     const { rows } = await this.sql.pool.query<{ workspaceId: string; current: number; currentSince: Date }>(
@@ -119,7 +120,9 @@ export class Reencryption implements InvalidationListener {
       else pass.destroyed += destroyed;
     }
     this.total += pass.reencrypted;
-    if (pass.reencrypted || pass.destroyed || pass.unreadable) this.options.logger.info("key rotation pass", { ...pass });
+    if (pass.reencrypted || pass.destroyed || pass.unreadable) {
+      this.options.logger.info("key rotation pass", { ...pass, ms: Math.round(performance.now() - startedAt) });
+    }
     return pass;
   }
 

@@ -1,6 +1,7 @@
 /**
  * Two Patchbay processes on one database agree at once: what one changes (a revoked token, a
- * changed role, an ended session) is in force in the other within a second, although the
+ * changed role, a rotated key, a deleted workspace, an ended session) is in force in the other
+ * within a second, although the
  * other caches tokens, sessions and roles for ten minutes here. The second process is a real
  * child process; the first is this test's own server.
  */
@@ -88,6 +89,41 @@ describe("two processes on one database", () => {
     await owner.client.ok(`mutation($w: ID!, $u: ID!) { removeMember(workspaceId: $w, userId: $u) }`, { w: workspace.id, u: admin.userId });
     const gone = await msUntil(async () => (await there.ok(`query($s: String!) { workspace(slug: $s) { id } }`, { s: workspace.slug })).workspace === null);
     expect(gone).toBeLessThan(1_000);
+  });
+
+  it("a key rotated in one seals new secrets in the other within a second", async (context) => {
+    const owner = await signUp(new GraphQLClient(first.url), "two-rotate");
+    const workspace = await createWorkspace(owner.client);
+    const there = new GraphQLClient(second.url, owner.token);
+    const keyVersionOf = async (id: string) => (await first.prisma.connection.findUniqueOrThrow({ where: { id } })).keyVersion;
+    // The other process has the current key version cached.
+    expect(await keyVersionOf((await createConnection(there, workspace.id)).id)).toBe(1);
+
+    await owner.client.ok(`mutation($w: ID!) { rotateWorkspaceKey(workspaceId: $w) { currentVersion } }`, { w: workspace.id });
+    const ms = await msUntil(async () => (await keyVersionOf((await createConnection(there, workspace.id)).id)) === 2);
+    record(context, "rotationMs", ms);
+    expect(ms).toBeLessThan(1_000);
+  });
+
+  it("a workspace deleted in one is gone in the other within a second: tokens refused, members find nothing", async (context) => {
+    const anonymous = new GraphQLClient(first.url);
+    const owner = await signUp(anonymous, "two-delete");
+    const workspace = await createWorkspace(owner.client);
+    await createConnection(owner.client, workspace.id, { name: "warehouse" });
+    const { token } = await createApiToken(owner.client, workspace.id, ["READ", "RESOLVE"]);
+    const byToken = new GraphQLClient(second.url, token);
+    const bySession = new GraphQLClient(second.url, owner.token);
+    const resolve = `query($s: String) { resolveConnection(name: "warehouse", workspace: $s) { name } }`;
+    for (let i = 0; i < 3; i++) {
+      expect((await byToken.ok(resolve)).resolveConnection.name).toBe("warehouse");
+      expect((await bySession.ok(resolve, { s: workspace.slug })).resolveConnection.name).toBe("warehouse");
+    }
+
+    await owner.client.ok(`mutation($id: ID!, $s: String!) { deleteWorkspace(id: $id, confirmSlug: $s) }`, { id: workspace.id, s: workspace.slug });
+    const ms = await msUntil(async () => (await byToken.request(resolve)).errors?.[0]?.extensions?.code === "UNAUTHENTICATED");
+    record(context, "deletionMs", ms);
+    expect(ms).toBeLessThan(1_000);
+    expect((await bySession.request(resolve, { s: workspace.slug })).errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
   });
 
   it("a session ended in one is refused by the other within a second", async (context) => {
