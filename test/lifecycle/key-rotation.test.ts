@@ -117,6 +117,26 @@ describe("rotateWorkspaceKey", () => {
     expect(app.logs.join("\n")).not.toContain(seeded[3].password);
   }, 60_000);
 
+  it("leaves a value that does not open as it was, and keeps the key version it names", async () => {
+    const workspace = await createWorkspace(owner.client);
+    const [good, damaged] = await seedConnections(db, app.masterKey, workspace.id, 2, "damage");
+    const { rows } = await db.query(`SELECT "secretCiphertext" FROM "Connection" WHERE id = $1`, [damaged.id]);
+    const flipped = Buffer.from(rows[0].secretCiphertext);
+    flipped[flipped.length - 20] ^= 0x01;
+    await db.query(`UPDATE "Connection" SET "secretCiphertext" = $1 WHERE id = $2`, [flipped, damaged.id]);
+
+    await owner.client.ok(ROTATE, { w: workspace.id });
+    const keyVersionOf = async (id: string) => (await db.query(`SELECT "keyVersion" FROM "Connection" WHERE id = $1`, [id])).rows[0].keyVersion;
+    await until(() => keyVersionOf(good.id), (v) => v === 2);
+    // Past the destroy delay, the version the damaged row names is still there, and so is the row, byte for byte.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await keyVersions(workspace.id)).toEqual([1, 2]);
+    expect(await keyVersionOf(damaged.id)).toBe(1);
+    expect(Buffer.from((await db.query(`SELECT "secretCiphertext" FROM "Connection" WHERE id = $1`, [damaged.id])).rows[0].secretCiphertext).equals(flipped)).toBe(true);
+    expect((await owner.client.ok(KEY_STATUS, { s: workspace.slug })).workspace.keyStatus.pendingReencryption).toBe(1);
+    expect(app.logs.some((line) => line.includes("do not open") && line.includes(damaged.id))).toBe(true);
+  });
+
   it("only an owner rotates; admins see the status, members do not", async () => {
     const anonymous = new GraphQLClient(app.url);
     const admin = await signUp(anonymous, "rotation-admin");
