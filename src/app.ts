@@ -200,7 +200,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       if (pass.againInMs !== null) setTimeout(() => rotationJob.kick(), pass.againInMs).unref();
     }, logger);
     reencryption.onWork = () => rotationJob.kick();
-    cleanups.push(() => rotationJob.stop());
+    cleanups.push(() => {
+      reencryption.halt();
+      return rotationJob.stop();
+    });
     const sessionSweep = runPeriodically("expired session sweep", SESSION_SWEEP_MS, () => services.identity.sweepExpiredSessions(), logger);
     cleanups.push(() => sessionSweep.stop());
     // Expired aliases already count as absent; this only deletes their rows.

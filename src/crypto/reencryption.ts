@@ -54,6 +54,7 @@ export class Reencryption implements InvalidationListener {
   onWork: () => void = () => {};
   /** Values reencrypted since start (metrics and tests). */
   total = 0;
+  private halted = false;
 
   constructor(
     private readonly sql: Sql,
@@ -71,6 +72,11 @@ export class Reencryption implements InvalidationListener {
 
   reset(): void {
     this.onWork();
+  }
+
+  /** Ends the pass in progress after its current batch (shutdown); the next start carries on. */
+  halt(): void {
+    this.halted = true;
   }
 
   /** Sealed values of the workspace still under an older key version. */
@@ -99,6 +105,7 @@ export class Reencryption implements InvalidationListener {
          FROM "WorkspaceKey" GROUP BY "workspaceId" HAVING count(*) > 1`,
     );
     for (const row of rows) {
+      if (this.halted) break;
       const workspace = { ...row, currentSince: new Date(`${String(row.currentSince).replace(" ", "T")}Z`) };
       let unreadable = 0;
       for (const entry of this.entries) {
@@ -181,7 +188,7 @@ export class Reencryption implements InvalidationListener {
           ids: batch.failed,
         });
       }
-      if (batch.claimed < this.options.batchSize || batch.last === undefined) break;
+      if (batch.claimed < this.options.batchSize || batch.last === undefined || this.halted) break;
       after = batch.last;
     }
     return { reencrypted, unreadable };
