@@ -133,65 +133,72 @@ export class Reencryption implements InvalidationListener {
     return pass;
   }
 
-  /** Re-encrypts one table's pending rows of a workspace, batch by batch. */
+  /**
+   * Re-encrypts one table's pending rows of a workspace, batch by batch, until a batch claims
+   * nothing: each batch takes rows still under an older version (by the index on workspace and
+   * key version) that no other process holds, and rewrites them, so they leave the pending set.
+   * Rows that do not open are excluded from the later batches of this pass.
+   */
   private async reencryptEntry(entry: SealedColumns, workspace: RotatingWorkspace): Promise<{ reencrypted: number; unreadable: number }> {
-    const context = entry.contextColumns ?? [];
+    const keys = entry.keyColumns;
+    const context = (entry.contextColumns ?? []).filter((c) => !keys.some((k) => k.name === c));
+    const rowKey = keys.map((k) => `${ident(k.name)}::text`).join(` || '/' || `);
     const select = [
-      `${ident(entry.idColumn)}::text AS "id"`,
+      ...keys.map((k) => ident(k.name)),
       `${ident(entry.workspaceColumn)} AS "workspaceId"`,
       `${ident(entry.keyVersionColumn)} AS "keyVersion"`,
       ...context.map((c) => ident(c)),
       ...entry.ciphertextColumns.map((c) => ident(c)),
     ].join(", ");
     const claim = `SELECT ${select} FROM ${ident(entry.table)}
-        WHERE ${ident(entry.workspaceColumn)} = $1 AND ${ident(entry.keyVersionColumn)} < $2 AND ${ident(entry.idColumn)}::text > $3
-        ORDER BY ${ident(entry.idColumn)}::text LIMIT $4 FOR UPDATE SKIP LOCKED`;
+        WHERE ${ident(entry.workspaceColumn)} = $1 AND ${ident(entry.keyVersionColumn)} < $2 AND (${rowKey}) <> ALL($3::text[])
+        LIMIT $4 FOR UPDATE SKIP LOCKED`;
     const columns = entry.ciphertextColumns;
+    const arrays = [...keys.map((k) => `${k.type}[]`), ...columns.map(() => "bytea[]")];
+    const aliases = [...keys.map((_, i) => `k${i}`), ...columns.map((_, i) => `c${i}`)];
     const update = `UPDATE ${ident(entry.table)} AS t SET ${ident(entry.keyVersionColumn)} = $2,
         ${columns.map((c, i) => `${ident(c)} = v.c${i}`).join(", ")}
-        FROM unnest($3::text[], ${columns.map((_, i) => `$${i + 4}::bytea[]`).join(", ")}) AS v(id, ${columns.map((_, i) => `c${i}`).join(", ")})
-        WHERE t.${ident(entry.idColumn)}::text = v.id AND t.${ident(entry.workspaceColumn)} = $1`;
+        FROM unnest(${arrays.map((type, i) => `$${i + 3}::${type}`).join(", ")}) AS v(${aliases.join(", ")})
+        WHERE ${keys.map((k, i) => `t.${ident(k.name)} = v.k${i}`).join(" AND ")} AND t.${ident(entry.workspaceColumn)} = $1`;
 
     const newKey = await this.keyring.version(workspace.workspaceId, workspace.current);
-    let after = "";
+    const failed: string[] = [];
     let reencrypted = 0;
-    let unreadable = 0;
-    for (;;) {
+    while (!this.halted) {
       const batch = await this.sql.transaction(async (client) => {
         const { rows } = await client.query<SealedRow & { keyVersion: number }>(claim, [
           workspace.workspaceId,
           workspace.current,
-          after,
+          failed,
           this.options.batchSize,
         ]);
-        const ids: string[] = [];
+        const keyValues: unknown[][] = keys.map(() => []);
         const blobs: Array<Array<Buffer | null>> = columns.map(() => []);
-        const failed: string[] = [];
+        const unopened: string[] = [];
         for (const row of rows) {
           const resealed = await this.reseal(entry, row, workspace, newKey);
           if (!resealed) {
-            failed.push(row.id);
+            unopened.push(keys.map((k) => String(row[k.name])).join("/"));
             continue;
           }
-          ids.push(row.id);
+          keys.forEach((k, i) => keyValues[i].push(row[k.name]));
           resealed.forEach((blob, i) => blobs[i].push(blob));
         }
-        if (ids.length > 0) await client.query(update, [workspace.workspaceId, workspace.current, ids, ...blobs]);
-        return { claimed: rows.length, last: rows.at(-1)?.id, done: ids.length, failed };
+        if (keyValues[0].length > 0) await client.query(update, [workspace.workspaceId, workspace.current, ...keyValues, ...blobs]);
+        return { claimed: rows.length, done: keyValues[0].length, unopened };
       });
       reencrypted += batch.done;
-      unreadable += batch.failed.length;
-      if (batch.failed.length > 0) {
+      if (batch.unopened.length > 0) {
+        failed.push(...batch.unopened);
         this.options.logger.warn("sealed values that do not open were left under their old key version", {
           table: entry.table,
           workspaceId: workspace.workspaceId,
-          ids: batch.failed,
+          ids: batch.unopened,
         });
       }
-      if (batch.claimed < this.options.batchSize || batch.last === undefined || this.halted) break;
-      after = batch.last;
+      if (batch.claimed === 0) break;
     }
-    return { reencrypted, unreadable };
+    return { reencrypted, unreadable: failed.length };
   }
 
   /** The row's ciphertext columns sealed under the newest version; null if one does not open. */

@@ -15,15 +15,22 @@
  */
 import { openSecrets, sealSecrets } from "./sealed-secrets";
 
-/** A row as the job reads it: the id, the workspace, and the entry's context columns. */
-export type SealedRow = Record<string, unknown> & { id: string; workspaceId: string };
+/** A row as the job reads it: its key columns, "workspaceId", its context and ciphertext columns. */
+export type SealedRow = Record<string, unknown> & { workspaceId: string };
+
+/** A primary key column and its SQL type (to pass keys back as typed arrays). */
+export interface KeyColumn {
+  name: string;
+  type: "text" | "int" | "uuid" | "bigint";
+}
 
 export interface SealedColumns {
   /** For logs and metrics. */
   name: string;
   /** Table and column names as in the database (quoted when used). */
   table: string;
-  idColumn: string;
+  /** The primary key, one or more columns. */
+  keyColumns: readonly KeyColumn[];
   workspaceColumn: string;
   keyVersionColumn: string;
   ciphertextColumns: readonly string[];
@@ -39,12 +46,13 @@ export interface SealedColumns {
 const connections: SealedColumns = {
   name: "connections",
   table: "Connection",
-  idColumn: "id",
+  keyColumns: [{ name: "id", type: "text" }],
   workspaceColumn: "workspaceId",
   keyVersionColumn: "keyVersion",
   ciphertextColumns: ["secretCiphertext"],
-  open: (dek, blob, row) => openSecrets(dek, blob, { workspaceId: row.workspaceId, connectionId: row.id }),
-  seal: (dek, keyVersion, row, _column, plaintext) => sealSecrets(dek, keyVersion, { workspaceId: row.workspaceId, connectionId: row.id }, plaintext),
+  open: (dek, blob, row) => openSecrets(dek, blob, { workspaceId: row.workspaceId, connectionId: row.id as string }),
+  seal: (dek, keyVersion, row, _column, plaintext) =>
+    sealSecrets(dek, keyVersion, { workspaceId: row.workspaceId, connectionId: row.id as string }, plaintext),
 };
 
 export const SEALED_COLUMNS: readonly SealedColumns[] = [connections];
