@@ -13,6 +13,7 @@
  * workspace's newest is pending; re-encrypting it rewrites its ciphertext and that column in
  * one statement. Every ciphertext column of a row is sealed under the row's one key version.
  */
+import { sealContext as accessTokenSealContext } from "../services/connections/access-tokens";
 import { openSecrets, sealSecrets } from "./sealed-secrets";
 
 /** A row as the job reads it: its key columns, "workspaceId", its context and ciphertext columns. */
@@ -55,7 +56,20 @@ const connections: SealedColumns = {
     sealSecrets(dek, keyVersion, { workspaceId: row.workspaceId, connectionId: row.id as string }, plaintext),
 };
 
-export const SEALED_COLUMNS: readonly SealedColumns[] = [connections];
+/** An oauth2 connection's current access token (src/services/connections/access-tokens.ts). */
+const accessTokens: SealedColumns = {
+  name: "access tokens",
+  table: "AccessToken",
+  keyColumns: [{ name: "connectionId", type: "text" }],
+  workspaceColumn: "workspaceId",
+  keyVersionColumn: "keyVersion",
+  ciphertextColumns: ["ciphertext"],
+  open: (dek, blob, row) => openSecrets(dek, blob, { workspaceId: row.workspaceId, connectionId: accessTokenSealContext(row.connectionId as string) }),
+  seal: (dek, keyVersion, row, _column, plaintext) =>
+    sealSecrets(dek, keyVersion, { workspaceId: row.workspaceId, connectionId: accessTokenSealContext(row.connectionId as string) }, plaintext),
+};
+
+export const SEALED_COLUMNS: readonly SealedColumns[] = [connections, accessTokens];
 
 /** A SQL identifier, quoted. Names come from the list above, never from input. */
 export function ident(name: string): string {

@@ -9,6 +9,9 @@ import { startTestApp, type TestApp } from "../support/app";
 import { GraphQLClient } from "../support/client";
 import { addMember, createApiToken, createConnection, createWorkspace, signUp, type SignedUp } from "../support/factories";
 import { seedConnections } from "../support/sealed-seed";
+import { unwrapDataKey } from "../../src/crypto/key-wrap";
+import { openSecrets, sealSecrets } from "../../src/crypto/sealed-secrets";
+import { sealContext as accessTokenSealContext } from "../../src/services/connections/access-tokens";
 
 let app: TestApp;
 let db: pg.Client;
@@ -119,6 +122,29 @@ describe("rotateWorkspaceKey", () => {
     expect((await resolveRest(token, seeded[3].name)).body.password).toBe(seeded[3].password);
     expect(app.logs.join("\n")).not.toContain(seeded[3].password);
   }, 60_000);
+
+  it("re-encrypts every sealed table: an oauth2 connection's stored access token too", async () => {
+    const workspace = await createWorkspace(owner.client);
+    const [conn] = await seedConnections(db, app.masterKey, workspace.id, 1, "oauth");
+    const master = Buffer.from(app.masterKey, "base64");
+    const dekOf = async (version: number) => {
+      const { rows } = await db.query(`SELECT "wrappedKey" FROM "WorkspaceKey" WHERE "workspaceId" = $1 AND "version" = $2`, [workspace.id, version]);
+      return unwrapDataKey(master, workspace.id, version, rows[0].wrappedKey);
+    };
+    const context = { workspaceId: workspace.id, connectionId: accessTokenSealContext(conn.id) };
+    const token = { access_token: "at-before-rotation", token_type: "Bearer" };
+    await db.query(
+      `INSERT INTO "AccessToken" ("connectionId", "workspaceId", "connectionVersion", "ciphertext", "keyVersion", "refreshAt", "obtainedAt")
+       VALUES ($1, $2, 1, $3, 1, now() + interval '1 hour', now())`,
+      [conn.id, workspace.id, sealSecrets(await dekOf(1), 1, context, token)],
+    );
+
+    await owner.client.ok(ROTATE, { w: workspace.id });
+    await until(() => keyVersions(workspace.id), (versions) => versions.join() === "2");
+    const { rows } = await db.query(`SELECT "keyVersion", "ciphertext" FROM "AccessToken" WHERE "connectionId" = $1`, [conn.id]);
+    expect(rows[0].keyVersion).toBe(2);
+    expect(openSecrets(await dekOf(2), rows[0].ciphertext, context)).toEqual(token);
+  });
 
   it("leaves a value that does not open as it was, and keeps the key version it names", async () => {
     const workspace = await createWorkspace(owner.client);

@@ -176,7 +176,7 @@ export class AccessTokens {
   }
 }
 
-/** The seal context of a connection's access token: never the same as its secrets'. */
-function sealContext(connectionId: string): string {
+/** The seal context of a connection's access token: never the same as its secrets'. Key rotation reseals with it (crypto/sealed-columns.ts). */
+export function sealContext(connectionId: string): string {
   return `${connectionId}#access-token`;
 }
