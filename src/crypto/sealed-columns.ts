@@ -56,6 +56,23 @@ const connections: SealedColumns = {
     sealSecrets(dek, keyVersion, { workspaceId: row.workspaceId, connectionId: row.id as string }, plaintext),
 };
 
+/** A stored version of a connection (src/services/connections/versions.ts): its number is in the AAD. */
+const connectionVersions: SealedColumns = {
+  name: "connection versions",
+  table: "ConnectionVersion",
+  keyColumns: [
+    { name: "connectionId", type: "text" },
+    { name: "version", type: "int" },
+  ],
+  workspaceColumn: "workspaceId",
+  keyVersionColumn: "keyVersion",
+  ciphertextColumns: ["secretCiphertext"],
+  open: (dek, blob, row) =>
+    openSecrets(dek, blob, { workspaceId: row.workspaceId, connectionId: row.connectionId as string, version: row.version as number }),
+  seal: (dek, keyVersion, row, _column, plaintext) =>
+    sealSecrets(dek, keyVersion, { workspaceId: row.workspaceId, connectionId: row.connectionId as string, version: row.version as number }, plaintext),
+};
+
 /** An oauth2 connection's current access token (src/services/connections/access-tokens.ts). */
 const accessTokens: SealedColumns = {
   name: "access tokens",
@@ -69,7 +86,7 @@ const accessTokens: SealedColumns = {
     sealSecrets(dek, keyVersion, { workspaceId: row.workspaceId, connectionId: accessTokenSealContext(row.connectionId as string) }, plaintext),
 };
 
-export const SEALED_COLUMNS: readonly SealedColumns[] = [connections, accessTokens];
+export const SEALED_COLUMNS: readonly SealedColumns[] = [connections, connectionVersions, accessTokens];
 
 /** A SQL identifier, quoted. Names come from the list above, never from input. */
 export function ident(name: string): string {

@@ -123,6 +123,28 @@ describe("rotateWorkspaceKey", () => {
     expect(app.logs.join("\n")).not.toContain(seeded[3].password);
   }, 60_000);
 
+  it("re-encrypts a connection's stored versions too: a rollback after the rotation restores the old secret", async () => {
+    const workspace = await createWorkspace(owner.client);
+    const conn = await createConnection(owner.client, workspace.id, { name: "versioned", password: "first-password" });
+    await owner.client.ok(`mutation($id: ID!, $p: ConnectionPatch!) { updateConnection(id: $id, patch: $p) { version } }`, {
+      id: conn.id,
+      p: { password: "second-password" },
+    });
+    const versionKeys = async () =>
+      (await db.query(`SELECT "keyVersion" FROM "ConnectionVersion" WHERE "connectionId" = $1 ORDER BY "version"`, [conn.id])).rows.map((r) => r.keyVersion);
+    expect((await versionKeys()).length).toBeGreaterThanOrEqual(2);
+    expect(new Set(await versionKeys())).toEqual(new Set([1]));
+
+    const rotated = (await owner.client.ok(ROTATE, { w: workspace.id })).rotateWorkspaceKey;
+    expect(rotated.pendingReencryption).toBeGreaterThanOrEqual(3);
+    await until(() => keyVersions(workspace.id), (versions) => versions.join() === "2");
+    expect(new Set(await versionKeys())).toEqual(new Set([2]));
+
+    await owner.client.ok(`mutation($id: ID!) { rollbackConnection(id: $id, version: 1) { version } }`, { id: conn.id });
+    const resolved = await owner.client.ok(`query($s: String!) { resolveConnection(name: "versioned", workspace: $s) { password } }`, { s: workspace.slug });
+    expect(resolved.resolveConnection.password).toBe("first-password");
+  });
+
   it("re-encrypts every sealed table: an oauth2 connection's stored access token too", async () => {
     const workspace = await createWorkspace(owner.client);
     const [conn] = await seedConnections(db, app.masterKey, workspace.id, 1, "oauth");
