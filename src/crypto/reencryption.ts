@@ -108,10 +108,16 @@ export class Reencryption implements InvalidationListener {
       if (this.halted) break;
       const workspace = { ...row, currentSince: new Date(`${String(row.currentSince).replace(" ", "T")}Z`) };
       let unreadable = 0;
-      for (const entry of this.entries) {
-        const done = await this.reencryptEntry(entry, workspace);
-        pass.reencrypted += done.reencrypted;
-        unreadable += done.unreadable;
+      try {
+        for (const entry of this.entries) {
+          const done = await this.reencryptEntry(entry, workspace);
+          pass.reencrypted += done.reencrypted;
+          unreadable += done.unreadable;
+        }
+      } catch (error) {
+        // E.g. the newest key does not unwrap: this workspace waits, the others go on.
+        this.options.logger.error("re-encrypting a workspace's values failed; retried on the next pass", { workspaceId: workspace.workspaceId, error });
+        continue;
       }
       pass.unreadable += unreadable;
       const pending = await this.pending(workspace.workspaceId);

@@ -2,24 +2,22 @@
  * Key rotation progress read from the rows themselves (DESIGN.md, Keys over time): a sealed row
  * whose keyVersion is below its workspace's newest key still waits for re-encryption. Only
  * workspaces holding more than one key version can have such rows, so the count walks the
- * (workspaceId, keyVersion) index of those workspaces alone, and it is cached briefly so
+ * (workspace, key version) index of those workspaces alone, in every table of
+ * src/crypto/sealed-columns.ts, and it is cached briefly so
  * frequent scrapes cost one statement per interval.
  */
 import type pg from "pg";
+import { ident, SEALED_COLUMNS } from "../crypto/sealed-columns";
 import type { KeyRotationProgress } from "./metrics";
-
-/**
- * The tables holding values sealed with a workspace key, each with its key-version column and
- * an index on (workspaceId, keyVersion). A new sealed table belongs here too.
- */
-const SEALED_TABLES = ["Connection", "ConnectionVersion", "AccessToken"] as const;
 
 const PENDING = `
 WITH rotated AS (
   SELECT "workspaceId", max(version) AS current FROM "WorkspaceKey" GROUP BY "workspaceId" HAVING count(*) > 1
 ), pending AS (
-${SEALED_TABLES.map(
-  (table) => `  SELECT t."workspaceId" FROM rotated JOIN "${table}" t ON t."workspaceId" = rotated."workspaceId" AND t."keyVersion" < rotated.current`,
+${SEALED_COLUMNS.map(
+  (e) =>
+    `  SELECT t.${ident(e.workspaceColumn)} AS "workspaceId" FROM rotated JOIN ${ident(e.table)} t ` +
+    `ON t.${ident(e.workspaceColumn)} = rotated."workspaceId" AND t.${ident(e.keyVersionColumn)} < rotated.current`,
 ).join("\n  UNION ALL\n")}
 )
 SELECT count(*)::int AS "pendingRows", count(DISTINCT "workspaceId")::int AS workspaces FROM pending`;

@@ -102,11 +102,14 @@ describe("/metrics", () => {
     await createConnection(owner.client, workspace.id);
     await createConnection(owner.client, workspace.id);
     // An older key version under the current one: what a rotation leaves until re-encryption catches up.
-    await app.prisma.$executeRawUnsafe(`UPDATE "WorkspaceKey" SET version = 2 WHERE "workspaceId" = $1`, workspace.id);
-    await app.prisma.$executeRawUnsafe(
-      `INSERT INTO "WorkspaceKey" ("workspaceId", version, "wrappedKey") SELECT "workspaceId", 1, "wrappedKey" FROM "WorkspaceKey" WHERE "workspaceId" = $1`,
-      workspace.id,
-    );
+    // One transaction: sealed rows name version 1 (a deferred foreign key), which must exist at commit.
+    await app.prisma.$transaction([
+      app.prisma.$executeRawUnsafe(`UPDATE "WorkspaceKey" SET version = 2 WHERE "workspaceId" = $1`, workspace.id),
+      app.prisma.$executeRawUnsafe(
+        `INSERT INTO "WorkspaceKey" ("workspaceId", version, "wrappedKey") SELECT "workspaceId", 1, "wrappedKey" FROM "WorkspaceKey" WHERE "workspaceId" = $1`,
+        workspace.id,
+      ),
+    ]);
     // Both connections and their first versions (ConnectionVersion) were sealed with key 1.
     await app.prisma.$executeRawUnsafe(`UPDATE "Connection" SET "keyVersion" = 1 WHERE "workspaceId" = $1`, workspace.id);
     // The gauge is cached for 10 s; poll until the next read shows it.
