@@ -52,6 +52,8 @@ import { listenForMetrics, metricsHandler } from "./observability/metrics-endpoi
 import { instrumentPg } from "./observability/pg-instrumentation";
 import { tracingActive } from "./observability/tracing";
 import { runPeriodically } from "./jobs/periodic";
+import { runDueTests } from "./jobs/scheduled-tests";
+import { TestSchedules } from "./services/health/schedules";
 import { createEgress, type Lookup } from "./net/egress";
 import { type DeniedRange, productionDenials } from "./net/production-egress";
 import { LoginThrottle } from "./auth/login-throttle";
@@ -209,6 +211,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     // Expired aliases already count as absent; this only deletes their rows.
     const aliasSweep = runPeriodically("expired alias sweep", ALIAS_SWEEP_MS, () => services.connections.aliases.sweepExpired(), logger);
     cleanups.push(() => aliasSweep.stop());
+    // Every process ticks; claimDue hands each due run to exactly one of them.
+    const scheduledTests = runPeriodically("scheduled tests", config.schedulerTickMs, () => runDueTests(services.testSchedules, services.connectionTests, logger), logger);
+    cleanups.push(() => scheduledTests.stop());
     const apollo = new ApolloServer<GraphQLContext>({
       // skipCheck: type-graphql would run the whole introspection query once to check the
       // schema; Apollo validates it at start anyway (assertValidSchema), for a fraction of that.
@@ -344,6 +349,7 @@ function buildServices(
     workspaceKeys: new WorkspaceKeyService(prisma, keyring, invalidations, reencryption),
     connections,
     connectionTests: new ConnectionTestService(prisma, sql, connections, limiter, testEnvironment),
+    testSchedules: new TestSchedules(prisma, sql),
     apiTokens: new ApiTokenService(prisma, instanceKeys["api-token-hash"], invalidations, cache, sql, tokenUses),
     resolution: new ResolutionService(prisma, connections, sql, new AccessTokens(prisma, keyring, secrets, (row) => connections.storedDraft(row), testEnvironment)),
     sync,

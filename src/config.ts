@@ -33,6 +33,8 @@ export interface Config {
   sessionTtlSeconds: number;
   /** PATCHBAY_CONNECTION_VERSIONS_KEPT, default 100: the newest versions each connection keeps. */
   connectionVersionsKept: number;
+  /** PATCHBAY_SCHEDULER_TICK_MS, default 30000: how often each process looks for due scheduled tests. */
+  schedulerTickMs: number;
   /** PATCHBAY_KEY_CACHE_SECONDS, default 300: how long unwrapped data keys stay in memory. */
   keyCacheSeconds: number;
   /**
@@ -183,6 +185,7 @@ export function loadConfig(env: Env = process.env): Config {
       batchSize: integer(env, "PATCHBAY_KEY_REENCRYPT_BATCH", 100, 1, 10_000),
       destroyDelaySeconds: integer(env, "PATCHBAY_KEY_DESTROY_DELAY_SECONDS", 60, 0, 86_400),
     },
+    schedulerTickMs: integer(env, "PATCHBAY_SCHEDULER_TICK_MS", 30_000, 100, 3_600_000),
     trustedProxies: env.PATCHBAY_TRUST_PROXY === "true" ? 1 : integer(env, "PATCHBAY_TRUST_PROXY", 0, 0, 10),
     cacheSeconds: integer(env, "PATCHBAY_CACHE_SECONDS", 30, 0, 3_600),
     listenDatabaseUrl: env.PATCHBAY_LISTEN_DATABASE_URL || undefined,

@@ -7,6 +7,7 @@ import { InvitationResolver, WorkspaceInvitationsResolver } from "./invitation.r
 import { MemberResolver } from "./member.resolver";
 import { ResolveResolver } from "./resolve.resolver";
 import { ResolvedConnectionResolver } from "./resolved-connection.resolver";
+import { TestScheduleResolver } from "./test-schedule.resolver";
 import { TransferResolver } from "./transfer.resolver";
 import { WorkspaceResolver } from "./workspace.resolver";
 
@@ -23,4 +24,5 @@ export const resolvers = [
   ResolveResolver,
   ResolvedConnectionResolver,
   TransferResolver,
+  TestScheduleResolver,
 ] as const;

@@ -12,6 +12,7 @@ import type { InvitationService } from "./invitations";
 import type { ResolutionService } from "./connections/resolution";
 import type { WorkspaceKeyService } from "./workspace-keys";
 import type { WorkspaceService } from "./workspaces";
+import type { TestSchedules } from "./health/schedules";
 
 export interface Services {
   identity: IdentityService;
@@ -24,4 +25,5 @@ export interface Services {
   resolution: ResolutionService;
   sync: ConnectionSync;
   transfer: ConnectionTransfer;
+  testSchedules: TestSchedules;
 }

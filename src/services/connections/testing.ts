@@ -80,7 +80,7 @@ export class ConnectionTestService {
     if (patch) return this.testPatched(caller, id, patch);
     const row = await this.connections.visible(caller, id, "connection.test");
     const draft = await this.connections.storedDraft(row);
-    const report = await this.run(caller, row.workspaceId, draft);
+    const report = await this.run(actingUserId(caller.signedIn), row.workspaceId, draft);
     const actor = caller.signedIn;
     return this.db.$transaction(async (tx) => {
       const stored = await tx.testResult.create({
@@ -107,6 +107,33 @@ export class ConnectionTestService {
       });
       return stored;
     });
+  }
+
+  /**
+   * A scheduled re-test (src/jobs/scheduled-tests.ts): the connection is read within its
+   * workspace, the test runs on behalf of the schedule's creator (their limiter share) and is
+   * stored as that user's test, as a manual one would be. False when the connection is gone.
+   */
+  async testScheduled(workspaceId: string, connectionId: string, userId: string): Promise<boolean> {
+    const row = await this.db.connection.findFirst({ where: { id: connectionId, workspaceId } });
+    if (!row) return false;
+    const report = await this.run(userId, workspaceId, await this.connections.storedDraft(row));
+    await this.db.testResult.create({
+      data: {
+        id: randomUUID(),
+        workspaceId,
+        connectionId,
+        status: report.status,
+        errorCode: report.errorCode,
+        message: report.message,
+        latencyMs: report.latencyMs,
+        serverVersion: report.serverVersion,
+        testedAt: report.testedAt,
+        actorKind: "USER",
+        actorId: userId,
+      },
+    });
+    return true;
   }
 
   /**
@@ -145,7 +172,7 @@ export class ConnectionTestService {
   async testInput(caller: Caller, workspaceId: string, input: ConnectionInputData): Promise<TestReport> {
     await caller.authorize(workspaceId, "connection.write");
     const draft = draftFromInput({ ...input, name: input.name || "unsaved" });
-    const report = await this.run(caller, workspaceId, draft);
+    const report = await this.run(actingUserId(caller.signedIn), workspaceId, draft);
     await recordAudit(this.db, caller, {
       workspaceId,
       action: "connection.test_input",
@@ -166,7 +193,7 @@ export class ConnectionTestService {
         0,
       );
     } else {
-      report = await this.run(caller, row.workspaceId, draft);
+      report = await this.run(actingUserId(caller.signedIn), row.workspaceId, draft);
     }
     await recordAudit(this.db, caller, {
       workspaceId: row.workspaceId,
@@ -179,10 +206,10 @@ export class ConnectionTestService {
   }
 
   /** One test, in a span when tracing is on, counted by type, status and code. */
-  private run(caller: Caller, workspaceId: string, draft: ConnectionDraft): Promise<TestReport> {
+  private run(userId: string, workspaceId: string, draft: ConnectionDraft): Promise<TestReport> {
     const type = adapterFor(draft.type).id;
     return inSpan("connection test", { "patchbay.connection.type": type }, async (span) => {
-      const report = await this.runUnobserved(caller, workspaceId, draft);
+      const report = await this.runUnobserved(userId, workspaceId, draft);
       metrics.connectionTests.inc({ type, status: report.status, code: report.errorCode ?? "none" });
       metrics.connectionTestDuration.observe({ type }, report.latencyMs / 1000);
       span.set({ "patchbay.test.status": report.status, ...(report.errorCode ? { "patchbay.test.code": report.errorCode } : {}) });
@@ -190,7 +217,7 @@ export class ConnectionTestService {
     });
   }
 
-  private async runUnobserved(caller: Caller, workspaceId: string, draft: ConnectionDraft): Promise<TestReport> {
+  private async runUnobserved(userId: string, workspaceId: string, draft: ConnectionDraft): Promise<TestReport> {
     const adapter = adapterFor(draft.type);
     const settings = settingsOf(draft);
     const problems = validateSettings(adapter, settings);
@@ -204,7 +231,7 @@ export class ConnectionTestService {
     const started = performance.now();
     let release: (() => void) | undefined;
     try {
-      release = await this.limiter.acquire(workspaceId, controller.signal, actingUserId(caller.signedIn));
+      release = await this.limiter.acquire(workspaceId, controller.signal, userId);
       const queuedMs = performance.now() - started;
       const timeLeft = Math.max(1, Math.round(this.timeoutMs - queuedMs));
       const context = { signal: controller.signal, timeoutMs: timeLeft, egress: this.environment.egress, sqliteRoot: this.environment.sqliteRoot };

@@ -1,0 +1,121 @@
+/**
+ * Scheduled re-tests of a workspace's connections (off by default: a workspace has none).
+ * Setting and removing them is ADMIN and above, audited; every id is read within the
+ * workspace, so another workspace's connection is NOT_FOUND. claimDue is the scheduler's side:
+ * one statement (its own short transaction) locks the due rows with FOR UPDATE SKIP LOCKED and
+ * advances their nextRunAt before any test runs, so two processes never claim the same run.
+ */
+import { randomUUID } from "node:crypto";
+import { actingUserId } from "../../auth/actor";
+import type { Db } from "../../db/prisma";
+import type { Sql, Statement } from "../../db/sql";
+import { BadUserInputError, NotFoundError } from "../../errors";
+import type { TestSchedule } from "../../generated/prisma/client";
+import type { Caller } from "../../policy/caller";
+import { recordAudit } from "../audit";
+
+export const MIN_EVERY_MINUTES = 1;
+export const MAX_EVERY_MINUTES = 1440;
+/** At most this many schedules per workspace (one per connection plus one for all). */
+const MAX_SCHEDULES_PER_WORKSPACE = 1000;
+
+/** A claimed run: which connections to test, on whose behalf. */
+export interface DueRun {
+  scheduleId: string;
+  workspaceId: string;
+  connectionId: string | null;
+  createdById: string;
+}
+
+const UPSERT: Statement = {
+  name: "test-schedule-upsert",
+  text: `
+    INSERT INTO "TestSchedule" ("id", "workspaceId", "connectionId", "everyMinutes", "nextRunAt", "createdById")
+    VALUES ($1, $2, $3, $4, now(), $5)
+    ON CONFLICT ("workspaceId", (COALESCE("connectionId", '')))
+    DO UPDATE SET "everyMinutes" = EXCLUDED."everyMinutes", "nextRunAt" = now(), "createdById" = EXCLUDED."createdById"
+    RETURNING *`,
+};
+
+const CLAIM_DUE: Statement = {
+  name: "test-schedule-claim-due",
+  text: `
+    WITH due AS (
+      SELECT "id" FROM "TestSchedule"
+      WHERE "nextRunAt" <= now()
+      ORDER BY "nextRunAt"
+      LIMIT $1
+      FOR UPDATE SKIP LOCKED
+    )
+    UPDATE "TestSchedule" s
+    SET "nextRunAt" = now() + make_interval(mins => s."everyMinutes")
+    FROM due WHERE s."id" = due."id"
+    RETURNING s."id" AS "scheduleId", s."workspaceId", s."connectionId", s."createdById"`,
+};
+
+export class TestSchedules {
+  constructor(
+    private readonly db: Db,
+    private readonly sql: Sql,
+  ) {}
+
+  async list(caller: Caller, workspaceId: string): Promise<TestSchedule[]> {
+    await caller.authorize(workspaceId, "workspace.read");
+    return this.db.testSchedule.findMany({ where: { workspaceId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+  }
+
+  /** Creates or changes the schedule of one connection (or of all, connectionId null); its first run is due now. */
+  async set(caller: Caller, workspaceId: string, everyMinutes: number, connectionId: string | null): Promise<TestSchedule> {
+    await caller.authorize(workspaceId, "workspace.admin");
+    if (!Number.isInteger(everyMinutes) || everyMinutes < MIN_EVERY_MINUTES || everyMinutes > MAX_EVERY_MINUTES) {
+      throw new BadUserInputError(`everyMinutes must be a whole number from ${MIN_EVERY_MINUTES} to ${MAX_EVERY_MINUTES}.`, "everyMinutes");
+    }
+    const name = connectionId === null ? null : await this.connectionName(workspaceId, connectionId);
+    if ((await this.db.testSchedule.count({ where: { workspaceId } })) >= MAX_SCHEDULES_PER_WORKSPACE) {
+      throw new BadUserInputError(`A workspace has at most ${MAX_SCHEDULES_PER_WORKSPACE} schedules.`, "workspaceId");
+    }
+    const [schedule] = await this.sql.rows<TestSchedule>(UPSERT, [randomUUID(), workspaceId, connectionId, everyMinutes, actingUserId(caller.signedIn)]);
+    await recordAudit(this.db, caller, {
+      workspaceId,
+      action: "test_schedule.set",
+      targetType: connectionId ? "Connection" : "Workspace",
+      targetId: connectionId ?? workspaceId,
+      details: { everyMinutes, connection: name },
+    });
+    return schedule;
+  }
+
+  /** Removes the schedule of one connection (or the all-connections one); false when there was none. */
+  async remove(caller: Caller, workspaceId: string, connectionId: string | null): Promise<boolean> {
+    await caller.authorize(workspaceId, "workspace.admin");
+    const name = connectionId === null ? null : await this.connectionName(workspaceId, connectionId);
+    const { count } = await this.db.testSchedule.deleteMany({ where: { workspaceId, connectionId } });
+    if (count > 0) {
+      await recordAudit(this.db, caller, {
+        workspaceId,
+        action: "test_schedule.remove",
+        targetType: connectionId ? "Connection" : "Workspace",
+        targetId: connectionId ?? workspaceId,
+        details: { connection: name },
+      });
+    }
+    return count > 0;
+  }
+
+  /** Claims up to `limit` due runs for this process and moves each one's next run on. */
+  claimDue(limit: number): Promise<DueRun[]> {
+    return this.sql.rows<DueRun>(CLAIM_DUE, [limit]);
+  }
+
+  /** The connections of a workspace a run for all of them tests, at most `limit`. */
+  async connectionIds(workspaceId: string, limit: number): Promise<string[]> {
+    const rows = await this.db.connection.findMany({ where: { workspaceId }, select: { id: true }, orderBy: { id: "asc" }, take: limit });
+    return rows.map((r) => r.id);
+  }
+
+  private async connectionName(workspaceId: string, connectionId: string): Promise<string> {
+    const row = await this.db.connection.findFirst({ where: { id: connectionId, workspaceId }, select: { name: true } });
+    if (!row) throw new NotFoundError("Connection");
+    return row.name;
+  }
+}
