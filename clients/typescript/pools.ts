@@ -3,16 +3,15 @@
  * URI parser would reinterpret a password full of `@ : / %`, and pg's reads certificate files
  * named in it. What the fields mean for each driver (defaults, TLS from extra.sslmode or
  * extra.ssl_mode) is the connection type's own fact: its adapter's clientConfig
- * (src/adapters/postgres.ts, mysql.ts), so the server's test and these pools read a
- * connection the same way. Pass `ssl` in the pool options to add a CA
+ * (src/adapters/common/driver-config.ts, dependency-free so this package carries it compiled),
+ * so the server's test and these pools read a connection the same way. Pass `ssl` in the pool options to add a CA
  * (`{ ca, rejectUnauthorized: true }`).
  */
 import type { PoolConfig } from "pg";
 import type { PoolOptions } from "mysql2/promise";
-import { mysqlPoolOptions as mysqlClientConfig, withoutLocalInfile } from "../../src/adapters/mysql";
-import { postgresPoolConfig } from "../../src/adapters/postgres";
-import type { ResolvedConnection } from "./connection";
-import { PatchbayError } from "./errors";
+import { mysqlPoolOptions as mysqlClientConfig, postgresPoolConfig, withoutLocalInfile } from "../../src/adapters/common/driver-config.js";
+import type { ResolvedConnection } from "./connection.js";
+import { PatchbayError } from "./errors.js";
 
 export function pgPoolConfig(c: ResolvedConnection, options: PoolConfig = {}, timeoutMs = 10_000): PoolConfig {
   requireType(c, "postgres", "pgPool", "mysql", "mysqlPool");

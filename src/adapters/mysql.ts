@@ -13,6 +13,7 @@ import { errorCode, networkFailure, type Failure } from "./common/network-errors
 import { lazyDriver } from "./common/driver";
 import { invalidConfig, type Probe, runProbe } from "./common/probe";
 import { timeoutFailure, type Progress } from "./common/progress";
+import { mysqlPoolOptions, mysqlSsl, withoutLocalInfile } from "./common/driver-config";
 import { allowedDriverParams, serverDatabaseUrl } from "./common/sqlalchemy-url";
 import type { ConnectionAdapter, ConnectionSettings, FieldSpec, TestContext, TestErrorCode, TestOutcome } from "./types";
 
@@ -24,6 +25,10 @@ const DRIVER_PARAMS = ["ssl_ca", "ssl_cert", "ssl_key", "charset", "connect_time
 export type MysqlSslMode = (typeof MYSQL_SSL_MODES)[number];
 
 const DEFAULT_PORT = 3306;
+
+// Dependency-free, so the published TypeScript client can carry them: common/driver-config.ts.
+export { mysqlPoolOptions, mysqlSsl, withoutLocalInfile };
+
 /** Whom the test connects as without a login (the mysql client would use the OS user: Patchbay's here). */
 const DEFAULT_USER = "root";
 
@@ -88,31 +93,6 @@ export function pymysqlSsl(mode: unknown): Record<string, string> {
   }
 }
 
-/** The mysql2 pool options for code that uses the connection (the TypeScript client's mysqlPool), or why there are none. */
-export function mysqlPoolOptions(settings: ConnectionSettings, timeoutMs: number): PoolOptions | string {
-  if (!settings.host || !settings.login) return "has no host or login";
-  const ssl = mysqlSsl(settings.extra.ssl_mode);
-  if (typeof ssl === "string") return ssl;
-  return {
-    host: settings.host,
-    port: settings.port ?? DEFAULT_PORT,
-    user: settings.login,
-    password: settings.password ?? "",
-    database: settings.schema || undefined,
-    ssl,
-    connectTimeout: timeoutMs,
-  };
-}
-
-/**
- * LOCAL INFILE stays off whatever other options say: with it, the server (or anyone in the
- * middle) may read any file of this process in answer to any query.
- */
-export function withoutLocalInfile<T extends Pick<ConnectionOptions, "flags" | "infileStreamFactory">>(options: T): T {
-  const flags = (Array.isArray(options.flags) ? options.flags : []).filter((f) => !/^[+-]?LOCAL_FILES$/i.test(f.trim()));
-  return { ...options, flags: [...flags, "-LOCAL_FILES"], infileStreamFactory: undefined };
-}
-
 export interface MysqlTarget extends Endpoint {
   user: string;
   database: string | null;
@@ -161,28 +141,6 @@ export function mysqlConnectionOptions(
     enableKeepAlive: false,
     connectAttributes: { program_name: "patchbay connection test" },
   };
-}
-
-/**
- * MySQL's --ssl-mode names (any case) as mysql2 options, or why the mode is unknown: DISABLED,
- * PREFERRED or unset is plain TCP; REQUIRED is TLS unchecked; VERIFY_CA checks the chain only;
- * VERIFY_IDENTITY chain and name. The test itself accepts only MYSQL_SSL_MODES.
- */
-export function mysqlSsl(mode: unknown): ConnectionOptions["ssl"] | string {
-  switch (typeof mode === "string" ? mode.toUpperCase() : (mode ?? "DISABLED")) {
-    case "":
-    case "DISABLED":
-    case "PREFERRED":
-      return undefined;
-    case "REQUIRED":
-      return { rejectUnauthorized: false };
-    case "VERIFY_CA":
-      return { rejectUnauthorized: true, verifyIdentity: false };
-    case "VERIFY_IDENTITY":
-      return { rejectUnauthorized: true, verifyIdentity: true };
-    default:
-      return `has an unknown ssl_mode ${JSON.stringify(mode)}; expected DISABLED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY.`;
-  }
 }
 
 const mysql2 = lazyDriver(async () => (await import("mysql2")).default);

@@ -13,6 +13,7 @@ import { displayAddress, socketHost } from "./common/host";
 import { networkFailure, type Failure } from "./common/network-errors";
 import { invalidConfig, type Probe, runProbe } from "./common/probe";
 import { timeoutFailure, type Progress } from "./common/progress";
+import { libpqSsl, postgresPoolConfig } from "./common/driver-config";
 import { allowedDriverParams, serverDatabaseUrl } from "./common/sqlalchemy-url";
 import type { ConnectionAdapter, ConnectionSettings, FieldSpec, TestContext, TestOutcome } from "./types";
 
@@ -37,6 +38,10 @@ const DRIVER_PARAMS = [
 export type PostgresSslMode = (typeof POSTGRES_SSL_MODES)[number];
 
 const DEFAULT_PORT = 5432;
+
+// Dependency-free, so the published TypeScript client can carry them: common/driver-config.ts.
+export { libpqSsl, postgresPoolConfig };
+
 /**
  * Who the test connects as without a login. libpq would use the operating-system user of the
  * process, which here is Patchbay's, not the user's: the test says whom it used instead.
@@ -93,26 +98,6 @@ export const postgresAdapter: ConnectionAdapter = {
   test: testPostgres,
 };
 
-/**
- * The pg pool config for code that uses the connection (the TypeScript client's pgPool), or
- * why there is none. pg treats an empty password like an unset one and would then look in
- * PGPASSWORD and ~/.pgpass, so a missing password is a function answering "".
- */
-export function postgresPoolConfig(settings: ConnectionSettings, timeoutMs: number): pg.PoolConfig | string {
-  if (!settings.host || !settings.login) return "has no host or login";
-  const ssl = libpqSsl(settings.extra.sslmode, settings.host);
-  if (typeof ssl === "string") return ssl;
-  return {
-    host: settings.host,
-    port: settings.port ?? DEFAULT_PORT,
-    user: settings.login,
-    database: settings.schema || settings.login,
-    password: settings.password ? settings.password : () => "",
-    ssl,
-    connectionTimeoutMillis: timeoutMs,
-  };
-}
-
 export interface PostgresTarget extends Endpoint {
   user: string;
   database: string;
@@ -159,31 +144,6 @@ export function postgresClientConfig(
     application_name: "patchbay connection test",
     keepAlive: false,
   };
-}
-
-/**
- * libpq's sslmode names as pg options, or why the mode is unknown. node-postgres cannot fall
- * back the way libpq's allow and prefer do, so they connect as disable; require is TLS without
- * checking the certificate (libpq's meaning); verify-ca checks the chain, not the name;
- * verify-full both (SNI carries the name, never an IP address). The test itself accepts only
- * POSTGRES_SSL_MODES.
- */
-export function libpqSsl(mode: unknown, host: string): pg.ClientConfig["ssl"] | string {
-  switch (mode ?? "disable") {
-    case "":
-    case "disable":
-    case "allow":
-    case "prefer":
-      return false;
-    case "require":
-      return { rejectUnauthorized: false };
-    case "verify-ca":
-      return { rejectUnauthorized: true, checkServerIdentity: () => undefined };
-    case "verify-full":
-      return isIP(host) ? { rejectUnauthorized: true } : { rejectUnauthorized: true, servername: host };
-    default:
-      return `has an unknown sslmode ${JSON.stringify(mode)}; expected disable, require, verify-ca or verify-full.`;
-  }
 }
 
 const probe: Probe<PostgresTarget, string> = {
