@@ -1,12 +1,12 @@
 /** Who you are and where: login, logout, workspaces, members, invite, audit. */
-import { PatchbayError } from "../typescript/errors";
-import { baseUrl } from "../typescript/options";
-import { createTransport } from "../typescript/transport";
-import { oneOf, UsageError } from "./args";
-import type { Command } from "./command";
-import { onWorkspace, type Context } from "./context";
-import { json, table, yaml } from "./output";
-import { forgetSession, saveSession } from "./session";
+import { PatchbayError } from "../typescript/errors.js";
+import { baseUrl } from "../typescript/options.js";
+import { createTransport } from "../typescript/transport.js";
+import { oneOf, UsageError } from "./args.js";
+import type { Command } from "./command.js";
+import { onWorkspace, type Context } from "./context.js";
+import { json, table, yaml } from "./output.js";
+import { forgetSession, saveSession } from "./session.js";
 
 const ROLES = ["OWNER", "ADMIN", "MEMBER", "VIEWER"] as const;
 const LIST_OUTPUTS = ["table", "json", "yaml"] as const;

@@ -5,8 +5,8 @@
  * .env and JSON files can be split; YAML above the limits cannot (it would need a YAML
  * parser that reads exactly as PyYAML does) and is refused with what to do instead.
  */
-import { UsageError } from "./args";
-import type { Context } from "./context";
+import { UsageError } from "./args.js";
+import type { Context } from "./context.js";
 
 export type ImportFormat = "AIRFLOW_JSON" | "AIRFLOW_YAML" | "AIRFLOW_ENV";
 

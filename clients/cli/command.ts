@@ -1,6 +1,6 @@
 /** The shape of one CLI command: its words, what it takes, its help, and what it does. */
-import type { OptionName, ParsedArgs } from "./args";
-import type { Context } from "./context";
+import type { OptionName, ParsedArgs } from "./args.js";
+import type { Context } from "./context.js";
 
 export interface Command {
   /** e.g. ["connections", "list"], or ["login"] */

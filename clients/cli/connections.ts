@@ -1,12 +1,12 @@
 /** `patchbay connections …`: list, get, test, import, export. */
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { extname } from "node:path";
-import { PatchbayError } from "../typescript/errors";
-import { oneOf, UsageError } from "./args";
-import type { Command } from "./command";
-import { connectionId, onWorkspace, type Context } from "./context";
-import { json, keyValues, table, yaml } from "./output";
-import { type ImportFormat, type ImportReport, importBatch, MAX_PER_REQUEST, MAX_REQUEST_CONTENT, makeProgress, splitImport } from "./batches";
+import { PatchbayError } from "../typescript/errors.js";
+import { oneOf, UsageError } from "./args.js";
+import type { Command } from "./command.js";
+import { connectionId, onWorkspace, type Context } from "./context.js";
+import { json, keyValues, table, yaml } from "./output.js";
+import { type ImportFormat, type ImportReport, importBatch, MAX_PER_REQUEST, MAX_REQUEST_CONTENT, makeProgress, splitImport } from "./batches.js";
 
 const PAGE = 50;
 const IMPORT_FORMATS = ["airflow-json", "airflow-yaml", "airflow-env"] as const;

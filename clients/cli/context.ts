@@ -3,12 +3,12 @@
  * PATCHBAY_URL / PATCHBAY_TOKEN, and the workspace: `--workspace <slug>` (or
  * PATCHBAY_WORKSPACE), else an API token's own.
  */
-import { PatchbayError } from "../typescript/errors";
-import { baseUrl, resolveOptions, type ResolvedOptions } from "../typescript/options";
-import { readSession } from "./session";
-import { createTransport, type Transport } from "../typescript/transport";
-import { UsageError, type ParsedArgs } from "./args";
-import type { Io } from "./output";
+import { PatchbayError } from "../typescript/errors.js";
+import { baseUrl, resolveOptions, type ResolvedOptions } from "../typescript/options.js";
+import { readSession } from "./session.js";
+import { createTransport, type Transport } from "../typescript/transport.js";
+import { UsageError, type ParsedArgs } from "./args.js";
+import type { Io } from "./output.js";
 
 /** Imports and connection tests can take a while; each request still has a deadline. */
 const CLI_TIMEOUT_MS = 60_000;

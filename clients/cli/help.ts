@@ -1,5 +1,5 @@
 /** Help texts, built from the commands' own descriptions. */
-import type { Command } from "./command";
+import type { Command } from "./command.js";
 
 const GLOBAL = [
   "Settings (flags win over the environment):",

@@ -9,17 +9,17 @@
  * Nothing printed carries a secret unless asked for (--resolve, --include-secrets, and the
  * new token of `tokens create`).
  */
-import { PatchbayError } from "../typescript/errors";
-import { checkOptions, parse, UsageError } from "./args";
-import type { Command } from "./command";
-import { connectionCommands } from "./connections";
-import { createContext } from "./context";
-import { commandHelp, groupHelp, mainHelp } from "./help";
-import type { Io } from "./output";
-import { tokenCommands } from "./tokens";
-import { accountCommands } from "./account";
-import { localContext } from "./context";
-import { VERSION } from "./version";
+import { PatchbayError } from "../typescript/errors.js";
+import { checkOptions, parse, UsageError } from "./args.js";
+import type { Command } from "./command.js";
+import { connectionCommands } from "./connections.js";
+import { createContext } from "./context.js";
+import { commandHelp, groupHelp, mainHelp } from "./help.js";
+import type { Io } from "./output.js";
+import { tokenCommands } from "./tokens.js";
+import { accountCommands } from "./account.js";
+import { localContext } from "./context.js";
+import { VERSION } from "./version.js";
 
 export const COMMANDS: Command[] = [...connectionCommands, ...tokenCommands, ...accountCommands];
 const GROUPS = new Set(COMMANDS.filter((c) => c.words.length === 2).map((c) => c.words[0]));

@@ -1,8 +1,8 @@
 /** `patchbay tokens …`: create, list and revoke the workspace's API tokens. */
-import { oneOf, UsageError } from "./args";
-import type { Command } from "./command";
-import { onWorkspace } from "./context";
-import { json, table } from "./output";
+import { oneOf, UsageError } from "./args.js";
+import type { Command } from "./command.js";
+import { onWorkspace } from "./context.js";
+import { json, table } from "./output.js";
 
 const SCOPES = ["READ", "TEST", "WRITE", "RESOLVE"] as const;
 

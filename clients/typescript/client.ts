@@ -10,12 +10,12 @@
  */
 import type { Pool as PgPool, PoolConfig as PgPoolConfig } from "pg";
 import type { Pool as MysqlPool, PoolOptions as MysqlPoolOptions } from "mysql2/promise";
-import { TtlCache } from "./cache";
-import { type ResolvedConnection, resolveQuery, toResolvedConnection } from "./connection";
-import { PatchbayError } from "./errors";
-import { type PatchbayClientOptions, resolveOptions } from "./options";
-import { mysqlPoolOptions, pgPoolConfig } from "./pools";
-import { createTransport } from "./transport";
+import { TtlCache } from "./cache.js";
+import { type ResolvedConnection, resolveQuery, toResolvedConnection } from "./connection.js";
+import { PatchbayError } from "./errors.js";
+import { type PatchbayClientOptions, resolveOptions } from "./options.js";
+import { mysqlPoolOptions, pgPoolConfig } from "./pools.js";
+import { createTransport } from "./transport.js";
 
 export interface PatchbayClient {
   /** The server's base URL. */

@@ -1,6 +1,6 @@
 /** The Patchbay client: `import { createPatchbayClient } from "patchbay/client"`. */
-export { createPatchbayClient, type PatchbayClient } from "./client";
-export type { ResolvedConnection } from "./connection";
-export { PatchbayError, type PatchbayErrorCode } from "./errors";
-export type { PatchbayClientOptions } from "./options";
-export { mysqlPoolOptions, pgPoolConfig } from "./pools";
+export { createPatchbayClient, type PatchbayClient } from "./client.js";
+export type { ResolvedConnection } from "./connection.js";
+export { PatchbayError, type PatchbayErrorCode } from "./errors.js";
+export type { PatchbayClientOptions } from "./options.js";
+export { mysqlPoolOptions, pgPoolConfig } from "./pools.js";

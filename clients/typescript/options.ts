@@ -3,7 +3,7 @@
  * PATCHBAY_TOKEN and PATCHBAY_WORKSPACE. A missing or malformed one is a CONFIG error that
  * names the option and the variable, raised when the client is created.
  */
-import { PatchbayError } from "./errors";
+import { PatchbayError } from "./errors.js";
 
 export interface PatchbayClientOptions {
   /** The server's base URL, e.g. https://patchbay.example.com (default: PATCHBAY_URL). */

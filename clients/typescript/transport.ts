@@ -3,7 +3,7 @@
  * server's `extensions.code`, or NETWORK / TIMEOUT / BAD_RESPONSE; the token never appears
  * in a message (it is redacted from anything that did not come from us).
  */
-import { PatchbayError, redact } from "./errors";
+import { PatchbayError, redact } from "./errors.js";
 
 export interface TransportOptions {
   url: string;

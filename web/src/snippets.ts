@@ -60,7 +60,7 @@ export function snippetsFor(connection: { name: string; type: string }, serverUr
       language: "ts",
       code:
         `// ${env.replace(/\n/g, "\n// ")}\n` +
-        `import { createPatchbayClient } from "patchbay/client";\n\n` +
+        `import { createPatchbayClient } from "patchbay-client";\n\n` +
         `const patchbay = createPatchbayClient();\n` +
         tsCall,
     },

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/**
+ * `npm run build:clients [-- cli|typescript]`: compiles the npm packages patchbay-cli
+ * (clients/cli) and patchbay-client (clients/typescript) to JavaScript with type declarations
+ * in their dist/, with the TypeScript compiler and each package's tsconfig.json. Each package's
+ * `prepack` runs it, so `npm pack` / `npm publish` always ship a fresh build; the root
+ * `npm run build` runs it too, so `npm install -g ./clients/cli` works from a checkout.
+ *
+ * It also checks that the CLI's VERSION (clients/cli/version.ts) is its package.json's.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const tsc = createRequire(join(root, "package.json")).resolve("typescript/bin/tsc");
+const PACKAGES = ["typescript", "cli"];
+const wanted = process.argv.slice(2);
+for (const name of wanted) if (!PACKAGES.includes(name)) fail(`unknown package "${name}"; expected ${PACKAGES.join(" or ")}`);
+
+for (const name of wanted.length ? wanted : PACKAGES) {
+  const dir = join(root, "clients", name);
+  rmSync(join(dir, "dist"), { recursive: true, force: true });
+  const run = spawnSync(process.execPath, [tsc, "-p", join(dir, "tsconfig.json")], { stdio: "inherit" });
+  if (run.status !== 0) fail(`tsc failed for clients/${name}`);
+  if (name === "cli") {
+    const { version } = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+    const source = readFileSync(join(dir, "version.ts"), "utf8");
+    if (!source.includes(`VERSION = "${version}"`)) fail(`clients/cli/version.ts does not say VERSION = "${version}" (its package.json's version)`);
+  }
+}
+
+function fail(message) {
+  process.stderr.write(`build-clients: ${message}\n`);
+  process.exit(1);
+}
