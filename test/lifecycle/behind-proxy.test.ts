@@ -11,6 +11,7 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { freePort } from "../../src/net/free-port";
@@ -130,6 +131,16 @@ async function fromBoth(send: () => Promise<Response>): Promise<Map<string, { st
   return seen;
 }
 
+/** Retries `check` for up to a second: what one process does is in force in the other by then. */
+async function withinASecond(check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 1_000;
+  for (;;) {
+    if (await check()) return;
+    expect(Date.now(), "in force in both processes within a second").toBeLessThan(deadline);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 function graphql(token: string | null, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
   return () =>
     fetch(`${proxyUrl}/graphql`, {
@@ -205,7 +216,42 @@ describe.skipIf(!hasHaproxy || !hasPgbouncer)("two processes behind HAProxy, thr
       expect(answer.body.password).toBe("proxy-Pa55word");
     }
     await owner.client.ok(`mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id });
-    for (const [, answer] of await fromBoth(resolve)) expect(answer.status).toBe(401);
+    // In force everywhere within a second: the other process hears of it through LISTEN/NOTIFY.
+    await withinASecond(async () => [...(await fromBoth(resolve)).values()].every((answer) => answer.status === 401));
+  });
+
+  it("a key rotated through one: both seal with the new version and open every secret, old and new", async () => {
+    const owner = await signUp(new GraphQLClient(proxyUrl), "proxy-rotate");
+    const workspace = await createWorkspace(owner.client);
+    await createConnection(owner.client, workspace.id, { name: "before", password: "sealed-with-v1" });
+    const { token } = await createApiToken(owner.client, workspace.id, ["RESOLVE"]);
+    const rotated = await owner.client.ok(`mutation($w: ID!) { rotateWorkspaceKey(workspaceId: $w) { currentVersion } }`, { w: workspace.id });
+    expect(rotated.rotateWorkspaceKey.currentVersion).toBe(2);
+
+    const keyStatus = graphql(owner.token, `query($s: String!) { workspace(slug: $s) { keyStatus { currentVersion } } }`, { s: workspace.slug });
+    await withinASecond(async () =>
+      [...(await fromBoth(keyStatus)).values()].every((answer) => answer.body.data.workspace.keyStatus.currentVersion === 2),
+    );
+    // Whichever process seals it, a connection created now uses version 2 and opens on both.
+    for (let i = 0; i < 2; i++) await createConnection(owner.client, workspace.id, { name: `after-${i}`, password: `sealed-with-v2-${i}` });
+    const sql = new pg.Client({ connectionString: database.url });
+    await sql.connect();
+    try {
+      const { rows } = await sql.query<{ keyVersion: number }>(
+        `SELECT "keyVersion" FROM "Connection" WHERE "workspaceId" = $1 AND name LIKE 'after-%'`,
+        [workspace.id],
+      );
+      expect(rows.map((row) => row.keyVersion)).toEqual([2, 2]);
+    } finally {
+      await sql.end();
+    }
+    for (const [name, password] of [["before", "sealed-with-v1"], ["after-0", "sealed-with-v2-0"], ["after-1", "sealed-with-v2-1"]]) {
+      const resolve = () => fetch(`${proxyUrl}/api/v1/connections/${name}`, { headers: { authorization: `Bearer ${token}` } });
+      for (const [, answer] of await fromBoth(resolve)) {
+        expect(answer.status).toBe(200);
+        expect(answer.body.password).toBe(password);
+      }
+    }
   });
 
   it("counts wrong passwords across both processes, and a forged X-Forwarded-For buys no new budget", async () => {
