@@ -137,6 +137,20 @@ describe("extra keeps its order", () => {
     expect(JSON.stringify(r.extra)).toBe(JSON.stringify(EXTRA));
   });
 
+  it("through a rollback to an earlier version", async () => {
+    const c = (await owner.client.ok(READ, { s: ws.slug, n: "ordered" })).workspace.connection;
+    const edited = await owner.client.ok(
+      `mutation($id: ID!) { updateConnection(id: $id, patch: { description: "edited" }) { version } }`,
+      { id: c.id },
+    );
+    await owner.client.ok(`mutation($id: ID!, $v: Int!) { rollbackConnection(id: $id, version: $v) { version } }`, {
+      id: c.id,
+      v: edited.updateConnection.version - 1,
+    });
+    const r = (await owner.client.ok(RESOLVE, { n: "ordered", w: ws.slug })).resolveConnection;
+    expect(JSON.stringify(r.extra)).toBe(JSON.stringify(EXTRA));
+  });
+
   it("through a query-params URI, which carries every value as text", async () => {
     const exported = (await owner.client.ok(EXPORT, { w: ws.id, f: "AIRFLOW_ENV", s: true, d: "QUERY_PARAMS" })).exportConnections;
     expect(exported).toContain("?zzzzzz=last-first&api_token=tok-secret&a=true&mm=");
