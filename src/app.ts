@@ -54,6 +54,7 @@ import { tracingActive } from "./observability/tracing";
 import { runPeriodically } from "./jobs/periodic";
 import { runDueTests } from "./jobs/scheduled-tests";
 import { TestSchedules } from "./services/health/schedules";
+import { DEFAULT_BACKOFF_MS, Webhooks } from "./services/health/webhooks";
 import { createEgress, type Lookup } from "./net/egress";
 import { type DeniedRange, productionDenials } from "./net/production-egress";
 import { LoginThrottle } from "./auth/login-throttle";
@@ -88,6 +89,8 @@ const READY_TIMEOUT_MS = 1_500;
 const USAGE_FLUSH_MS = 1_000;
 const SESSION_SWEEP_MS = 15 * 60_000;
 const ALIAS_SWEEP_MS = 60 * 60_000;
+/** The deadline of one webhook delivery attempt. */
+const WEBHOOK_TIMEOUT_MS = 5_000;
 // How often the key rotation job looks for unfinished work besides being asked (a rotation).
 const REENCRYPTION_INTERVAL_MS = 60_000;
 
@@ -184,7 +187,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       destroyAfterMs: config.keyRotation.destroyDelaySeconds * 1000,
       logger,
     });
-    const services = buildServices(prisma, pool, sql, usage, tokenUses, keyring, reencryption, invalidations, instanceKeys, config, denied, options.lookup);
+    const services = buildServices(prisma, pool, sql, usage, tokenUses, keyring, reencryption, invalidations, instanceKeys, config, denied, options.lookup, logger);
+    // Webhooks stop retrying before the pool closes (cleanups run in reverse).
+    cleanups.push(() => services.webhooks.stop());
     const limits = requestLimits<GraphQLContext>(config.graphqlLimits);
     for (const listener of [keyring, services.identity, services.apiTokens, services.workspaces, reencryption]) invalidations.subscribe(listener);
     await invalidations.start();
@@ -304,7 +309,8 @@ function buildServices(
   instanceKeys: Record<InstanceKeyPurpose, Buffer>,
   config: Config,
   denied: DeniedRange[],
-  lookup?: Lookup,
+  lookup: Lookup | undefined,
+  logger: Logger,
 ): Services {
   const secrets = new ConnectionSecrets(keyring);
   const cache = { ttlMs: config.cacheSeconds * 1000, storing: () => invalidations.listening };
@@ -323,6 +329,9 @@ function buildServices(
     egress: createEgress({ mode: config.egressMode, allow: config.egressAllow, deny: config.egressDeny, denied, lookup }),
     sqliteRoot: config.sqliteRoot,
   };
+  const connectionTests = new ConnectionTestService(prisma, sql, connections, limiter, testEnvironment);
+  const webhooks = new Webhooks(prisma, keyring, { egress: testEnvironment.egress, timeoutMs: WEBHOOK_TIMEOUT_MS, backoffMs: DEFAULT_BACKOFF_MS }, logger);
+  connectionTests.onStatusChange((change) => webhooks.notify(change));
   const invitations = new InvitationService(prisma, instanceKeys["invitation-hash"], invalidations, {
     perWorkspace: shared("invitation-workspace", limits.invitationsPerWorkspacePerHour, 3600, "Too many invitations from this workspace."),
   });
@@ -348,8 +357,9 @@ function buildServices(
     invitations,
     workspaceKeys: new WorkspaceKeyService(prisma, keyring, invalidations, reencryption),
     connections,
-    connectionTests: new ConnectionTestService(prisma, sql, connections, limiter, testEnvironment),
+    connectionTests,
     testSchedules: new TestSchedules(prisma, sql),
+    webhooks,
     apiTokens: new ApiTokenService(prisma, instanceKeys["api-token-hash"], invalidations, cache, sql, tokenUses),
     resolution: new ResolutionService(prisma, connections, sql, new AccessTokens(prisma, keyring, secrets, (row) => connections.storedDraft(row), testEnvironment)),
     sync,

@@ -14,6 +14,7 @@
  * one statement. Every ciphertext column of a row is sealed under the row's one key version.
  */
 import { sealContext as accessTokenSealContext } from "../services/connections/access-tokens";
+import { webhookSealContext } from "../services/health/webhooks";
 import { openSecrets, sealSecrets } from "./sealed-secrets";
 
 /** A row as the job reads it: its key columns, "workspaceId", its context and ciphertext columns. */
@@ -86,7 +87,20 @@ const accessTokens: SealedColumns = {
     sealSecrets(dek, keyVersion, { workspaceId: row.workspaceId, connectionId: accessTokenSealContext(row.connectionId as string) }, plaintext),
 };
 
-export const SEALED_COLUMNS: readonly SealedColumns[] = [connections, connectionVersions, accessTokens];
+/** A webhook's signing secret (src/services/health/webhooks.ts). */
+const webhooks: SealedColumns = {
+  name: "webhooks",
+  table: "Webhook",
+  keyColumns: [{ name: "id", type: "text" }],
+  workspaceColumn: "workspaceId",
+  keyVersionColumn: "keyVersion",
+  ciphertextColumns: ["secretCiphertext"],
+  open: (dek, blob, row) => openSecrets(dek, blob, { workspaceId: row.workspaceId, connectionId: webhookSealContext(row.id as string) }),
+  seal: (dek, keyVersion, row, _column, plaintext) =>
+    sealSecrets(dek, keyVersion, { workspaceId: row.workspaceId, connectionId: webhookSealContext(row.id as string) }, plaintext),
+};
+
+export const SEALED_COLUMNS: readonly SealedColumns[] = [connections, connectionVersions, accessTokens, webhooks];
 
 /** A SQL identifier, quoted. Names come from the list above, never from input. */
 export function ident(name: string): string {

@@ -9,6 +9,7 @@ import { ResolveResolver } from "./resolve.resolver";
 import { ResolvedConnectionResolver } from "./resolved-connection.resolver";
 import { TestScheduleResolver } from "./test-schedule.resolver";
 import { TransferResolver } from "./transfer.resolver";
+import { WebhookResolver, WorkspaceWebhooksResolver } from "./webhook.resolver";
 import { WorkspaceResolver } from "./workspace.resolver";
 
 export const resolvers = [
@@ -25,4 +26,6 @@ export const resolvers = [
   ResolvedConnectionResolver,
   TransferResolver,
   TestScheduleResolver,
+  WebhookResolver,
+  WorkspaceWebhooksResolver,
 ] as const;

@@ -13,6 +13,7 @@ import type { ResolutionService } from "./connections/resolution";
 import type { WorkspaceKeyService } from "./workspace-keys";
 import type { WorkspaceService } from "./workspaces";
 import type { TestSchedules } from "./health/schedules";
+import type { Webhooks } from "./health/webhooks";
 
 export interface Services {
   identity: IdentityService;
@@ -26,4 +27,5 @@ export interface Services {
   sync: ConnectionSync;
   transfer: ConnectionTransfer;
   testSchedules: TestSchedules;
+  webhooks: Webhooks;
 }

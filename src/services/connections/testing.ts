@@ -28,6 +28,7 @@ import type { ConnectionService } from "./service";
 import { scrubSecrets } from "../../adapters/common/scrub";
 import { validateSettings } from "../../adapters/registry";
 import type { TestLimiter } from "../../limits/test-limiter";
+import type { StatusChange } from "../health/webhooks";
 
 const MAX_HISTORY = 100;
 
@@ -62,7 +63,12 @@ export interface TestEnvironment {
   sqliteRoot: string | null;
 }
 
+/** A stored result whose status differs from the connection's previous one (webhooks.ts delivers it). */
+export type StatusChangeListener = (change: StatusChange) => void;
+
 export class ConnectionTestService {
+  private readonly statusListeners: StatusChangeListener[] = [];
+
   constructor(
     private readonly db: Db,
     private readonly sql: Sql,
@@ -70,6 +76,31 @@ export class ConnectionTestService {
     private readonly limiter: TestLimiter,
     private readonly environment: TestEnvironment,
   ) {}
+
+  /** Called after a stored test changed the connection's status (SUCCESS ↔ FAILURE). */
+  onStatusChange(listener: StatusChangeListener): void {
+    this.statusListeners.push(listener);
+  }
+
+  private async previousStatus(row: { id: string; workspaceId: string }): Promise<"SUCCESS" | "FAILURE" | null> {
+    return (await this.lastTests([row]))[0]?.status ?? null;
+  }
+
+  private changed(row: { id: string; workspaceId: string; name: string }, previous: "SUCCESS" | "FAILURE" | null, report: TestReport): void {
+    if (previous === null || previous === report.status) return;
+    const change: StatusChange = {
+      workspaceId: row.workspaceId,
+      connectionId: row.id,
+      connectionName: row.name,
+      environment: null,
+      oldStatus: previous,
+      newStatus: report.status,
+      code: report.errorCode,
+      message: report.message,
+      time: report.testedAt,
+    };
+    for (const listener of this.statusListeners) listener(change);
+  }
 
   private get timeoutMs(): number {
     return this.environment.timeoutMs;
@@ -82,7 +113,8 @@ export class ConnectionTestService {
     const draft = await this.connections.storedDraft(row);
     const report = await this.run(actingUserId(caller.signedIn), row.workspaceId, draft);
     const actor = caller.signedIn;
-    return this.db.$transaction(async (tx) => {
+    const previous = await this.previousStatus(row);
+    const stored = await this.db.$transaction(async (tx) => {
       const stored = await tx.testResult.create({
         data: {
           id: randomUUID(),
@@ -107,6 +139,8 @@ export class ConnectionTestService {
       });
       return stored;
     });
+    this.changed(row, previous, report);
+    return stored;
   }
 
   /**
@@ -118,6 +152,7 @@ export class ConnectionTestService {
     const row = await this.db.connection.findFirst({ where: { id: connectionId, workspaceId } });
     if (!row) return false;
     const report = await this.run(userId, workspaceId, await this.connections.storedDraft(row));
+    const previous = await this.previousStatus(row);
     await this.db.testResult.create({
       data: {
         id: randomUUID(),
@@ -133,6 +168,7 @@ export class ConnectionTestService {
         actorId: userId,
       },
     });
+    this.changed(row, previous, report);
     return true;
   }
 

@@ -1,0 +1,54 @@
+import { Field, ID, Int, ObjectType } from "type-graphql";
+import { TestStatus } from "./enums";
+import { DateTimeScalar } from "./scalars";
+
+@ObjectType("Webhook", { description: "Called with a signed POST when a connection's status changes (README: Health)." })
+export class WebhookType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  url!: string;
+
+  @Field(() => DateTimeScalar)
+  createdAt!: Date;
+}
+
+@ObjectType("CreatedWebhook", { description: "`secret` signs every delivery; it is shown here once and never again." })
+export class CreatedWebhookType {
+  @Field(() => String)
+  secret!: string;
+
+  @Field(() => WebhookType)
+  webhook!: WebhookType;
+}
+
+@ObjectType("WebhookDelivery", { description: "One attempt: outcome DELIVERED (a 2xx answer), FAILED (retried while attempts are left) or REFUSED (the egress policy; nothing was sent)." })
+export class WebhookDeliveryType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  connectionId!: string;
+
+  @Field(() => TestStatus)
+  oldStatus!: string;
+
+  @Field(() => TestStatus)
+  newStatus!: string;
+
+  @Field(() => Int)
+  attempt!: number;
+
+  @Field(() => String)
+  outcome!: string;
+
+  @Field(() => Int, { nullable: true })
+  statusCode!: number | null;
+
+  @Field(() => String, { nullable: true })
+  error!: string | null;
+
+  @Field(() => DateTimeScalar)
+  at!: Date;
+}
