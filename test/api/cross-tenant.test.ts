@@ -14,6 +14,7 @@ let victimWorkspace: { id: string; slug: string };
 let victimConnection: { id: string; name: string };
 let victimTokenId: string;
 let victimInvitationId: string;
+let victimWebhookId: string;
 const intruders: Record<string, GraphQLClient> = {};
 
 beforeAll(async () => {
@@ -24,6 +25,10 @@ beforeAll(async () => {
   victimConnection = await createConnection(victim.client, victimWorkspace.id, { name: "crown_jewels" });
   victimTokenId = (await createApiToken(victim.client, victimWorkspace.id, ["READ"])).id;
   victimInvitationId = (await inviteMember(victim.client, victimWorkspace.id, "friend@example.com", "MEMBER")).id;
+  // Never called: the victim's connection is never tested.
+  victimWebhookId = (
+    await victim.client.ok(`mutation($w: ID!) { createWebhook(workspaceId: $w, url: "https://example.com/hook") { webhook { id } } }`, { w: victimWorkspace.id })
+  ).createWebhook.webhook.id;
 
   const intruder = await signUp(anonymous, "intruder");
   const own = await createWorkspace(intruder.client);
@@ -58,6 +63,10 @@ const operations: Record<string, () => [string, Record<string, unknown>]> = {
   inviteMember: () => [`mutation($w: ID!) { inviteMember(workspaceId: $w, email: "nobody@example.com", role: ADMIN) { token } }`, { w: victimWorkspace.id }],
   revokeInvitation: () => [`mutation($id: ID!) { revokeInvitation(id: $id) { id } }`, { id: victimInvitationId }],
   setMemberRole: () => [`mutation($w: ID!, $u: ID!) { setMemberRole(workspaceId: $w, userId: $u, role: VIEWER) { role } }`, { w: victimWorkspace.id, u: victim.userId }],
+  setTestSchedule: () => [`mutation($w: ID!) { setTestSchedule(workspaceId: $w, everyMinutes: 5) { id } }`, { w: victimWorkspace.id }],
+  removeTestSchedule: () => [`mutation($w: ID!) { removeTestSchedule(workspaceId: $w) }`, { w: victimWorkspace.id }],
+  createWebhook: () => [`mutation($w: ID!) { createWebhook(workspaceId: $w, url: "https://example.com/planted") { secret } }`, { w: victimWorkspace.id }],
+  deleteWebhook: () => [`mutation($id: ID!) { deleteWebhook(id: $id) }`, { id: victimWebhookId }],
   removeMember: () => [`mutation($w: ID!, $u: ID!) { removeMember(workspaceId: $w, userId: $u) }`, { w: victimWorkspace.id, u: victim.userId }],
 };
 
@@ -82,6 +91,8 @@ it("left the victim's objects untouched", async () => {
       members { role user { id } }
       apiTokens { id revokedAt }
       invitations { id email status }
+      testSchedules { id }
+      webhooks { id url }
     } }`,
     { s: victimWorkspace.slug },
   );
@@ -89,4 +100,6 @@ it("left the victim's objects untouched", async () => {
   expect(data.workspace.members).toEqual([{ role: "OWNER", user: { id: victim.userId } }]);
   expect(data.workspace.apiTokens).toEqual([{ id: victimTokenId, revokedAt: null }]);
   expect(data.workspace.invitations).toEqual([{ id: victimInvitationId, email: "friend@example.com", status: "PENDING" }]);
+  expect(data.workspace.testSchedules).toEqual([]);
+  expect(data.workspace.webhooks).toEqual([{ id: victimWebhookId, url: "https://example.com/hook" }]);
 });
