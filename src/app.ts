@@ -73,6 +73,10 @@ import { ConnectionStore } from "./services/connections/store";
 import { ConnectionSync } from "./services/connections/sync";
 import { ConnectionVersions } from "./services/connections/versions";
 import { ConnectionTransfer } from "./services/connections/transfer";
+import { EnvironmentService } from "./services/connections/environments";
+import { OverrideStore } from "./services/connections/overrides";
+import { BundleService } from "./services/connections/bundles";
+import { EnvironmentImport } from "./services/connections/environment-import";
 import { IdentityService } from "./services/identity";
 import { InvitationService } from "./services/invitations";
 import { ResolutionService } from "./services/connections/resolution";
@@ -315,7 +319,8 @@ function buildServices(
   const secrets = new ConnectionSecrets(keyring);
   const cache = { ttlMs: config.cacheSeconds * 1000, storing: () => invalidations.listening };
   const store = new ConnectionStore(secrets, config.connectionVersionsKept);
-  const connections = new ConnectionService(prisma, secrets, sql, usage, store, new ConnectionVersions(prisma, sql, secrets), new ConnectionAliases(prisma));
+  const overrides = new OverrideStore(prisma, secrets);
+  const connections = new ConnectionService(prisma, secrets, sql, usage, store, new ConnectionVersions(prisma, sql, secrets), new ConnectionAliases(prisma), overrides);
   const sync = new ConnectionSync(prisma, connections, store);
   const limiter = new TestLimiter(config.maxConcurrentTests, config.maxConcurrentTestsPerWorkspace, config.maxConcurrentTestsPerUser);
   const limits = config.limits;
@@ -329,7 +334,7 @@ function buildServices(
     egress: createEgress({ mode: config.egressMode, allow: config.egressAllow, deny: config.egressDeny, denied, lookup }),
     sqliteRoot: config.sqliteRoot,
   };
-  const connectionTests = new ConnectionTestService(prisma, sql, connections, limiter, testEnvironment);
+  const connectionTests = new ConnectionTestService(prisma, sql, connections, limiter, testEnvironment, overrides);
   const webhooks = new Webhooks(prisma, keyring, { egress: testEnvironment.egress, timeoutMs: WEBHOOK_TIMEOUT_MS, backoffMs: DEFAULT_BACKOFF_MS }, logger);
   connectionTests.onStatusChange((change) => webhooks.notify(change));
   const invitations = new InvitationService(prisma, instanceKeys["invitation-hash"], invalidations, {
@@ -361,9 +366,19 @@ function buildServices(
     testSchedules: new TestSchedules(prisma, sql),
     webhooks,
     apiTokens: new ApiTokenService(prisma, instanceKeys["api-token-hash"], invalidations, cache, sql, tokenUses),
-    resolution: new ResolutionService(prisma, connections, sql, new AccessTokens(prisma, keyring, secrets, (row) => connections.storedDraft(row), testEnvironment)),
+    resolution: new ResolutionService(
+      prisma,
+      connections,
+      sql,
+      new AccessTokens(prisma, keyring, secrets, (row) => connections.storedDraft(row), testEnvironment),
+      undefined,
+      overrides,
+    ),
     sync,
-    transfer: new ConnectionTransfer(prisma, connections, sync),
+    transfer: new ConnectionTransfer(prisma, connections, sync, overrides, new EnvironmentImport(prisma, connections, overrides, secrets)),
+    environments: new EnvironmentService(prisma, connections, overrides, secrets),
+    overrides,
+    bundles: new BundleService(prisma, connections, overrides, secrets),
   };
 }
 

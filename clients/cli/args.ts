@@ -21,6 +21,7 @@ export const OPTIONS = {
   url: { type: "string" },
   token: { type: "string" },
   workspace: { type: "string", short: "w" },
+  environment: { type: "string", short: "e" },
   help: { type: "boolean", short: "h" },
   json: { type: "boolean" },
   type: { type: "string" },
@@ -60,7 +61,7 @@ export const OPTIONS = {
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
-export const GLOBAL_OPTIONS: OptionName[] = ["url", "token", "workspace", "help", "version"];
+export const GLOBAL_OPTIONS: OptionName[] = ["url", "token", "workspace", "environment", "help", "version"];
 
 export interface ParsedArgs {
   positionals: string[];

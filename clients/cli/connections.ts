@@ -90,11 +90,13 @@ const get: Command = {
     }
     let c: any;
     if (values.resolve) {
-      // The dialect argument only when asked for: older servers have none.
+      // The dialect and environment arguments only when asked for: older servers have none.
+      const environment = ctx.settings.environment;
+      const vars = [dialect ? ", $d: AirflowUriDialect!" : "", environment ? ", $e: String" : ""].join("");
       const data = await ctx.api.graphql(
-        `query($n: String!, $w: String${dialect ? ", $d: AirflowUriDialect!" : ""}) { resolveConnection(name: $n, workspace: $w) {
+        `query($n: String!, $w: String${vars}) { resolveConnection(name: $n, workspace: $w${environment ? ", environment: $e" : ""}) {
           name type description host port schema login password extra airflowUri${dialect ? "(dialect: $d)" : ""} sqlalchemyUrl } }`,
-        dialect ? { n: name, w: ctx.workspace, d: enumName(dialect) } : { n: name, w: ctx.workspace },
+        { n: name, w: ctx.workspace, ...(dialect ? { d: enumName(dialect) } : {}), ...(environment ? { e: environment } : {}) },
       );
       c = data.resolveConnection;
     } else {
@@ -237,11 +239,19 @@ const test: Command = {
   options: ["json"],
   usage: "connections test NAME [--json]",
   summary: "Test a saved connection from the server; exit 1 when the test fails.",
-  details: ["--json        the test result as JSON", "An API token needs READ (to find the connection) and TEST."],
+  details: [
+    "--json        the test result as JSON",
+    "With --environment (or PATCHBAY_ENVIRONMENT), tests that environment's values and records",
+    "the result on its override. An API token needs READ (to find the connection) and TEST.",
+  ],
   async run(ctx, [name], values) {
     const id = await connectionId(ctx, name);
-    const data = await ctx.api.graphql(`mutation($id: ID!) { testConnection(id: $id) { status errorCode message latencyMs serverVersion testedAt } }`, { id });
-    const r = data.testConnection;
+    const environment = ctx.settings.environment;
+    const fields = "status errorCode message latencyMs serverVersion testedAt";
+    const data = environment
+      ? await ctx.api.graphql(`mutation($id: ID!, $e: String!) { result: testConnectionIn(id: $id, environment: $e) { ${fields} } }`, { id, e: environment })
+      : await ctx.api.graphql(`mutation($id: ID!) { result: testConnection(id: $id) { ${fields} } }`, { id });
+    const r = data.result;
     if (values.json) ctx.io.stdout.write(json(r));
     else {
       const head = [r.status, name, `${r.latencyMs} ms`, r.errorCode ?? r.serverVersion].filter(Boolean).join("  ");
@@ -355,6 +365,8 @@ const exportCommand: Command = {
     "--include-secrets         with passwords and secret extras (ADMIN and above); FILE gets mode 600",
     "--dialect D               URIs: extra-json (default; Airflow 2.7 to 3.1) or query-params (Airflow after PR #59339)",
     "--postgres-driver D       jupysql-ini: psycopg2 (default) or psycopg",
+    "With --environment (or PATCHBAY_ENVIRONMENT), each connection as that environment sees it:",
+    "a plain Airflow file for that environment's Airflow.",
   ],
   async run(ctx, [file], values) {
     const format = exportFormat(file, values);
@@ -365,10 +377,11 @@ const exportCommand: Command = {
     const workspace = await onWorkspace(ctx, "id slug");
     const includeSecrets = Boolean(values["include-secrets"]);
     const asked = serialization === "json" ? "airflow-json" : format;
+    const environment = ctx.settings.environment;
     const data = await ctx.api.graphql(
-      `query($w: ID!, $f: ExportFormat!, $s: Boolean, $d: AirflowUriDialect!, $p: PostgresDriver!) {
-        exportConnections(workspaceId: $w, format: $f, includeSecrets: $s, dialect: $d, postgresDriver: $p) }`,
-      { w: workspace.id, f: enumName(asked), s: includeSecrets, d: enumName(dialect), p: enumName(driver) },
+      `query($w: ID!, $f: ExportFormat!, $s: Boolean, $d: AirflowUriDialect!, $p: PostgresDriver!${environment ? ", $e: String" : ""}) {
+        exportConnections(workspaceId: $w, format: $f, includeSecrets: $s, dialect: $d, postgresDriver: $p${environment ? ", environment: $e" : ""}) }`,
+      { w: workspace.id, f: enumName(asked), s: includeSecrets, d: enumName(dialect), p: enumName(driver), ...(environment ? { e: environment } : {}) },
     );
     let text: string = data.exportConnections;
     if (serialization === "json") text = jsonEnvLines(text);
@@ -379,7 +392,8 @@ const exportCommand: Command = {
     await writeFile(file, text, { mode: includeSecrets ? 0o600 : 0o644 });
     // The mode above only applies to a new file.
     if (includeSecrets) await chmod(file, 0o600);
-    ctx.io.stderr.write(`Wrote the ${format} export of ${workspace.slug}${includeSecrets ? " WITH secrets" : ""} to ${file}.\n`);
+    const of = environment ? `${workspace.slug} in ${environment}` : workspace.slug;
+    ctx.io.stderr.write(`Wrote the ${format} export of ${of}${includeSecrets ? " WITH secrets" : ""} to ${file}.\n`);
     return 0;
   },
 };
@@ -439,6 +453,7 @@ async function restResolve(ctx: Context, name: string, query: { format: string; 
   url.searchParams.set("format", query.format);
   if (query.dialect) url.searchParams.set("dialect", query.dialect);
   if (ctx.workspace) url.searchParams.set("workspace", ctx.workspace);
+  if (ctx.settings.environment) url.searchParams.set("environment", ctx.settings.environment);
   let response: Response;
   try {
     response = await fetch(url, { headers: { authorization: `Bearer ${ctx.settings.token}` }, signal: AbortSignal.timeout(ctx.settings.timeoutMs), redirect: "manual" });

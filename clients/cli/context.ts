@@ -39,13 +39,14 @@ export async function createContext(io: Io, args: ParsedArgs): Promise<Context> 
   }
   let settings: ResolvedOptions;
   try {
-    settings = resolveOptions({ url, token, workspace: args.values.workspace, timeoutMs: CLI_TIMEOUT_MS, env: io.env }, { requireToken: true });
+    settings = resolveOptions({ url, token, workspace: args.values.workspace, environment: args.values.environment, timeoutMs: CLI_TIMEOUT_MS, env: io.env }, { requireToken: true });
   } catch (error) {
     if (error instanceof PatchbayError && error.code === "CONFIG") {
       throw new UsageError(
         error.message
           .replace("or pass { url }", "or pass --url, or run `patchbay login`")
-          .replace("or pass { token }", "or pass --token, or run `patchbay login`"),
+          .replace("or pass { token }", "or pass --token, or run `patchbay login`")
+          .replace("(PATCHBAY_ENVIRONMENT)", "(--environment or PATCHBAY_ENVIRONMENT)"),
       );
     }
     throw error;
@@ -110,7 +111,14 @@ export function localContext(io: Io, args: ParsedArgs): Context {
   return {
     io,
     args,
-    settings: { url: "", token: null, workspace: args.values.workspace ?? null, cacheTtlMs: 0, timeoutMs: CLI_TIMEOUT_MS, fetch: globalThis.fetch },
+    settings: {
+      url: "",
+      token: null, workspace: args.values.workspace ?? null,
+      environment: args.values.environment ?? null,
+      cacheTtlMs: 0,
+      timeoutMs: CLI_TIMEOUT_MS,
+      fetch: globalThis.fetch,
+    },
     api: { url: "", graphql: async () => Promise.reject(new UsageError("This command does not talk to a server.")) },
     workspace: args.values.workspace ?? null,
   };

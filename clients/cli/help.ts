@@ -3,10 +3,11 @@ import type { Command } from "./command.js";
 
 const GLOBAL = [
   "Settings (flags win over the environment):",
-  "  --url URL          PATCHBAY_URL        the server, e.g. https://patchbay.example.com",
-  "  --token T          PATCHBAY_TOKEN      an API token, or a person's session token",
-  "  -w, --workspace S  PATCHBAY_WORKSPACE  workspace slug (needed with a session token)",
-  "  -h, --help         help for any command",
+  "  --url URL            PATCHBAY_URL          the server, e.g. https://patchbay.example.com",
+  "  --token T            PATCHBAY_TOKEN        an API token, or a person's session token",
+  "  -w, --workspace S    PATCHBAY_WORKSPACE    workspace slug (needed with a session token)",
+  "  -e, --environment E  PATCHBAY_ENVIRONMENT  that environment's values (get --resolve, test, export)",
+  "  -h, --help           help for any command",
   "",
   "Exit codes: 0 ok, 1 the API refused or failed (message and code on stderr), 2 usage error.",
 ].join("\n");

@@ -22,6 +22,8 @@ export interface PatchbayClient {
   readonly url: string;
   /** The workspace slug sent with each resolve, or null (an API token's own workspace). */
   readonly workspace: string | null;
+  /** The environment whose values are resolved (option or PATCHBAY_ENVIRONMENT), or null. */
+  readonly environment: string | null;
   /** Every field with the secrets, the Airflow URI and the SQLAlchemy URL; cached for cacheTtlMs. */
   connection(name: string): Promise<ResolvedConnection>;
   /** A pg.Pool for a postgres connection. It connects lazily; end() it when done. */
@@ -40,14 +42,20 @@ export function createPatchbayClient(options: PatchbayClientOptions = {}): Patch
   let withSqlalchemy = true;
 
   async function fetchConnection(name: string): Promise<ResolvedConnection> {
-    const variables = { name, workspace: settings.workspace };
+    const environment = settings.environment;
+    const variables = environment ? { name, workspace: settings.workspace, environment } : { name, workspace: settings.workspace };
     try {
-      const data = await transport.graphql(resolveQuery(withSqlalchemy), variables);
+      const data = await transport.graphql(resolveQuery(withSqlalchemy, environment !== null), variables);
       return toResolvedConnection(data.resolveConnection);
     } catch (error) {
       if (withSqlalchemy && isUnknownField(error, "sqlalchemyUrl")) {
         withSqlalchemy = false;
         return fetchConnection(name);
+      }
+      if (environment && isUnknownArgument(error, "environment")) {
+        throw new PatchbayError("UNSUPPORTED", "This Patchbay server does not resolve environments yet; unset PATCHBAY_ENVIRONMENT ({ environment }) or upgrade the server.", {
+          field: "environment",
+        });
       }
       throw withContext(error, name);
     }
@@ -64,6 +72,7 @@ export function createPatchbayClient(options: PatchbayClientOptions = {}): Patch
   return {
     url: settings.url,
     workspace: settings.workspace,
+    environment: settings.environment,
     connection,
 
     async pgPool(name, poolOptions) {
@@ -86,6 +95,10 @@ export function createPatchbayClient(options: PatchbayClientOptions = {}): Patch
 
 function isUnknownField(error: unknown, field: string): boolean {
   return error instanceof PatchbayError && error.code === "GRAPHQL_VALIDATION_FAILED" && error.message.includes(`"${field}"`);
+}
+
+function isUnknownArgument(error: unknown, argument: string): boolean {
+  return error instanceof PatchbayError && error.code === "GRAPHQL_VALIDATION_FAILED" && error.message.includes(`"${argument}"`);
 }
 
 /** Names the connection in the message; the code and status stay the server's. */

@@ -26,9 +26,12 @@ export interface ResolvedConnection {
 
 const FIELDS = "name type description host port schema login password extra airflowUri";
 
-export function resolveQuery(withSqlalchemy: boolean): string {
-  return `query PatchbayResolve($name: String!, $workspace: String) {
-  resolveConnection(name: $name, workspace: $workspace) { ${FIELDS}${withSqlalchemy ? " sqlalchemyUrl" : ""} }
+/** The environment is declared only when one is set, so servers from before environments still answer. */
+export function resolveQuery(withSqlalchemy: boolean, withEnvironment = false): string {
+  const declared = withEnvironment ? ", $environment: String" : "";
+  const argument = withEnvironment ? ", environment: $environment" : "";
+  return `query PatchbayResolve($name: String!, $workspace: String${declared}) {
+  resolveConnection(name: $name, workspace: $workspace${argument}) { ${FIELDS}${withSqlalchemy ? " sqlalchemyUrl" : ""} }
 }`;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Where the client's settings come from: the options first, then PATCHBAY_URL,
- * PATCHBAY_TOKEN and PATCHBAY_WORKSPACE. A missing or malformed one is a CONFIG error that
+ * PATCHBAY_TOKEN, PATCHBAY_WORKSPACE and PATCHBAY_ENVIRONMENT. A missing or malformed one is a CONFIG error that
  * names the option and the variable, raised when the client is created.
  */
 import { PatchbayError } from "./errors.js";
@@ -12,6 +12,8 @@ export interface PatchbayClientOptions {
   token?: string;
   /** Workspace slug; needed with a person's session token (default: PATCHBAY_WORKSPACE). */
   workspace?: string;
+  /** Resolve that environment's values, e.g. prod (default: PATCHBAY_ENVIRONMENT; unset: the connection's own). */
+  environment?: string;
   /** How long a resolved connection is reused without asking again; 0 turns caching off. Default 30 000. */
   cacheTtlMs?: number;
   /** Deadline of each request to Patchbay, and the default connect timeout of pools. Default 10 000. */
@@ -26,6 +28,7 @@ export interface ResolvedOptions {
   url: string;
   token: string | null;
   workspace: string | null;
+  environment: string | null;
   cacheTtlMs: number;
   timeoutMs: number;
   fetch: typeof globalThis.fetch;
@@ -52,6 +55,7 @@ export function resolveOptions(options: PatchbayClientOptions, { requireToken }:
     url: baseUrl(rawUrl),
     token,
     workspace: pick(options.workspace, env.PATCHBAY_WORKSPACE) ?? null,
+    environment: nameLike(pick(options.environment, env.PATCHBAY_ENVIRONMENT) ?? null, "environment", "PATCHBAY_ENVIRONMENT"),
     cacheTtlMs: nonNegative(options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS, "cacheTtlMs"),
     timeoutMs: positive(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, "timeoutMs"),
     fetch: options.fetch ?? globalThis.fetch,
@@ -80,6 +84,15 @@ export function baseUrl(raw: string): string {
 function pick(...values: Array<string | undefined>): string | undefined {
   for (const value of values) if (value !== undefined && value.trim() !== "") return value.trim();
   return undefined;
+}
+
+/** An optional name-like setting: null, or 1 to 200 printable characters without spaces. */
+function nameLike(value: string | null, name: string, variable: string): string | null {
+  if (value === null) return null;
+  if (value.length > 200 || /[\s\p{C}]/u.test(value)) {
+    throw new PatchbayError("CONFIG", `The ${name} (${variable}) must be 1 to 200 printable characters without spaces.`);
+  }
+  return value;
 }
 
 function nonNegative(value: number, name: string): number {

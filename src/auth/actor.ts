@@ -22,6 +22,8 @@ export interface TokenActor {
   createdById: string;
   /** The creator's role in the token's workspace when the token was checked (policy caps the scopes by it). */
   creatorRole: Role;
+  /** Bound to one environment: resolves and tests that environment's values only (null: any). */
+  environment: string | null;
 }
 
 /** The person on whose behalf the actor acts: the user, or a token's creator. */

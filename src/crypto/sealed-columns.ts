@@ -100,7 +100,23 @@ const webhooks: SealedColumns = {
     sealSecrets(dek, keyVersion, { workspaceId: row.workspaceId, connectionId: webhookSealContext(row.id as string) }, plaintext),
 };
 
-export const SEALED_COLUMNS: readonly SealedColumns[] = [connections, connectionVersions, accessTokens, webhooks];
+/**
+ * One environment's override of a connection (src/services/connections/overrides.ts): sealed
+ * like a connection's secrets, with the override's own id in the AAD.
+ */
+const connectionOverrides: SealedColumns = {
+  name: "connection overrides",
+  table: "ConnectionOverride",
+  keyColumns: [{ name: "id", type: "text" }],
+  workspaceColumn: "workspaceId",
+  keyVersionColumn: "keyVersion",
+  ciphertextColumns: ["secretCiphertext"],
+  open: (dek, blob, row) => openSecrets(dek, blob, { workspaceId: row.workspaceId, connectionId: row.id as string }),
+  seal: (dek, keyVersion, row, _column, plaintext) =>
+    sealSecrets(dek, keyVersion, { workspaceId: row.workspaceId, connectionId: row.id as string }, plaintext),
+};
+
+export const SEALED_COLUMNS: readonly SealedColumns[] = [connections, connectionVersions, accessTokens, webhooks, connectionOverrides];
 
 /** A SQL identifier, quoted. Names come from the list above, never from input. */
 export function ident(name: string): string {

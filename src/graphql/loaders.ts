@@ -5,7 +5,7 @@
  */
 import DataLoader from "dataloader";
 import type { Db } from "../db/prisma";
-import type { ApiToken, Membership, TestResult, User } from "../generated/prisma/client";
+import type { ApiToken, ConnectionOverride, Membership, OverrideTestResult, TestResult, User } from "../generated/prisma/client";
 import type { Caller } from "../policy/caller";
 import type { Services } from "../services";
 import type { ConnectionUsageData } from "../services/connections/resolution";
@@ -43,6 +43,9 @@ export interface Loaders {
   usage: DataLoader<string, ConnectionUsageData[]>;
   versions: DataLoader<HistoryKey, ConnectionVersionData[], string>;
   aliases: DataLoader<ConnectionKey, AliasData[], string>;
+  /** A connection's overrides, by environment name. */
+  overrides: DataLoader<ConnectionKey, ConnectionOverride[], string>;
+  overrideLastTest: DataLoader<ConnectionKey, OverrideTestResult | null, string>;
 }
 
 export function createLoaders(db: Db, services: Services, caller: Caller): Loaders {
@@ -66,6 +69,8 @@ export function createLoaders(db: Db, services: Services, caller: Caller): Loade
     aliases: new DataLoader((keys) => connections.aliases.listOf(keys), byId),
     usage: new DataLoader((connectionIds) => resolution.usageOf(connectionIds.map((id) => ({ id })))),
     lastTest: new DataLoader((keys) => connectionTests.lastTests(keys), byId),
+    overrides: new DataLoader((keys) => services.overrides.ofConnections(keys), byId),
+    overrideLastTest: new DataLoader((keys) => services.overrides.lastTests(keys), byId),
     lastUse: new DataLoader(async (keys) => {
       const newest = await connections.usage.lastUses(keys);
       return keys.map((key) => newest.get(key.id) ?? null);

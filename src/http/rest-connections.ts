@@ -3,7 +3,8 @@
  * GraphQL. Answers Airflow's JSON form, or with `?format=uri` the Airflow URI as text, of the
  * connection as Airflow's hooks expect it (airflowView), or with `?format=env` one line
  * `AIRFLOW_CONN_<ID>=<uri>`; `?dialect=extra-json|query-params` picks the URI dialect. A
- * person's token names the workspace with `?workspace=<slug>`. Errors are JSON with the GraphQL codes and the matching HTTP status.
+ * person's token names the workspace with `?workspace=<slug>`, an environment's values come
+ * with `?environment=<name>`. Errors are JSON with the GraphQL codes and the matching HTTP status.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { airflowView } from "../adapters/registry";
@@ -43,7 +44,9 @@ export function restConnectionsHandler(services: Services, options: { trustedPro
       }
       const actor = await authenticate(req.headers.authorization, services);
       const caller = new Caller(actor, clientAddress(req, options.trustedProxies), services.workspaces);
-      const resolved = airflowView(await services.resolution.resolve(caller, name, { workspace: queryText(url, "workspace") }));
+      const resolved = airflowView(
+        await services.resolution.resolve(caller, name, { workspace: queryText(url, "workspace"), environment: queryText(url, "environment") }),
+      );
       res.setHeader("cache-control", "no-store");
       if (format === "uri" || format === "env") {
         const text = format === "uri" ? toAirflowUri(resolved, dialect) : airflowEnvVarLine(resolved, dialect);

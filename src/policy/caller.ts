@@ -8,7 +8,7 @@ import DataLoader from "dataloader";
 import type { Actor } from "../auth/actor";
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from "../errors";
 import type { Role } from "../generated/prisma/enums";
-import { type Action, allows, isPeopleOnly, mayKeepSecretsWhenRepointing, type Repointing, type Subject } from "./policy";
+import { type Action, allows, environmentFor, isPeopleOnly, mayKeepSecretsWhenRepointing, type Repointing, type Subject } from "./policy";
 
 /** Where a person's roles come from (the workspace service). */
 export interface RoleSource {
@@ -84,6 +84,18 @@ export class Caller {
   /** The repointing rule for a change in a workspace the caller may already write to. */
   async mayKeepSecretsWhenRepointing(workspaceId: string, change: Repointing): Promise<boolean> {
     return mayKeepSecretsWhenRepointing(change, await this.can(workspaceId, "connection.resolve"));
+  }
+
+  /**
+   * The environment this request acts in (null: the connection's own values). A token bound
+   * to an environment acts in it whatever it names, and naming another is FORBIDDEN.
+   */
+  environment(requested: string | null | undefined): string | null {
+    const actor = this.signedIn;
+    const bound = actor.kind === "API_TOKEN" ? actor.environment : null;
+    const chosen = environmentFor(bound, requested ?? null);
+    if (chosen === false) throw new ForbiddenError(`This token is bound to the environment ${bound} and cannot use another.`);
+    return chosen;
   }
 
   /** Forget cached roles after this request changed them. */

@@ -120,3 +120,12 @@ export function mayKeepSecretsWhenRepointing(change: Repointing, mayResolve: boo
 export function mayInvite(inviterRole: Role | null, invitedRole: Role): boolean {
   return inviterRole !== null && roleAllows(inviterRole, "workspace.admin") && ROLE_RANK[invitedRole] <= ROLE_RANK[inviterRole];
 }
+
+/**
+ * The environment a request acts in: a token bound to an environment acts in that one (naming
+ * it is allowed, naming another is not: `false`); anyone else in the one they name, if any.
+ */
+export function environmentFor(bound: string | null, requested: string | null): string | null | false {
+  if (bound === null) return requested;
+  return requested === null || requested === bound ? bound : false;
+}

@@ -12,9 +12,11 @@ export class ApiTokenResolver {
     @Arg("name", () => String) name: string,
     @Arg("scopes", () => [TokenScope]) scopes: TokenScope[],
     @Arg("expiresAt", () => DateTimeScalar, { nullable: true }) expiresAt: Date | null,
+    @Arg("environment", () => String, { nullable: true, description: "Bind the token to one environment: it resolves that environment's values only." })
+    environment: string | null,
     @Ctx() { caller, services }: GraphQLContext,
   ) {
-    return services.apiTokens.create(caller, { workspaceId, name, scopes, expiresAt });
+    return services.apiTokens.create(caller, { workspaceId, name, scopes, expiresAt, environment });
   }
 
   @Mutation(() => ApiTokenType)

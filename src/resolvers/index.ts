@@ -4,7 +4,9 @@ import { ConnectionTestResolver } from "./connection-test.resolver";
 import { ConnectionTypeResolver } from "./connection-type.resolver";
 import { ConnectionResolver } from "./connection.resolver";
 import { InvitationResolver, WorkspaceInvitationsResolver } from "./invitation.resolver";
+import { ConnectionEnvironmentResolver, ConnectionOverrideResolver, WorkspaceEnvironmentResolver } from "./environment.resolver";
 import { MemberResolver } from "./member.resolver";
+import { BundleResolver } from "./bundle.resolver";
 import { ResolveResolver } from "./resolve.resolver";
 import { ResolvedConnectionResolver } from "./resolved-connection.resolver";
 import { TestScheduleResolver } from "./test-schedule.resolver";
@@ -28,4 +30,8 @@ export const resolvers = [
   TestScheduleResolver,
   WebhookResolver,
   WorkspaceWebhooksResolver,
+  ConnectionEnvironmentResolver,
+  ConnectionOverrideResolver,
+  WorkspaceEnvironmentResolver,
+  BundleResolver,
 ] as const;

@@ -10,8 +10,13 @@ export class ResolveResolver {
   resolveConnection(
     @Arg("name", () => String) name: string,
     @Arg("workspace", () => String, { nullable: true }) workspace: string | null,
+    @Arg("environment", () => String, {
+      nullable: true,
+      description: "Apply that environment's overrides; a token bound to an environment resolves that environment's values and may not name another.",
+    })
+    environment: string | null,
     @Ctx() { caller, services }: GraphQLContext,
   ) {
-    return services.resolution.resolve(caller, name, { workspace });
+    return services.resolution.resolve(caller, name, { workspace, environment });
   }
 }

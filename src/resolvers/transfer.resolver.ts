@@ -13,9 +13,14 @@ export class TransferResolver {
     dialect: AirflowUriDialect,
     @Arg("postgresDriver", () => PostgresDriver, { defaultValue: PostgresDriver.PSYCOPG2, description: "JUPYSQL_INI: PostgreSQL's SQLAlchemy driver." })
     postgresDriver: PostgresDriver,
+    @Arg("environment", () => String, {
+      nullable: true,
+      description: "Each connection as that environment sees it: a plain Airflow file for that environment's Airflow.",
+    })
+    environment: string | null,
     @Ctx() { caller, services }: GraphQLContext,
   ) {
-    return services.transfer.export(caller, workspaceId, { format, includeSecrets, dialect, postgresDriver });
+    return services.transfer.export(caller, workspaceId, { format, includeSecrets, dialect, postgresDriver, environment });
   }
 
   @Mutation(() => ImportReportType, {
@@ -33,8 +38,13 @@ export class TransferResolver {
       description: "Clear an existing connection's secrets that the file leaves out; by default they keep their stored values (a stub export imported back).",
     })
     clearMissingSecrets: boolean,
+    @Arg("environment", () => String, {
+      nullable: true,
+      description: "Import the file as that environment's values of existing connections: what differs from a connection's own values becomes its override.",
+    })
+    environment: string | null,
     @Ctx() { caller, services }: GraphQLContext,
   ) {
-    return services.transfer.import(caller, workspaceId, { format, content, onConflict, dryRun, unknownTypesAsGeneric, clearMissingSecrets });
+    return services.transfer.import(caller, workspaceId, { format, content, onConflict, dryRun, unknownTypesAsGeneric, clearMissingSecrets, environment });
   }
 }

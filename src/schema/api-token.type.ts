@@ -27,6 +27,9 @@ export class ApiTokenType {
 
   @Field(() => DateTimeScalar, { nullable: true })
   revokedAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: "A token bound to an environment resolves that environment's values only." })
+  environment!: string | null;
 }
 
 @ObjectType("CreatedApiToken", { description: "`token` is shown here once and never again." })

@@ -23,6 +23,7 @@ import type { ApiToken } from "../generated/prisma/client";
 import type { Role, TokenScope } from "../generated/prisma/enums";
 import type { Caller } from "../policy/caller";
 import { recordAudit } from "./audit";
+import { checkEnvironment } from "./connections/override-draft";
 
 // lastUsedAt is written at most this often per token, so busy tokens do not write per request.
 const LAST_USED_PRECISION_MS = 60_000;
@@ -32,6 +33,8 @@ export interface CreateApiTokenInput {
   name: string;
   scopes: TokenScope[];
   expiresAt?: Date | null;
+  /** Bind the token to one environment. */
+  environment?: string | null;
 }
 
 export interface TokenCacheOptions {
@@ -56,7 +59,7 @@ const LOAD: Statement = {
   name: "api-token-check",
   text: `
     SELECT t."id", t."workspaceId", t."name", t."prefix", t."tokenHash", t."scopes"::text[] AS "scopes", t."createdById",
-           t."expiresAt", t."lastUsedAt", t."revokedAt", m."role"::text AS "creatorRole"
+           t."expiresAt", t."lastUsedAt", t."revokedAt", t."environment", m."role"::text AS "creatorRole"
     FROM "ApiToken" t
     LEFT JOIN "Membership" m ON m."workspaceId" = t."workspaceId" AND m."userId" = t."createdById"
     WHERE t."tokenHash" = $1`,
@@ -74,6 +77,7 @@ interface TokenRow {
   lastUsedAt: Date | null;
   revokedAt: Date | null;
   creatorRole: Role | null;
+  environment: string | null;
 }
 
 export class ApiTokenService implements InvalidationListener {
@@ -114,6 +118,7 @@ export class ApiTokenService implements InvalidationListener {
     if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
       throw new BadUserInputError("The expiry must be in the future.", "expiresAt");
     }
+    const environment = input.environment == null ? null : checkEnvironment(input.environment);
     const { token, prefix } = generateApiToken();
     const apiToken = await this.db.$transaction(async (tx) => {
       const created = await tx.apiToken.create({
@@ -126,6 +131,7 @@ export class ApiTokenService implements InvalidationListener {
           scopes,
           createdById: person.userId,
           expiresAt: input.expiresAt ?? null,
+          environment,
         },
       });
       await recordAudit(tx, caller, {
@@ -133,7 +139,7 @@ export class ApiTokenService implements InvalidationListener {
         action: "api_token.create",
         targetType: "ApiToken",
         targetId: created.id,
-        details: { name, scopes, expiresAt: created.expiresAt?.toISOString() ?? null },
+        details: { name, scopes, expiresAt: created.expiresAt?.toISOString() ?? null, environment },
       });
       return created;
     });
@@ -219,6 +225,7 @@ export class ApiTokenService implements InvalidationListener {
         prefix: row.prefix,
         createdById: row.createdById,
         creatorRole: row.creatorRole,
+        environment: row.environment,
       },
       expiresAt: row.expiresAt?.getTime() ?? null,
       createdById: row.createdById,

@@ -7,6 +7,9 @@ import type { ConnectionTestService } from "./connections/testing";
 import type { ConnectionService } from "./connections/service";
 import type { ConnectionSync } from "./connections/sync";
 import type { ConnectionTransfer } from "./connections/transfer";
+import type { EnvironmentService } from "./connections/environments";
+import type { OverrideStore } from "./connections/overrides";
+import type { BundleService } from "./connections/bundles";
 import type { IdentityService } from "./identity";
 import type { InvitationService } from "./invitations";
 import type { ResolutionService } from "./connections/resolution";
@@ -28,4 +31,7 @@ export interface Services {
   transfer: ConnectionTransfer;
   testSchedules: TestSchedules;
   webhooks: Webhooks;
+  environments: EnvironmentService;
+  overrides: OverrideStore;
+  bundles: BundleService;
 }

@@ -68,6 +68,21 @@ const operations: Record<string, () => [string, Record<string, unknown>]> = {
   createWebhook: () => [`mutation($w: ID!) { createWebhook(workspaceId: $w, url: "https://example.com/planted") { secret } }`, { w: victimWorkspace.id }],
   deleteWebhook: () => [`mutation($id: ID!) { deleteWebhook(id: $id) }`, { id: victimWebhookId }],
   removeMember: () => [`mutation($w: ID!, $u: ID!) { removeMember(workspaceId: $w, userId: $u) }`, { w: victimWorkspace.id, u: victim.userId }],
+  setConnectionOverride: () => [
+    `mutation($id: ID!) { setConnectionOverride(id: $id, environment: "prod", patch: { host: "127.0.0.1", password: "x" }) { id } }`,
+    { id: victimConnection.id },
+  ],
+  removeConnectionOverride: () => [`mutation($id: ID!) { removeConnectionOverride(id: $id, environment: "prod") { id } }`, { id: victimConnection.id }],
+  testConnectionIn: () => [`mutation($id: ID!) { testConnectionIn(id: $id, environment: "prod") { status } }`, { id: victimConnection.id }],
+  exportBundle: () => [`mutation($w: ID!) { exportBundle(workspaceId: $w, passphrase: "a long enough passphrase") }`, { w: victimWorkspace.id }],
+  importBundle: () => [
+    `mutation($w: ID!) { importBundle(workspaceId: $w, bundle: "patchbay-bundle.v1.x.y", passphrase: "a long enough passphrase") { applied } }`,
+    { w: victimWorkspace.id },
+  ],
+  "exportConnections in an environment": () => [
+    `query($w: ID!) { exportConnections(workspaceId: $w, format: AIRFLOW_JSON, environment: "prod") }`,
+    { w: victimWorkspace.id },
+  ],
 };
 
 describe.each(["owner", "token"])("another workspace's %s", (who) => {

@@ -342,6 +342,32 @@ describe("tokens", () => {
 });
 
 describe("secrets", () => {
+  it("--environment and PATCHBAY_ENVIRONMENT: resolve, test and export one environment's values", async () => {
+    const id = (await owner.client.ok(`query($s: String!) { workspace(slug: $s) { connection(name: "warehouse") { id } } }`, { s: workspace.slug }))
+      .workspace.connection.id;
+    await owner.client.ok(`mutation($id: ID!) { setConnectionOverride(id: $id, environment: "prod", patch: { schema: "prod_only_db", password: "wrong-prod-Pa55" }) { version } }`, {
+      id,
+    });
+    const resolved = await cli(["connections", "get", "warehouse", "--resolve", "--environment", "prod"], as(tokens.RESOLVE), { secrets: true });
+    expect(resolved.code, resolved.stderr).toBe(0);
+    expect(JSON.parse(resolved.stdout)).toMatchObject({ schema: "prod_only_db", password: "wrong-prod-Pa55", login: target.login });
+    const fromEnv = await cli(["connections", "get", "warehouse", "--resolve"], as(tokens.RESOLVE, { PATCHBAY_ENVIRONMENT: "prod" }), { secrets: true });
+    expect(JSON.parse(fromEnv.stdout).schema).toBe("prod_only_db");
+
+    const inProd = await cli(["connections", "test", "warehouse", "--json", "-e", "prod"], as(tokens.ALL));
+    expect(inProd.code).toBe(1);
+    expect(JSON.parse(inProd.stdout)).toMatchObject({ status: "FAILURE", errorCode: "AUTH_FAILED" });
+    expect((await cli(["connections", "test", "warehouse"], as(tokens.ALL))).code).toBe(0);
+
+    const exported = await cli(["connections", "export", "--format", "airflow-json"], as(tokens.READ, { PATCHBAY_ENVIRONMENT: "prod" }));
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(JSON.parse(exported.stdout).warehouse).toMatchObject({ schema: "prod_only_db", host: "127.0.0.1" });
+
+    const bad = await cliInProcess(["connections", "list"], as(tokens.READ, { PATCHBAY_ENVIRONMENT: "two words" }));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("PATCHBAY_ENVIRONMENT");
+  });
+
   it("no output of a command that was not asked for secrets holds a password or a token", () => {
     expect(quietOutputs.length).toBeGreaterThan(30);
     for (const { command, text } of quietOutputs) {

@@ -40,6 +40,7 @@ const python = pythonWithVenv();
 
 let app: TestApp;
 let token: string;
+let boundToken: string;
 let work: string;
 let secret: { name: string; value: string } | null = null;
 const expected = {
@@ -109,6 +110,16 @@ describe.skipIf(!python)("Python client, installed with pip into a fresh virtual
     await createConnection(owner.client, workspace.id, { name, type: conn_type, ...fields });
     secret = await createSecret(owner.client, workspace.id);
     token = (await createApiToken(owner.client, workspace.id, ["RESOLVE"], "python")).token;
+    const { id } = (await owner.client.ok(`query($s: String!) { workspace(slug: $s) { connection(name: "warehouse") { id } } }`, { s: workspace.slug }))
+      .workspace.connection;
+    await owner.client.ok(`mutation($id: ID!) { setConnectionOverride(id: $id, environment: "prod", patch: { host: "prod-db.example.com", login: "prod_reader" }) { version } }`, {
+      id,
+    });
+    boundToken = (
+      await owner.client.ok(`mutation($w: ID!) { createApiToken(workspaceId: $w, name: "prod-python", scopes: [RESOLVE], environment: "prod") { token } }`, {
+        w: workspace.id,
+      })
+    ).createApiToken.token;
   });
 
   afterAll(async () => {
@@ -146,5 +157,38 @@ describe.skipIf(!python)("Python client, installed with pip into a fresh virtual
     const skipped = result.stderr.split("\n").filter((line) => /\.\.\. skipped/.test(line));
     expect(skipped.filter((line) => !allowed.some((pattern) => pattern.test(line))), result.output).toEqual([]);
     for (const hidden of [PASSWORD, token, SECRET_VALUE]) expect(result.output).not.toContain(hidden);
+  });
+
+  it("resolves an environment's values through GraphQL, REST and the secrets backend, from PATCHBAY_ENVIRONMENT or environment=", { timeout: 60_000 }, async () => {
+    const script = [
+      "import json",
+      "from patchbay.client import Client",
+      "from patchbay.errors import PatchbayError",
+      "from patchbay.secrets_backend import PatchbaySecretsBackend",
+      "from_env = Client()",
+      "backend = PatchbaySecretsBackend(environment='prod')",
+      "out = {'environment': from_env.environment, 'graphql': from_env.connection('warehouse').login,",
+      "       'rest': json.loads(from_env.airflow_json('warehouse'))['host'],",
+      "       'backend': json.loads(backend.get_conn_value('warehouse'))['login'],",
+      "       'staging': Client(environment='staging').connection('warehouse').host}",
+      "try:",
+      "    Client(token=__import__('os').environ['BOUND'], environment='dev').connection('warehouse')",
+      "except PatchbayError as error:",
+      "    out['other'] = error.code",
+      "out['bound'] = Client(token=__import__('os').environ['BOUND'], environment=None).connection('warehouse').host",
+      "print(json.dumps(out))",
+    ].join("\n");
+    const env = cleanEnv({ PATCHBAY_URL: app.url, PATCHBAY_TOKEN: token, PATCHBAY_ENVIRONMENT: "prod", BOUND: boundToken });
+    const result = await run(venvPython(), ["-c", script], work, env, 50_000);
+    expect(result.code, result.output).toBe(0);
+    expect(JSON.parse(result.output.trim().split("\n")[0])).toEqual({
+      environment: "prod",
+      graphql: "prod_reader",
+      rest: "prod-db.example.com",
+      backend: "prod_reader",
+      staging: "db.example.com",
+      other: "FORBIDDEN",
+      bound: "prod-db.example.com",
+    });
   });
 });

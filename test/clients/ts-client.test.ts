@@ -124,6 +124,41 @@ describe("connection()", () => {
     });
   });
 
+  it("resolves an environment's values with { environment } or PATCHBAY_ENVIRONMENT, and opens a pool there", async () => {
+    const prodDb = await createPgTarget(PASSWORD);
+    const id = (await owner.client.ok(`query($s: String!) { workspace(slug: $s) { connection(name: "warehouse") { id } } }`, { s: workspace.slug }))
+      .workspace.connection.id;
+    await owner.client.ok(`mutation($id: ID!, $p: ConnectionPatch!) { setConnectionOverride(id: $id, environment: "prod", patch: $p) { version } }`, {
+      id,
+      p: { schema: prodDb.schema, login: prodDb.login, password: prodDb.password },
+    });
+    const prod = createPatchbayClient({ url: app.url, token: resolveToken, environment: "prod" });
+    expect(prod.environment).toBe("prod");
+    expect(await prod.connection("warehouse")).toMatchObject({ schema: prodDb.schema, login: prodDb.login, host: target.host });
+    const pool = await prod.pgPool("warehouse");
+    try {
+      expect((await pool.query("SELECT current_database() AS db")).rows[0].db).toBe(prodDb.schema);
+    } finally {
+      await pool.end();
+    }
+    const fromEnv = createPatchbayClient({ env: { PATCHBAY_URL: app.url, PATCHBAY_TOKEN: resolveToken, PATCHBAY_ENVIRONMENT: "prod" } });
+    expect((await fromEnv.connection("warehouse")).login).toBe(prodDb.login);
+    // Without one, the connection's own values.
+    expect((await createPatchbayClient({ url: app.url, token: resolveToken }).connection("warehouse")).login).toBe(target.login);
+    expect(() => createPatchbayClient({ url: app.url, token: resolveToken, environment: "two words" })).toThrow(/PATCHBAY_ENVIRONMENT/);
+
+    // A token bound to prod may not ask for another environment.
+    const bound = (
+      await owner.client.ok(`mutation($w: ID!) { createApiToken(workspaceId: $w, name: "prod-app", scopes: [RESOLVE], environment: "prod") { token } }`, {
+        w: workspace.id,
+      })
+    ).createApiToken.token;
+    expect((await createPatchbayClient({ url: app.url, token: bound }).connection("warehouse")).login).toBe(prodDb.login);
+    await expect(createPatchbayClient({ url: app.url, token: bound, environment: "dev" }).connection("warehouse")).rejects.toMatchObject({
+      code: "FORBIDDEN",
+    });
+  });
+
   it("caches per name: a hit sends no request, concurrent calls share one, clearCache forgets", async () => {
     const counter = countingFetch();
     const client = createPatchbayClient({ url: app.url, token: resolveToken, fetch: counter.fetch });

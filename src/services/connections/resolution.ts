@@ -23,6 +23,8 @@ import { adapterFor, type ConnectionDraft, settingsOf } from "./draft";
 import { ResolveBatcher, type ResolveBatchOptions } from "./resolve-batch";
 import { actorNameOf, actorNames, usageSince } from "./usage";
 import type { ConnectionService } from "./service";
+import { checkEnvironment } from "./override-draft";
+import type { OverrideStore } from "./overrides";
 
 /** A connection with its secrets, `extra` holding the secret keys too. */
 export type ResolvedConnectionData = PortableConnection;
@@ -31,6 +33,8 @@ export type ResolvedConnectionData = PortableConnection;
 export interface ResolveOptions {
   /** The workspace by slug (a person must name it; a token's, if given, must be its own). */
   workspace?: string | null;
+  /** Apply that environment's overrides (a token bound to an environment may name only its own). */
+  environment?: string | null;
 }
 
 /** What a post-processor knows about the resolve it works on. */
@@ -39,9 +43,11 @@ export interface ResolveContext {
   workspaceId: string;
   /** The stored row as read (plain columns; its secrets are in `draft`). */
   row: Connection;
-  /** The stored connection, secrets opened. */
+  /** The stored connection, secrets opened (after the environment step, with its overrides). */
   draft: ConnectionDraft;
   options: ResolveOptions;
+  /** The environment that applies: the one asked for, or the token's (checked). */
+  environment: string | null;
 }
 
 /**
@@ -70,8 +76,11 @@ export class ResolutionService {
     sql: Sql,
     tokens?: AccessTokens,
     batchOptions?: ResolveBatchOptions,
+    overrides?: OverrideStore,
   ) {
     this.batcher = new ResolveBatcher(sql, (row) => connections.storedDraft(row), batchOptions);
+    // The environment's overlay comes first, so the steps after it see the environment's values.
+    if (overrides) this.use((resolved, context) => inEnvironment(overrides, resolved, context));
     if (tokens) this.use((resolved, context) => handedOut(tokens, resolved, context));
   }
 
@@ -83,7 +92,8 @@ export class ResolutionService {
 
   /**
    * An API token resolves in its own workspace (a slug, when given, must name it); a person
-   * names the workspace by slug.
+   * names the workspace by slug. In an environment, its override shows over the connection's
+   * values; a token bound to an environment resolves in that one (caller.environment).
    */
   async resolve(caller: Caller, name: string, options: ResolveOptions = {}): Promise<ResolvedConnectionData> {
     try {
@@ -99,6 +109,7 @@ export class ResolutionService {
 
   private async resolveAudited(caller: Caller, name: string, options: ResolveOptions): Promise<ResolvedConnectionData> {
     const actor = caller.signedIn;
+    const environment = caller.environment(options.environment == null ? null : checkEnvironment(options.environment));
     const workspaceId = await this.workspaceFor(caller, options.workspace);
     await caller.authorize(workspaceId, "connection.resolve", "Connection");
     const event = {
@@ -108,19 +119,20 @@ export class ResolutionService {
       actorLabel: actorLabel(actor),
       clientIp: caller.clientIp,
     };
-    let found = await this.batcher.resolve({ workspaceId, name, event });
+    const inEnv = environment ? { environment } : {};
+    let found = await this.batcher.resolve({ workspaceId, name, event, ...(environment ? { details: inEnv } : {}) });
     // A former name still resolves while its alias lives (aliases.ts): a fallback, only for a
     // name that is not found, so resolving by the current name costs nothing more.
     if (!found) {
       const current = await this.connections.aliases.currentName(workspaceId, name);
-      if (current) found = await this.batcher.resolve({ workspaceId, name: current, event, details: { viaAlias: name } });
+      if (current) found = await this.batcher.resolve({ workspaceId, name: current, event, details: { viaAlias: name, ...inEnv } });
     }
     if (!found) throw new NotFoundError("Connection");
     // Committed: the audit event is durable. Usage is counted in memory (usage.ts), and a
     // read leaves the connection's row alone.
     this.connections.usage.record(workspaceId, found.row.id, actor, new Date());
     let resolved = resolvedFrom(found.opened);
-    const context: ResolveContext = { caller, workspaceId, row: found.row, draft: found.opened, options };
+    const context: ResolveContext = { caller, workspaceId, row: found.row, draft: found.opened, options, environment };
     for (const step of this.postProcessors) resolved = await step(resolved, context);
     return resolved;
   }
@@ -144,6 +156,16 @@ export class ResolutionService {
     if (!workspace || !(await caller.canSee(workspace.id))) throw new NotFoundError("Connection");
     return workspace.id;
   }
+}
+
+/**
+ * The environment's overlay: one indexed lookup, only when an environment applies. Later
+ * steps read the overlaid draft from the context.
+ */
+async function inEnvironment(overrides: OverrideStore, resolved: ResolvedConnectionData, context: ResolveContext): Promise<ResolvedConnectionData> {
+  if (!context.environment) return resolved;
+  context.draft = await overrides.overlay(context.workspaceId, context.row.id, context.draft, context.environment);
+  return resolvedFrom(context.draft);
 }
 
 /**

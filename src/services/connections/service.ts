@@ -32,6 +32,7 @@ import type { ConnectionSecrets } from "./secrets";
 import { actorNameOf, actorNames, type UsageCounter, usageSince } from "./usage";
 import { type ListedConnection, listConnections } from "./listing";
 import type { Sql } from "../../db/sql";
+import type { OverrideStore } from "./overrides";
 import { decodeCursor, type Page, pageSize, toPage } from "../pagination";
 
 export interface ConnectionListArgs {
@@ -60,6 +61,7 @@ export class ConnectionService {
     private readonly store: ConnectionStore,
     readonly versions: ConnectionVersions,
     readonly aliases: ConnectionAliases,
+    private readonly overrides?: OverrideStore,
   ) {}
 
   async create(caller: Caller, workspaceId: string, input: ConnectionInputData): Promise<Connection> {
@@ -96,6 +98,7 @@ export class ConnectionService {
     const stored = await this.storedDraft(row);
     const { draft, ...change } = applyPatch(stored, patch);
     if (!(await caller.mayKeepSecretsWhenRepointing(row.workspaceId, change))) throw secretRequired(change.keptSecrets[0]);
+    await this.refuseRepointingOverrideSecrets(caller, row, stored, draft, change.repointed);
     assertValid(draft);
     if (sameDraft(stored, draft)) return row;
     return this.change(caller, row, stored, draft, "update", "connection.update", {});
@@ -187,6 +190,22 @@ export class ConnectionService {
     } catch (error) {
       throw nameConflict(error, draft.name, naming.nameField);
     }
+  }
+
+  /**
+   * The repointing rule for the environments: moving the connection also moves each
+   * environment that does not override where it points, with that environment's own secrets.
+   */
+  private async refuseRepointingOverrideSecrets(caller: Caller, row: Connection, stored: ConnectionDraft, draft: ConnectionDraft, repointed: boolean) {
+    if (!repointed || !this.overrides || (await caller.can(row.workspaceId, "connection.resolve"))) return;
+    const [moved] = await this.overrides.secretsRepointedWith(row.workspaceId, row.id, stored, draft);
+    if (!moved) return;
+    const [environment, field] = moved.split(": ");
+    throw new BadUserInputError(
+      `Changing the type, host, port or login also sends the ${environment} environment's stored ${field}, which you may not read, somewhere new: ` +
+        `set ${field} again in that environment (setConnectionOverride) first, or ask someone who may resolve secrets.`,
+      `overrides.${environment}.${field}`,
+    );
   }
 
   /**

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { ConnectionAdapter, Egress, TestErrorCode, TestOutcome } from "../../adapters/types";
 import type { Db } from "../../db/prisma";
 import type { Sql, Statement } from "../../db/sql";
-import type { TestResult } from "../../generated/prisma/client";
+import type { OverrideTestResult, TestResult } from "../../generated/prisma/client";
 import { actingUserId, actorId } from "../../auth/actor";
 import type { Caller } from "../../policy/caller";
 import { metrics } from "../../observability/metrics";
@@ -25,6 +25,8 @@ import {
   settingsOf,
 } from "./draft";
 import type { ConnectionService } from "./service";
+import { checkEnvironment, effectiveDraft } from "./override-draft";
+import type { OverrideStore } from "./overrides";
 import { scrubSecrets } from "../../adapters/common/scrub";
 import { validateSettings } from "../../adapters/registry";
 import type { TestLimiter } from "../../limits/test-limiter";
@@ -75,6 +77,7 @@ export class ConnectionTestService {
     private readonly connections: ConnectionService,
     private readonly limiter: TestLimiter,
     private readonly environment: TestEnvironment,
+    private readonly overrides: OverrideStore,
   ) {}
 
   /** Called after a stored test changed the connection's status (SUCCESS ↔ FAILURE). */
@@ -170,6 +173,48 @@ export class ConnectionTestService {
     });
     this.changed(row, previous, report);
     return true;
+  }
+
+  /**
+   * Tests a saved connection as an environment sees it (testConnectionIn). The result is
+   * recorded on the environment's override, apart from the connection's own history; an
+   * environment without an override tests the connection's own values and records nothing.
+   */
+  async testIn(caller: Caller, id: string, environmentName: string): Promise<TestReport | OverrideTestResult> {
+    const environment = caller.environment(checkEnvironment(environmentName))!;
+    const row = await this.connections.visible(caller, id, "connection.test");
+    const base = await this.connections.storedDraft(row);
+    const override = await this.overrides.find(row.workspaceId, row.id, environment);
+    const draft = override ? effectiveDraft(base, await this.overrides.valuesOf(override)) : base;
+    const report = await this.run(actingUserId(caller.signedIn), row.workspaceId, draft);
+    const actor = caller.signedIn;
+    return this.db.$transaction(async (tx) => {
+      const stored = override
+        ? await tx.overrideTestResult.create({
+            data: {
+              id: report.id,
+              workspaceId: row.workspaceId,
+              overrideId: override.id,
+              status: report.status,
+              errorCode: report.errorCode,
+              message: report.message,
+              latencyMs: report.latencyMs,
+              serverVersion: report.serverVersion,
+              testedAt: report.testedAt,
+              actorKind: actor.kind,
+              actorId: actorId(actor),
+            },
+          })
+        : report;
+      await recordAudit(tx, caller, {
+        workspaceId: row.workspaceId,
+        action: "connection.test",
+        targetType: "Connection",
+        targetId: row.id,
+        details: { name: row.name, environment, status: report.status, errorCode: report.errorCode },
+      });
+      return stored;
+    });
   }
 
   /**

@@ -15,11 +15,19 @@ import { BadUserInputError } from "../../errors";
 import type { Caller } from "../../policy/caller";
 import { exportAction } from "../../policy/policy";
 import { recordAudit } from "../audit";
-import { adapterFor, assertValid, type ConnectionDraft, draftFromInput } from "./draft";
+import { adapterFor, assertValid, type ConnectionDraft, draftFromInput, type JsonObject } from "./draft";
 import { type ConnectionSync, heldMessage, MAX_BATCH, type SyncPlanItem } from "./sync";
 import type { ConnectionService } from "./service";
 import { resolvedFrom } from "./resolution";
 import { publicExtra } from "./extra-secrets";
+import { checkEnvironment, effectiveDraft } from "./override-draft";
+import type { OverrideStore } from "./overrides";
+import type { EnvironmentImport } from "./environment-import";
+import type { ConnectionOverride } from "../../generated/prisma/client";
+
+function plainOverride(row: ConnectionOverride) {
+  return { host: row.host, port: row.port, schema: row.schema, login: row.login, extra: (row.extra ?? {}) as JsonObject };
+}
 
 export type ExportFormat = AirflowFileFormat | "AIRFLOW_ENV_VARS" | "JUPYSQL_INI";
 
@@ -30,6 +38,8 @@ export interface ExportArgs {
   dialect?: AirflowUriDialect;
   /** The SQLAlchemy driver JupySQL sections name for PostgreSQL. */
   postgresDriver?: "PSYCOPG2" | "PSYCOPG";
+  /** Each connection as that environment sees it. */
+  environment?: string | null;
 }
 export type OnConflict = "FAIL" | "SKIP" | "OVERWRITE";
 export type ImportOutcome = "CREATED" | "UPDATED" | "UNCHANGED" | "SKIPPED" | "ERROR";
@@ -45,6 +55,8 @@ export interface ImportArgs {
    * Default false: they keep their stored values.
    */
   clearMissingSecrets?: boolean;
+  /** Import as that environment's values of existing connections (environment-import.ts). */
+  environment?: string | null;
 }
 
 export interface ImportLine {
@@ -70,9 +82,12 @@ export class ConnectionTransfer {
     private readonly db: Db,
     private readonly connections: ConnectionService,
     private readonly sync: ConnectionSync,
+    private readonly overrides: OverrideStore,
+    private readonly environmentImport: EnvironmentImport,
   ) {}
 
   async import(caller: Caller, workspaceId: string, args: ImportArgs): Promise<ImportReport> {
+    const environment = args.environment == null ? null : caller.environment(checkEnvironment(args.environment));
     await caller.authorize(workspaceId, "connection.write");
     let entries: ParsedEntry[];
     try {
@@ -93,6 +108,21 @@ export class ConnectionTransfer {
         drafts.push(draft.draft);
         warningsOf.set(draft.draft.name, draft.warnings);
       }
+    }
+
+    if (environment) {
+      const failed = lines.some((l) => l.outcome === "ERROR");
+      const report = await this.environmentImport.run(caller, workspaceId, environment, drafts, { onConflict: args.onConflict, dryRun: args.dryRun, failed });
+      const all = [...lines, ...report.lines];
+      all.sort((a, b) => entries.findIndex((e) => e.name === a.name) - entries.findIndex((e) => e.name === b.name));
+      if (report.applied) {
+        await recordAudit(this.db, caller, {
+          workspaceId,
+          action: "connections.import",
+          details: { format: args.format, onConflict: args.onConflict, environment, outcomes: countOutcomes(all) },
+        });
+      }
+      return { applied: report.applied, lines: all };
     }
 
     const plan = await this.sync.plan(workspaceId, drafts, { keepMissingSecrets: !args.clearMissingSecrets });
@@ -125,14 +155,24 @@ export class ConnectionTransfer {
     return { applied: true, lines };
   }
 
-  async export(caller: Caller, workspaceId: string, { format, includeSecrets, dialect, postgresDriver }: ExportArgs): Promise<string> {
+  /**
+   * In an environment, each connection as that environment sees it (its override over the
+   * connection's values): a plain Airflow file that environment's Airflow can load as it is.
+   */
+  async export(caller: Caller, workspaceId: string, { format, includeSecrets, dialect, postgresDriver, environment: environmentName }: ExportArgs): Promise<string> {
+    const environment = caller.environment(environmentName == null ? null : checkEnvironment(environmentName));
     await caller.authorize(workspaceId, exportAction(includeSecrets));
     const rows = await this.db.connection.findMany({ where: { workspaceId }, orderBy: { name: "asc" } });
+    const overrides = environment ? (await this.overrides.ofConnections(rows)).map((list) => list.find((o) => o.environment === environment)) : [];
     const portable: PortableConnection[] = await Promise.all(
-      rows.map(async (row) => {
-        if (includeSecrets) return resolvedFrom(await this.connections.storedDraft(row));
+      rows.map(async (row, i) => {
+        const override = overrides[i];
+        if (includeSecrets) {
+          const draft = await this.connections.storedDraft(row);
+          return resolvedFrom(override ? effectiveDraft(draft, await this.overrides.valuesOf(override)) : draft);
+        }
         const plain = { ...row, secrets: {}, extra: publicExtra(row.extra) };
-        return resolvedFrom(plain);
+        return resolvedFrom(override ? effectiveDraft(plain, { ...plainOverride(override), secrets: {} }) : plain);
       }),
     );
     const text =
@@ -142,7 +182,7 @@ export class ConnectionTransfer {
     await recordAudit(this.db, caller, {
       workspaceId,
       action: "connections.export",
-      details: { format, includeSecrets, count: rows.length },
+      details: { format, includeSecrets, count: rows.length, ...(environment ? { environment } : {}) },
     });
     return text;
   }
