@@ -359,7 +359,7 @@ describe("secrets", () => {
     expect(JSON.parse(inProd.stdout)).toMatchObject({ status: "FAILURE", errorCode: "AUTH_FAILED" });
     expect((await cli(["connections", "test", "warehouse"], as(tokens.ALL))).code).toBe(0);
 
-    const exported = await cli(["connections", "export", "--format", "airflow-json"], as(tokens.READ, { PATCHBAY_ENVIRONMENT: "prod" }));
+    const exported = await cli(["connections", "export", "-", "--format", "airflow-json"], as(tokens.READ, { PATCHBAY_ENVIRONMENT: "prod" }));
     expect(exported.code, exported.stderr).toBe(0);
     expect(JSON.parse(exported.stdout).warehouse).toMatchObject({ schema: "prod_only_db", host: "127.0.0.1" });
 

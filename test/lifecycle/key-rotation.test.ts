@@ -145,6 +145,27 @@ describe("rotateWorkspaceKey", () => {
     expect(resolved.resolveConnection.password).toBe("first-password");
   });
 
+  it("re-encrypts an environment's override too: resolving in that environment after the rotation gives its secret", async () => {
+    const workspace = await createWorkspace(owner.client);
+    const conn = await createConnection(owner.client, workspace.id, { name: "per-env", password: "base-password" });
+    await owner.client.ok(`mutation($id: ID!, $e: String!, $p: ConnectionPatch!) { setConnectionOverride(id: $id, environment: $e, patch: $p) { version } }`, {
+      id: conn.id,
+      e: "prod",
+      p: { password: "prod-password" },
+    });
+    const overrideKeys = async () =>
+      (await db.query(`SELECT "keyVersion" FROM "ConnectionOverride" WHERE "connectionId" = $1`, [conn.id])).rows.map((r) => r.keyVersion);
+    expect(await overrideKeys()).toEqual([1]);
+
+    await owner.client.ok(ROTATE, { w: workspace.id });
+    await until(() => keyVersions(workspace.id), (versions) => versions.join() === "2");
+    expect(await overrideKeys()).toEqual([2]);
+    const resolved = await owner.client.ok(`query($s: String!) { resolveConnection(name: "per-env", workspace: $s, environment: "prod") { password } }`, {
+      s: workspace.slug,
+    });
+    expect(resolved.resolveConnection.password).toBe("prod-password");
+  });
+
   it("re-encrypts every sealed table: an oauth2 connection's stored access token too", async () => {
     const workspace = await createWorkspace(owner.client);
     const [conn] = await seedConnections(db, app.masterKey, workspace.id, 1, "oauth");
