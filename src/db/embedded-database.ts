@@ -20,7 +20,7 @@ export async function startEmbeddedDatabase(
     const url = await ensureDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
     logger.info("embedded PostgreSQL started", {
       port: embedded.port,
-      pid: embedded.pid(),
+      postgresPid: embedded.pid(),
       dataDir: config.dataDir,
       ...(embedded.clusterDir.startsWith(config.dataDir) ? {} : { clusterDir: embedded.clusterDir }),
     });

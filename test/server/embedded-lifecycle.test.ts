@@ -139,7 +139,7 @@ describe("the embedded default, started from a 0700 directory", () => {
       expect(clusterDir.startsWith(project.home)).toBe(false);
     }
     const started = server.logLines().find((l) => l.msg === "embedded PostgreSQL started");
-    expect(started).toMatchObject({ port: await keptPort(), pid });
+    expect(started).toMatchObject({ port: await keptPort(), postgresPid: pid });
   });
 
   it("a second instance on the same data directory names the process holding it", { timeout: 60_000 }, async () => {
@@ -176,7 +176,7 @@ describe("the embedded default, started from a 0700 directory", () => {
     expect(after.embeddedPostgres).toMatchObject({ state: "running", restarts: 1 });
 
     const exitLine = server.logLines().find((l) => l.msg === "embedded PostgreSQL exited");
-    expect(exitLine).toMatchObject({ level: "error", pid: before.pid, exit: "signal SIGKILL" });
+    expect(exitLine).toMatchObject({ level: "error", postgresPid: before.pid, exit: "signal SIGKILL" });
     expect(exitLine!.lastLines.some((line: string) => line.includes("ready to accept connections"))).toBe(true);
     expect(server.logLines().some((l) => l.msg === "embedded PostgreSQL restarted")).toBe(true);
 

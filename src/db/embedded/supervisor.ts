@@ -83,7 +83,7 @@ export class Supervisor {
   private async recover(dead: PostgresProcess, exit: Exit): Promise<void> {
     const now = Date.now();
     this.lastExit = { code: exit.code, signal: exit.signal, at: new Date(now).toISOString() };
-    this.logger.error("embedded PostgreSQL exited", { pid: dead.pid, exit: describeExit(exit), lastLines: dead.lastLines() });
+    this.logger.error("embedded PostgreSQL exited", { postgresPid: dead.pid, exit: describeExit(exit), lastLines: dead.lastLines() });
     this.deaths = [...this.deaths.filter((t) => now - t < this.policy.windowMs), now];
     if (this.deaths.length >= this.policy.maxDeaths) {
       return this.giveUp(`it exited ${this.deaths.length} times within ${Math.round(this.policy.windowMs / 60_000)} minutes`);
@@ -106,7 +106,7 @@ export class Supervisor {
           return;
         }
         this.restarts += 1;
-        this.logger.warn("embedded PostgreSQL restarted", { pid: next.pid, restarts: this.restarts, downMs: Date.now() - now });
+        this.logger.warn("embedded PostgreSQL restarted", { postgresPid: next.pid, restarts: this.restarts, downMs: Date.now() - now });
         this.watch(next);
         return;
       } catch (error) {
