@@ -15,7 +15,7 @@
  */
 import { sealContext as accessTokenSealContext } from "../services/connections/access-tokens";
 import { webhookSealContext } from "../services/health/webhooks";
-import { openSecrets, sealSecrets } from "./sealed-secrets";
+import { openSecrets, type SealContext, sealSecrets } from "./sealed-secrets";
 
 /** A row as the job reads it: its key columns, "workspaceId", its context and ciphertext columns. */
 export type SealedRow = Record<string, unknown> & { workspaceId: string };
@@ -44,6 +44,14 @@ export interface SealedColumns {
   seal(dek: Buffer, keyVersion: number, row: SealedRow, column: string, plaintext: Record<string, string>): Buffer;
 }
 
+/** `open` and `seal` for a table whose rows are sealed with `context(row)` as their AAD. */
+function sealedWith(context: (row: SealedRow) => SealContext): Pick<SealedColumns, "open" | "seal"> {
+  return {
+    open: (dek, blob, row) => openSecrets(dek, blob, context(row)),
+    seal: (dek, keyVersion, row, _column, plaintext) => sealSecrets(dek, keyVersion, context(row), plaintext),
+  };
+}
+
 /** A connection's secret fields (src/services/connections/secrets.ts). */
 const connections: SealedColumns = {
   name: "connections",
@@ -52,9 +60,7 @@ const connections: SealedColumns = {
   workspaceColumn: "workspaceId",
   keyVersionColumn: "keyVersion",
   ciphertextColumns: ["secretCiphertext"],
-  open: (dek, blob, row) => openSecrets(dek, blob, { workspaceId: row.workspaceId, connectionId: row.id as string }),
-  seal: (dek, keyVersion, row, _column, plaintext) =>
-    sealSecrets(dek, keyVersion, { workspaceId: row.workspaceId, connectionId: row.id as string }, plaintext),
+  ...sealedWith((row) => ({ workspaceId: row.workspaceId, connectionId: row.id as string })),
 };
 
 /** A stored version of a connection (src/services/connections/versions.ts): its number is in the AAD. */
@@ -68,10 +74,7 @@ const connectionVersions: SealedColumns = {
   workspaceColumn: "workspaceId",
   keyVersionColumn: "keyVersion",
   ciphertextColumns: ["secretCiphertext"],
-  open: (dek, blob, row) =>
-    openSecrets(dek, blob, { workspaceId: row.workspaceId, connectionId: row.connectionId as string, version: row.version as number }),
-  seal: (dek, keyVersion, row, _column, plaintext) =>
-    sealSecrets(dek, keyVersion, { workspaceId: row.workspaceId, connectionId: row.connectionId as string, version: row.version as number }, plaintext),
+  ...sealedWith((row) => ({ workspaceId: row.workspaceId, connectionId: row.connectionId as string, version: row.version as number })),
 };
 
 /** An oauth2 connection's current access token (src/services/connections/access-tokens.ts). */
@@ -82,9 +85,7 @@ const accessTokens: SealedColumns = {
   workspaceColumn: "workspaceId",
   keyVersionColumn: "keyVersion",
   ciphertextColumns: ["ciphertext"],
-  open: (dek, blob, row) => openSecrets(dek, blob, { workspaceId: row.workspaceId, connectionId: accessTokenSealContext(row.connectionId as string) }),
-  seal: (dek, keyVersion, row, _column, plaintext) =>
-    sealSecrets(dek, keyVersion, { workspaceId: row.workspaceId, connectionId: accessTokenSealContext(row.connectionId as string) }, plaintext),
+  ...sealedWith((row) => ({ workspaceId: row.workspaceId, connectionId: accessTokenSealContext(row.connectionId as string) })),
 };
 
 /** A webhook's signing secret (src/services/health/webhooks.ts). */
@@ -95,9 +96,7 @@ const webhooks: SealedColumns = {
   workspaceColumn: "workspaceId",
   keyVersionColumn: "keyVersion",
   ciphertextColumns: ["secretCiphertext"],
-  open: (dek, blob, row) => openSecrets(dek, blob, { workspaceId: row.workspaceId, connectionId: webhookSealContext(row.id as string) }),
-  seal: (dek, keyVersion, row, _column, plaintext) =>
-    sealSecrets(dek, keyVersion, { workspaceId: row.workspaceId, connectionId: webhookSealContext(row.id as string) }, plaintext),
+  ...sealedWith((row) => ({ workspaceId: row.workspaceId, connectionId: webhookSealContext(row.id as string) })),
 };
 
 /**
@@ -111,9 +110,7 @@ const connectionOverrides: SealedColumns = {
   workspaceColumn: "workspaceId",
   keyVersionColumn: "keyVersion",
   ciphertextColumns: ["secretCiphertext"],
-  open: (dek, blob, row) => openSecrets(dek, blob, { workspaceId: row.workspaceId, connectionId: row.id as string }),
-  seal: (dek, keyVersion, row, _column, plaintext) =>
-    sealSecrets(dek, keyVersion, { workspaceId: row.workspaceId, connectionId: row.id as string }, plaintext),
+  ...sealedWith((row) => ({ workspaceId: row.workspaceId, connectionId: row.id as string })),
 };
 
 export const SEALED_COLUMNS: readonly SealedColumns[] = [connections, connectionVersions, accessTokens, webhooks, connectionOverrides];
