@@ -9,6 +9,9 @@ export class TestScheduleType {
   @Field(() => ID, { nullable: true, description: "Null: every connection of the workspace." })
   connectionId!: string | null;
 
+  @Field(() => String, { nullable: true, description: "One environment of the connection: its override's values, results recorded on the override. Null: the connection's own values (and, for all connections, every environment with an override too)." })
+  environment!: string | null;
+
   @Field(() => Int, { description: "Minutes between runs, 1 to 1440." })
   everyMinutes!: number;
 

@@ -31,6 +31,9 @@ export class WebhookDeliveryType {
   @Field(() => ID)
   connectionId!: string;
 
+  @Field(() => String, { nullable: true, description: "The environment whose status changed (testConnectionIn or a schedule in it); null: the connection's own." })
+  environment!: string | null;
+
   @Field(() => TestStatus)
   oldStatus!: string;
 

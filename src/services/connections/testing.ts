@@ -31,6 +31,7 @@ import { scrubSecrets } from "../../adapters/common/scrub";
 import { validateSettings } from "../../adapters/registry";
 import type { TestLimiter } from "../../limits/test-limiter";
 import type { StatusChange } from "../health/webhooks";
+import { type ResultTarget, storeTestResult } from "./test-results";
 
 const MAX_HISTORY = 100;
 
@@ -85,24 +86,8 @@ export class ConnectionTestService {
     this.statusListeners.push(listener);
   }
 
-  private async previousStatus(row: { id: string; workspaceId: string }): Promise<"SUCCESS" | "FAILURE" | null> {
-    return (await this.lastTests([row]))[0]?.status ?? null;
-  }
-
-  private changed(row: { id: string; workspaceId: string; name: string }, previous: "SUCCESS" | "FAILURE" | null, report: TestReport): void {
-    if (previous === null || previous === report.status) return;
-    const change: StatusChange = {
-      workspaceId: row.workspaceId,
-      connectionId: row.id,
-      connectionName: row.name,
-      environment: null,
-      oldStatus: previous,
-      newStatus: report.status,
-      code: report.errorCode,
-      message: report.message,
-      time: report.testedAt,
-    };
-    for (const listener of this.statusListeners) listener(change);
+  private emit(change: StatusChange | null): void {
+    if (change) for (const listener of this.statusListeners) listener(change);
   }
 
   private get timeoutMs(): number {
@@ -116,23 +101,8 @@ export class ConnectionTestService {
     const draft = await this.connections.storedDraft(row);
     const report = await this.run(actingUserId(caller.signedIn), row.workspaceId, draft);
     const actor = caller.signedIn;
-    const previous = await this.previousStatus(row);
-    const stored = await this.db.$transaction(async (tx) => {
-      const stored = await tx.testResult.create({
-        data: {
-          id: randomUUID(),
-          workspaceId: row.workspaceId,
-          connectionId: row.id,
-          status: report.status,
-          errorCode: report.errorCode,
-          message: report.message,
-          latencyMs: report.latencyMs,
-          serverVersion: report.serverVersion,
-          testedAt: report.testedAt,
-          actorKind: actor.kind,
-          actorId: actorId(actor),
-        },
-      });
+    const { stored, change } = await this.db.$transaction(async (tx) => {
+      const result = await storeTestResult(tx, targetOf(row, null), report, { kind: actor.kind, id: actorId(actor) });
       await recordAudit(tx, caller, {
         workspaceId: row.workspaceId,
         action: "connection.test",
@@ -140,38 +110,30 @@ export class ConnectionTestService {
         targetId: row.id,
         details: { name: row.name, status: report.status, errorCode: report.errorCode },
       });
-      return stored;
+      return result;
     });
-    this.changed(row, previous, report);
-    return stored;
+    this.emit(change);
+    return stored as TestResult;
   }
 
   /**
    * A scheduled re-test (src/jobs/scheduled-tests.ts): the connection is read within its
-   * workspace, the test runs on behalf of the schedule's creator (their limiter share) and is
-   * stored as that user's test, as a manual one would be. False when the connection is gone.
+   * workspace, the test runs on behalf of the schedule's owner (their limiter share) and is
+   * stored as that user's test, as a manual one would be. With an environment, what that
+   * environment sees is tested and the result joins its override's history. False when the
+   * connection, or the environment's override, is gone.
    */
-  async testScheduled(workspaceId: string, connectionId: string, userId: string): Promise<boolean> {
+  async testScheduled(workspaceId: string, connectionId: string, userId: string, environment: string | null = null): Promise<boolean> {
     const row = await this.db.connection.findFirst({ where: { id: connectionId, workspaceId } });
     if (!row) return false;
-    const report = await this.run(userId, workspaceId, await this.connections.storedDraft(row));
-    const previous = await this.previousStatus(row);
-    await this.db.testResult.create({
-      data: {
-        id: randomUUID(),
-        workspaceId,
-        connectionId,
-        status: report.status,
-        errorCode: report.errorCode,
-        message: report.message,
-        latencyMs: report.latencyMs,
-        serverVersion: report.serverVersion,
-        testedAt: report.testedAt,
-        actorKind: "USER",
-        actorId: userId,
-      },
-    });
-    this.changed(row, previous, report);
+    const base = await this.connections.storedDraft(row);
+    const override = environment === null ? null : await this.overrides.find(workspaceId, connectionId, environment);
+    if (environment !== null && !override) return false;
+    const draft = override ? effectiveDraft(base, await this.overrides.valuesOf(override)) : base;
+    const report = await this.run(userId, workspaceId, draft);
+    const target = targetOf(row, override);
+    const { change } = await this.db.$transaction((tx) => storeTestResult(tx, target, report, { kind: "USER", id: userId }));
+    this.emit(change);
     return true;
   }
 
@@ -188,24 +150,8 @@ export class ConnectionTestService {
     const draft = override ? effectiveDraft(base, await this.overrides.valuesOf(override)) : base;
     const report = await this.run(actingUserId(caller.signedIn), row.workspaceId, draft);
     const actor = caller.signedIn;
-    return this.db.$transaction(async (tx) => {
-      const stored = override
-        ? await tx.overrideTestResult.create({
-            data: {
-              id: report.id,
-              workspaceId: row.workspaceId,
-              overrideId: override.id,
-              status: report.status,
-              errorCode: report.errorCode,
-              message: report.message,
-              latencyMs: report.latencyMs,
-              serverVersion: report.serverVersion,
-              testedAt: report.testedAt,
-              actorKind: actor.kind,
-              actorId: actorId(actor),
-            },
-          })
-        : report;
+    const { stored, change } = await this.db.$transaction(async (tx) => {
+      const result = override ? await storeTestResult(tx, targetOf(row, override), report, { kind: actor.kind, id: actorId(actor) }) : { stored: report, change: null };
       await recordAudit(tx, caller, {
         workspaceId: row.workspaceId,
         action: "connection.test",
@@ -213,8 +159,10 @@ export class ConnectionTestService {
         targetId: row.id,
         details: { name: row.name, environment, status: report.status, errorCode: report.errorCode },
       });
-      return stored;
+      return result;
     });
+    this.emit(change);
+    return stored as TestReport | OverrideTestResult;
   }
 
   /**
@@ -365,6 +313,10 @@ const QUEUE_NOTE_MS = 100;
 function withQueueNote(report: TestReport, queuedMs: number): TestReport {
   if (queuedMs < QUEUE_NOTE_MS) return report;
   return { ...report, message: `${report.message} (It waited ${formatDuration(queuedMs)} for a free test slot first.)` };
+}
+
+function targetOf(row: { id: string; workspaceId: string; name: string }, override: { id: string; environment: string } | null): ResultTarget {
+  return { workspaceId: row.workspaceId, connectionId: row.id, connectionName: row.name, override: override && { id: override.id, environment: override.environment } };
 }
 
 function failure(code: TestErrorCode, message: string, latencyMs: number): TestReport {

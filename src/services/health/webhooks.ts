@@ -158,6 +158,7 @@ export class Webhooks {
           webhookId: hook.id,
           workspaceId: hook.workspaceId,
           connectionId: change.connectionId,
+          environment: change.environment,
           oldStatus: change.oldStatus,
           newStatus: change.newStatus,
           attempt,
