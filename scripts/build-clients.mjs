@@ -6,7 +6,8 @@
  * `prepack` runs it, so `npm pack` / `npm publish` always ship a fresh build; the root
  * `npm run build` runs it too, so `npm install -g ./clients/cli` works from a checkout.
  *
- * It also checks that the CLI's VERSION (clients/cli/version.ts) is its package.json's.
+ * It also checks that each package's VERSION (clients/<name>/version.ts, which --version and the
+ * User-Agent header report) is its package.json's.
  * With --lenient (the root build, run by postinstall) a type error is a warning, as it is for
  * the server's build: `npm run typecheck` catches it, and an install should not fail on it.
  * prepack is strict: a package is never packed from code that does not type-check.
@@ -32,11 +33,10 @@ for (const name of wanted.length ? wanted : PACKAGES) {
     if (!lenient) fail(`tsc failed for clients/${name}`);
     process.stderr.write(`build-clients: tsc reported errors for clients/${name}; its dist/ was written anyway (--lenient)\n`);
   }
-  if (name === "cli") {
-    const { version } = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
-    const source = readFileSync(join(dir, "version.ts"), "utf8");
-    if (!source.includes(`VERSION = "${version}"`)) fail(`clients/cli/version.ts does not say VERSION = "${version}" (its package.json's version)`);
-  }
+  // The version each package reports (--version, User-Agent) is its package.json's.
+  const { version } = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+  const source = readFileSync(join(dir, "version.ts"), "utf8");
+  if (!source.includes(`VERSION = "${version}"`)) fail(`clients/${name}/version.ts does not say VERSION = "${version}" (its package.json's version)`);
 }
 
 function fail(message) {

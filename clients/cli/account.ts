@@ -4,7 +4,7 @@ import { baseUrl } from "../typescript/options.js";
 import { createTransport } from "../typescript/transport.js";
 import { oneOf, UsageError } from "./args.js";
 import type { Command } from "./command.js";
-import { onWorkspace, type Context } from "./context.js";
+import { CLI_USER_AGENT, onWorkspace, type Context } from "./context.js";
 import { json, table, yaml } from "./output.js";
 import { forgetSession, saveSession } from "./session.js";
 
@@ -44,7 +44,7 @@ const login: Command = {
     const url = baseUrl(rawUrl);
     const password = values["password-stdin"] ? (await ctx.io.readStdin()).replace(/\r?\n$/, "") : await promptHidden(ctx, "Password: ");
     if (!password) throw new UsageError("No password given.", "login");
-    const api = createTransport({ url, token: null, timeoutMs: ctx.settings.timeoutMs });
+    const api = createTransport({ url, token: null, timeoutMs: ctx.settings.timeoutMs, userAgent: CLI_USER_AGENT });
     const data = await api.graphql(`mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token user { email } } }`, {
       e: values.email,
       p: password,

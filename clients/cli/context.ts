@@ -9,6 +9,10 @@ import { readSession } from "./session.js";
 import { createTransport, type Transport } from "../typescript/transport.js";
 import { UsageError, type ParsedArgs } from "./args.js";
 import type { Io } from "./output.js";
+import { VERSION } from "./version.js";
+
+/** What the CLI's requests say they are. */
+export const CLI_USER_AGENT = `patchbay-cli/${VERSION}`;
 
 /** Imports and connection tests can take a while; each request still has a deadline. */
 const CLI_TIMEOUT_MS = 60_000;
@@ -51,7 +55,7 @@ export async function createContext(io: Io, args: ParsedArgs): Promise<Context> 
     }
     throw error;
   }
-  return { io, args, settings, api: createTransport(settings), workspace: settings.workspace };
+  return { io, args, settings, api: createTransport({ ...settings, userAgent: CLI_USER_AGENT }), workspace: settings.workspace };
 }
 
 function sameServer(a: string, b: string): boolean {
@@ -115,6 +119,8 @@ export function localContext(io: Io, args: ParsedArgs): Context {
       url: "",
       token: null, workspace: args.values.workspace ?? null,
       environment: args.values.environment ?? null,
+      dialect: null,
+      postgresDriver: null,
       cacheTtlMs: 0,
       timeoutMs: CLI_TIMEOUT_MS,
       fetch: globalThis.fetch,

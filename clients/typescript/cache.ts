@@ -37,6 +37,11 @@ export class TtlCache<V> {
     return promise;
   }
 
+  /** Forgets every key the predicate picks (values and loads in flight). */
+  clearWhere(pick: (key: string) => boolean): void {
+    for (const key of [...this.values.keys(), ...this.inflight.keys()]) if (pick(key)) this.clear(key);
+  }
+
   /** Forgets one key, or everything. */
   clear(key?: string): void {
     if (key === undefined) {

@@ -13,7 +13,7 @@ import type { Pool as MysqlPool, PoolOptions as MysqlPoolOptions } from "mysql2/
 import { TtlCache } from "./cache.js";
 import { type ResolvedConnection, resolveQuery, toResolvedConnection } from "./connection.js";
 import { PatchbayError } from "./errors.js";
-import { type PatchbayClientOptions, resolveOptions } from "./options.js";
+import { type PatchbayClientOptions, type PostgresDriver, resolveOptions, type UriDialect, type UrlOptions, urlOptions } from "./options.js";
 import { mysqlPoolOptions, pgPoolConfig } from "./pools.js";
 import { createTransport } from "./transport.js";
 
@@ -24,8 +24,15 @@ export interface PatchbayClient {
   readonly workspace: string | null;
   /** The environment whose values are resolved (option or PATCHBAY_ENVIRONMENT), or null. */
   readonly environment: string | null;
-  /** Every field with the secrets, the Airflow URI and the SQLAlchemy URL; cached for cacheTtlMs. */
-  connection(name: string): Promise<ResolvedConnection>;
+  /** The Airflow URI dialect asked for (option dialect), or null: the server's default, EXTRA_JSON. */
+  readonly dialect: UriDialect | null;
+  /** PostgreSQL's SQLAlchemy driver asked for (option postgresDriver), or null: the server's default, PSYCOPG2. */
+  readonly postgresDriver: PostgresDriver | null;
+  /**
+   * Every field with the secrets, the Airflow URI and the SQLAlchemy URL; cached for cacheTtlMs.
+   * `{ dialect, postgresDriver }` choose the URLs' forms for this call (else the client's).
+   */
+  connection(name: string, options?: UrlOptions): Promise<ResolvedConnection>;
   /** A pg.Pool for a postgres connection. It connects lazily; end() it when done. */
   pgPool(name: string, options?: PgPoolConfig): Promise<PgPool>;
   /** A mysql2/promise pool for a mysql connection, LOCAL INFILE off. end() it when done. */
@@ -41,16 +48,23 @@ export function createPatchbayClient(options: PatchbayClientOptions = {}): Patch
   // Servers from before sqlalchemyUrl refuse the whole query; ask them without it.
   let withSqlalchemy = true;
 
-  async function fetchConnection(name: string): Promise<ResolvedConnection> {
+  async function fetchConnection(name: string, dialect: UriDialect | null, postgresDriver: PostgresDriver | null): Promise<ResolvedConnection> {
     const environment = settings.environment;
     const variables = environment ? { name, workspace: settings.workspace, environment } : { name, workspace: settings.workspace };
     try {
-      const data = await transport.graphql(resolveQuery(withSqlalchemy, environment !== null), variables);
+      const query = resolveQuery({ withSqlalchemy, withEnvironment: environment !== null, dialect, postgresDriver });
+      const data = await transport.graphql(query, variables);
       return toResolvedConnection(data.resolveConnection);
     } catch (error) {
+      // Checked before sqlalchemyUrl: an unknown postgresDriver argument also names that field.
+      for (const [argument, value, option] of [["dialect", dialect, "dialect"], ["postgresDriver", postgresDriver, "postgresDriver"]] as const) {
+        if (value && isUnknownArgument(error, argument)) {
+          throw new PatchbayError("UNSUPPORTED", `This Patchbay server does not take ${argument} yet; leave out { ${option} } or upgrade the server.`, { field: option });
+        }
+      }
       if (withSqlalchemy && isUnknownField(error, "sqlalchemyUrl")) {
         withSqlalchemy = false;
-        return fetchConnection(name);
+        return fetchConnection(name, dialect, postgresDriver);
       }
       if (environment && isUnknownArgument(error, "environment")) {
         throw new PatchbayError("UNSUPPORTED", "This Patchbay server does not resolve environments yet; unset PATCHBAY_ENVIRONMENT ({ environment }) or upgrade the server.", {
@@ -61,19 +75,28 @@ export function createPatchbayClient(options: PatchbayClientOptions = {}): Patch
     }
   }
 
-  function connection(name: string): Promise<ResolvedConnection> {
+  function connection(name: string, options?: UrlOptions): Promise<ResolvedConnection> {
     if (typeof name !== "string" || name === "") {
       return Promise.reject(new PatchbayError("BAD_USER_INPUT", "A connection name is required.", { field: "name" }));
     }
-    return cache.get(name, () => fetchConnection(name));
+    let chosen: ReturnType<typeof urlOptions>;
+    try {
+      chosen = urlOptions(options ?? {});
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const dialect = chosen.dialect ?? settings.dialect;
+    const postgresDriver = chosen.postgresDriver ?? settings.postgresDriver;
+    return cache.get(cacheKey(name, dialect, postgresDriver), () => fetchConnection(name, dialect, postgresDriver));
   }
-
   // Closures, not `this`: the methods work when destructured.
   return {
     url: settings.url,
     workspace: settings.workspace,
     environment: settings.environment,
-    connection,
+    dialect: settings.dialect,
+    postgresDriver: settings.postgresDriver,
+    connection: (name, options) => connection(name, options),
 
     async pgPool(name, poolOptions) {
       const config = pgPoolConfig(await connection(name), poolOptions, settings.timeoutMs);
@@ -88,9 +111,19 @@ export function createPatchbayClient(options: PatchbayClientOptions = {}): Patch
     },
 
     clearCache(name) {
-      cache.clear(name);
+      if (name === undefined) cache.clear();
+      else cache.clearWhere((key) => nameOfKey(key) === name);
     },
   };
+}
+
+/** One cache entry per name and URL forms; clearCache(name) forgets them all. */
+function cacheKey(name: string, dialect: UriDialect | null, postgresDriver: PostgresDriver | null): string {
+  return JSON.stringify([name, dialect, postgresDriver]);
+}
+
+function nameOfKey(key: string): string {
+  return (JSON.parse(key) as [string])[0];
 }
 
 function isUnknownField(error: unknown, field: string): boolean {

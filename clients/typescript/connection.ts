@@ -3,6 +3,7 @@
  * server's Airflow URI and SQLAlchemy URL. The object is frozen (it is shared through the
  * cache) and prints with its password masked in console.log / util.inspect.
  */
+import type { PostgresDriver, UriDialect } from "./options.js";
 
 export interface ResolvedConnection {
   /** The conn_id. */
@@ -24,14 +25,27 @@ export interface ResolvedConnection {
   readonly sqlalchemyUrl: string | null;
 }
 
-const FIELDS = "name type description host port schema login password extra airflowUri";
+const FIELDS = "name type description host port schema login password extra";
 
-/** The environment is declared only when one is set, so servers from before environments still answer. */
-export function resolveQuery(withSqlalchemy: boolean, withEnvironment = false): string {
+export interface QueryShape {
+  withSqlalchemy: boolean;
+  withEnvironment?: boolean;
+  /** Checked values (options.ts), written into the query as enum literals; null leaves the argument out. */
+  dialect?: UriDialect | null;
+  postgresDriver?: PostgresDriver | null;
+}
+
+/**
+ * The resolve query. The environment and the URL arguments appear only when set, so servers
+ * from before them still answer the rest.
+ */
+export function resolveQuery({ withSqlalchemy, withEnvironment = false, dialect = null, postgresDriver = null }: QueryShape): string {
   const declared = withEnvironment ? ", $environment: String" : "";
   const argument = withEnvironment ? ", environment: $environment" : "";
+  const uri = dialect ? `airflowUri(dialect: ${dialect})` : "airflowUri";
+  const sqlalchemy = withSqlalchemy ? (postgresDriver ? ` sqlalchemyUrl(postgresDriver: ${postgresDriver})` : " sqlalchemyUrl") : "";
   return `query PatchbayResolve($name: String!, $workspace: String${declared}) {
-  resolveConnection(name: $name, workspace: $workspace${argument}) { ${FIELDS}${withSqlalchemy ? " sqlalchemyUrl" : ""} }
+  resolveConnection(name: $name, workspace: $workspace${argument}) { ${FIELDS} ${uri}${sqlalchemy} }
 }`;
 }
 

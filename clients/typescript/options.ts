@@ -5,6 +5,42 @@
  */
 import { PatchbayError } from "./errors.js";
 
+/**
+ * How airflowUri carries non-string extras (GraphQL `airflowUri(dialect:)`): EXTRA_JSON is
+ * `__extra__=<json>`, as Airflow 2.7 to 3.1 write it and every version reads back exactly;
+ * QUERY_PARAMS is every extra as its own parameter, as Airflow after apache/airflow PR #59339
+ * writes it. `extra-json` and `query-params` (REST's and the CLI's spelling) are accepted too.
+ */
+export type UriDialect = "EXTRA_JSON" | "QUERY_PARAMS";
+/** PostgreSQL's driver in sqlalchemyUrl: PSYCOPG2 (`postgresql+psycopg2://`) or PSYCOPG (psycopg 3). */
+export type PostgresDriver = "PSYCOPG2" | "PSYCOPG";
+
+/** What the server writes a resolved connection's URLs in; an unset one is not sent (the server's default). */
+export interface UrlOptions {
+  dialect?: UriDialect | "extra-json" | "query-params";
+  postgresDriver?: PostgresDriver | "psycopg2" | "psycopg";
+}
+
+const DIALECTS: readonly UriDialect[] = ["EXTRA_JSON", "QUERY_PARAMS"];
+const POSTGRES_DRIVERS: readonly PostgresDriver[] = ["PSYCOPG2", "PSYCOPG"];
+
+/** The dialect and driver, checked and in GraphQL's spelling, or a CONFIG error naming the option. */
+export function urlOptions(options: UrlOptions): { dialect: UriDialect | null; postgresDriver: PostgresDriver | null } {
+  return {
+    dialect: choice(options.dialect, DIALECTS, "dialect", "EXTRA_JSON or QUERY_PARAMS (extra-json, query-params)"),
+    postgresDriver: choice(options.postgresDriver, POSTGRES_DRIVERS, "postgresDriver", "PSYCOPG2 or PSYCOPG"),
+  };
+}
+
+function choice<T extends string>(value: unknown, allowed: readonly T[], name: string, expected: string): T | null {
+  if (value === undefined || value === null) return null;
+  const normal = typeof value === "string" ? value.trim().toUpperCase().replace(/-/g, "_") : "";
+  const found = allowed.find((a) => a === normal);
+  // The value itself is not echoed: it may be anything a caller passed by mistake.
+  if (!found) throw new PatchbayError("CONFIG", `${name} must be ${expected}.`, { field: name });
+  return found;
+}
+
 export interface PatchbayClientOptions {
   /** The server's base URL, e.g. https://patchbay.example.com (default: PATCHBAY_URL). */
   url?: string;
@@ -14,6 +50,10 @@ export interface PatchbayClientOptions {
   workspace?: string;
   /** Resolve that environment's values, e.g. prod (default: PATCHBAY_ENVIRONMENT; unset: the connection's own). */
   environment?: string;
+  /** The Airflow URI dialect of `airflowUri` (default: the server's, EXTRA_JSON); `connection(name, { dialect })` for one call. */
+  dialect?: UrlOptions["dialect"];
+  /** PostgreSQL's driver in `sqlalchemyUrl` (default: the server's, PSYCOPG2); `connection(name, { postgresDriver })` for one call. */
+  postgresDriver?: UrlOptions["postgresDriver"];
   /** How long a resolved connection is reused without asking again; 0 turns caching off. Default 30 000. */
   cacheTtlMs?: number;
   /** Deadline of each request to Patchbay, and the default connect timeout of pools. Default 10 000. */
@@ -29,6 +69,8 @@ export interface ResolvedOptions {
   token: string | null;
   workspace: string | null;
   environment: string | null;
+  dialect: UriDialect | null;
+  postgresDriver: PostgresDriver | null;
   cacheTtlMs: number;
   timeoutMs: number;
   fetch: typeof globalThis.fetch;
@@ -56,6 +98,7 @@ export function resolveOptions(options: PatchbayClientOptions, { requireToken }:
     token,
     workspace: pick(options.workspace, env.PATCHBAY_WORKSPACE) ?? null,
     environment: nameLike(pick(options.environment, env.PATCHBAY_ENVIRONMENT) ?? null, "environment", "PATCHBAY_ENVIRONMENT"),
+    ...urlOptions(options),
     cacheTtlMs: nonNegative(options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS, "cacheTtlMs"),
     timeoutMs: positive(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, "timeoutMs"),
     fetch: options.fetch ?? globalThis.fetch,

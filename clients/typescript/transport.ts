@@ -4,12 +4,15 @@
  * in a message (it is redacted from anything that did not come from us).
  */
 import { PatchbayError, redact } from "./errors.js";
+import { VERSION } from "./version.js";
 
 export interface TransportOptions {
   url: string;
   token: string | null;
   timeoutMs: number;
   fetch?: typeof globalThis.fetch;
+  /** Sent as User-Agent; default `patchbay-client/<its package version>` (the CLI names itself). */
+  userAgent?: string;
 }
 
 export interface Transport {
@@ -17,7 +20,7 @@ export interface Transport {
   graphql<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>;
 }
 
-const USER_AGENT = "patchbay-client/0.1";
+export const USER_AGENT = `patchbay-client/${VERSION}`;
 
 export function createTransport(options: TransportOptions): Transport {
   const doFetch = options.fetch ?? globalThis.fetch;
@@ -30,7 +33,7 @@ export function createTransport(options: TransportOptions): Transport {
       const headers: Record<string, string> = {
         "content-type": "application/json",
         accept: "application/json",
-        "user-agent": USER_AGENT,
+        "user-agent": options.userAgent ?? USER_AGENT,
       };
       if (options.token) headers.authorization = `Bearer ${options.token}`;
       const signal = AbortSignal.timeout(options.timeoutMs);
