@@ -110,7 +110,7 @@ export function splitExtra(adapter: ConnectionAdapter, extra: JsonObject, option
 }
 
 /** `extra.<path>` for a path of keys. */
-function fieldOf(path: string[]): string {
+export function fieldOf(path: string[]): string {
   return `extra.${path.map(escapeSegment).join(".")}`;
 }
 

@@ -5,7 +5,7 @@
  * description twice changes nothing and keeps every version.
  */
 import { randomUUID } from "node:crypto";
-import type { Db } from "../../db/prisma";
+import type { Db, DbOrTx } from "../../db/prisma";
 import { isUniqueViolation } from "../../db/errors";
 import { BadUserInputError, ConflictError } from "../../errors";
 import type { Connection } from "../../generated/prisma/client";
@@ -14,8 +14,9 @@ import { type AuditEntry, recordAudits } from "../audit";
 import { changesDestination, getAdapter } from "../../adapters/registry";
 import { emptyObject } from "../../input/json";
 import { assertValid, type ConnectionDraft, type ConnectionInputData, draftFromInput, sameDraft, settingsOf } from "./draft";
-import { escapeSegment, isAllowedSecretField, isSealedMarker, type JsonObject } from "./extra-secrets";
+import { fieldOf, isAllowedSecretField, isSealedMarker, type JsonObject } from "./extra-secrets";
 import type { ConnectionStore } from "./store";
+import { sameInAirflow } from "./airflow-equivalence";
 import type { ConnectionService } from "./service";
 
 export type SyncOutcome = "CREATED" | "UPDATED" | "UNCHANGED";
@@ -60,6 +61,19 @@ export interface PlanOptions {
    * instead of being cleared. Default false: a described connection is complete.
    */
   keepMissingSecrets?: boolean;
+  /**
+   * The descriptions were read from an Airflow file: one whose Airflow form equals the stored
+   * connection's is UNCHANGED and keeps the stored state (airflow-equivalence.ts), so a file
+   * exported and imported back changes nothing even where the file cannot say everything.
+   */
+  fromAirflowFile?: boolean;
+}
+
+export interface ApplyOptions {
+  /** Runs first in the transaction (a staged import claims its session there, so it commits once). */
+  first?: (tx: DbOrTx) => Promise<void>;
+  /** The whole transaction's deadline, when a large plan needs more than Prisma's default 5 s. */
+  timeoutMs?: number;
 }
 
 export interface AliasHolder {
@@ -123,6 +137,9 @@ export class ConnectionSync {
         const adapter = getAdapter(draft.type);
         const repointed = draft.type !== stored.type || (adapter ? changesDestination(adapter, settingsOf(stored), settingsOf(draft)) : true);
         const outcome = sameDraft(stored, draft) ? ("UNCHANGED" as const) : ("UPDATED" as const);
+        if (outcome === "UPDATED" && options.fromAirflowFile && sameInAirflow(stored, described, { keepMissingSecrets: Boolean(options.keepMissingSecrets) })) {
+          return { draft: stored, existing: row, stored, outcome: "UNCHANGED" as const, heldBy: null, keptSecrets, repointed: false };
+        }
         return { draft, existing: row, stored, outcome, heldBy: null, keptSecrets, repointed };
       }),
     );
@@ -132,7 +149,7 @@ export class ConnectionSync {
    * Writes a plan in one transaction; returns the connections as stored. A row changed since
    * it was planned, or a name taken meanwhile, fails the whole plan with CONFLICT.
    */
-  async apply(caller: Caller, workspaceId: string, plan: SyncPlanItem[], action: "connection.upsert" | "connection.import"): Promise<Connection[]> {
+  async apply(caller: Caller, workspaceId: string, plan: SyncPlanItem[], action: "connection.upsert" | "connection.import", options: ApplyOptions = {}): Promise<Connection[]> {
     const versionAction = action === "connection.upsert" ? "upsert" : "import";
     const prepared = await Promise.all(
       plan.map(async (item) => {
@@ -145,6 +162,7 @@ export class ConnectionSync {
     const changes = prepared.flatMap((p) => (p.change ? [p.change] : []));
     try {
       return await this.db.$transaction(async (tx) => {
+        if (options.first) await options.first(tx);
         const written = await this.store.write(tx, caller, changes);
         const byId = new Map(written.map((row) => [row.id, row]));
         const audits: AuditEntry[] = changes.map((change) => ({
@@ -162,7 +180,7 @@ export class ConnectionSync {
         }));
         await recordAudits(tx, caller, audits);
         return prepared.map((p) => (p.change ? byId.get(p.change.id)! : p.item.existing!));
-      });
+      }, options.timeoutMs ? { timeout: options.timeoutMs } : undefined);
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError("A connection of the same name was created meanwhile; nothing was written.");
       const name = error instanceof ConflictError ? error.extensions.name : undefined;
@@ -186,23 +204,34 @@ function withStoredSecrets(described: ConnectionDraft, stored: ConnectionDraft):
 }
 
 /**
- * The described extra with a marker for each kept top-level secret where the stored extra had
- * it (after the key it followed), so a stub imported back is UNCHANGED and the order stays.
- * Kept secrets nested deeper go back at the end of their object (mergeSecrets).
+ * The described extra with a marker for each kept secret where the stored extra had it, at any
+ * depth: after the nearest key before it that the described extra also has (or first), so a
+ * stub imported back is UNCHANGED and the order stays.
  */
-function withKeptMarkers(described: JsonObject, stored: JsonObject, kept: Set<string>): JsonObject {
-  const storedKeys = Object.keys(stored);
-  const isKeptMarker = (key: string) => isSealedMarker(stored[key]) && kept.has(`extra.${escapeSegment(key)}`) && !Object.hasOwn(described, key);
-  const out = emptyObject();
-  const emitFollowers = (index: number) => {
-    for (let i = index + 1; i < storedKeys.length && isKeptMarker(storedKeys[i]); i++) out[storedKeys[i]] = stored[storedKeys[i]];
-  };
-  emitFollowers(-1);
-  for (const [key, value] of Object.entries(described)) {
-    out[key] = value;
-    const at = storedKeys.indexOf(key);
-    if (at !== -1) emitFollowers(at);
+function withKeptMarkers(described: JsonObject, stored: JsonObject, kept: Set<string>, path: string[] = []): JsonObject {
+  const isKeptMarker = (key: string) => isSealedMarker(stored[key]) && kept.has(fieldOf([...path, key])) && !Object.hasOwn(described, key);
+  // Each kept marker goes after its anchor: the nearest stored key before it that stays.
+  const after = new Map<string | null, string[]>();
+  let anchor: string | null = null;
+  for (const key of Object.keys(stored)) {
+    if (isKeptMarker(key)) after.set(anchor, [...(after.get(anchor) ?? []), key]);
+    else if (Object.hasOwn(described, key)) anchor = key;
   }
-  for (const key of storedKeys) if (isKeptMarker(key) && !Object.hasOwn(out, key)) out[key] = stored[key];
+  const out = emptyObject();
+  const emit = (at: string | null) => {
+    for (const key of after.get(at) ?? []) out[key] = stored[key];
+  };
+  emit(null);
+  for (const [key, value] of Object.entries(described)) {
+    const inStored = stored[key];
+    out[key] = isPlainObject(value) && isPlainObject(inStored) && !isSealedMarker(inStored)
+      ? withKeptMarkers(value, inStored, kept, [...path, key])
+      : value;
+    emit(key);
+  }
   return out;
+}
+
+function isPlainObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -16,7 +16,7 @@ import type { Caller } from "../../policy/caller";
 import { exportAction } from "../../policy/policy";
 import { recordAudit } from "../audit";
 import { adapterFor, assertValid, type ConnectionDraft, draftFromInput, type JsonObject } from "./draft";
-import { type ConnectionSync, heldMessage, MAX_BATCH, type SyncPlanItem } from "./sync";
+import { type ApplyOptions, type ConnectionSync, heldMessage, MAX_BATCH, type SyncPlanItem } from "./sync";
 import type { ConnectionService } from "./service";
 import { resolvedFrom } from "./resolution";
 import { publicExtra } from "./extra-secrets";
@@ -59,6 +59,31 @@ export interface ImportArgs {
   environment?: string | null;
 }
 
+/** What importEntries needs besides the entries. */
+export interface EntriesArgs {
+  /** For the audit event. */
+  format: AirflowFileFormat;
+  onConflict: OnConflict;
+  dryRun: boolean;
+  unknownTypesAsGeneric: boolean;
+  clearMissingSecrets?: boolean;
+  environment?: string | null;
+  /** How the write's transaction runs (a staged import claims its session in it). */
+  apply?: ApplyOptions;
+  /** Added to the audit event's details. */
+  auditDetails?: Record<string, unknown>;
+}
+
+/** The entries of an Airflow file, or BAD_USER_INPUT on `field` when it does not read as one. */
+export function parseImportContent(content: string, format: AirflowFileFormat, field: string): ParsedEntry[] {
+  try {
+    return parseConnectionsFile(content, format);
+  } catch (error) {
+    if (error instanceof AirflowFormatError) throw new BadUserInputError(error.message, field);
+    throw error;
+  }
+}
+
 export interface ImportLine {
   name: string;
   outcome: ImportOutcome;
@@ -89,15 +114,19 @@ export class ConnectionTransfer {
   async import(caller: Caller, workspaceId: string, args: ImportArgs): Promise<ImportReport> {
     const environment = args.environment == null ? null : caller.environment(checkEnvironment(args.environment));
     await caller.authorize(workspaceId, "connection.write");
-    let entries: ParsedEntry[];
-    try {
-      entries = parseConnectionsFile(args.content, args.format);
-    } catch (error) {
-      if (error instanceof AirflowFormatError) throw new BadUserInputError(error.message, "content");
-      throw error;
-    }
+    const entries = parseImportContent(args.content, args.format, "content");
     if (entries.length > MAX_BATCH) throw new BadUserInputError(`Import at most ${MAX_BATCH} connections at once.`, "content");
+    return this.importEntries(caller, workspaceId, entries, { ...args, environment });
+  }
 
+  /**
+   * An import of entries already read: a line per conn_id, and unless dryRun or any line is an
+   * ERROR, every change written in one transaction. importConnections and a staged import's
+   * commit (staged-import.ts) both end here, so they answer alike.
+   */
+  async importEntries(caller: Caller, workspaceId: string, entries: ParsedEntry[], args: EntriesArgs): Promise<ImportReport> {
+    await caller.authorize(workspaceId, "connection.write");
+    const environment = args.environment ?? null;
     const lines: ImportLine[] = [];
     const drafts: ConnectionDraft[] = [];
     const warningsOf = new Map<string, string[]>();
@@ -109,23 +138,25 @@ export class ConnectionTransfer {
         warningsOf.set(draft.draft.name, draft.warnings);
       }
     }
+    // The file's order (a map: a staged import may hold thousands of lines).
+    const position = new Map<string, number>();
+    entries.forEach((e, i) => {
+      if (!position.has(e.name)) position.set(e.name, i);
+    });
+    const inFileOrder = (all: ImportLine[]) => all.sort((a, b) => (position.get(a.name) ?? 0) - (position.get(b.name) ?? 0));
+    const details = { format: args.format, onConflict: args.onConflict, ...(args.auditDetails ?? {}) };
 
     if (environment) {
       const failed = lines.some((l) => l.outcome === "ERROR");
       const report = await this.environmentImport.run(caller, workspaceId, environment, drafts, { onConflict: args.onConflict, dryRun: args.dryRun, failed });
-      const all = [...lines, ...report.lines];
-      all.sort((a, b) => entries.findIndex((e) => e.name === a.name) - entries.findIndex((e) => e.name === b.name));
+      const all = inFileOrder([...lines, ...report.lines]);
       if (report.applied) {
-        await recordAudit(this.db, caller, {
-          workspaceId,
-          action: "connections.import",
-          details: { format: args.format, onConflict: args.onConflict, environment, outcomes: countOutcomes(all) },
-        });
+        await recordAudit(this.db, caller, { workspaceId, action: "connections.import", details: { ...details, environment, outcomes: countOutcomes(all) } });
       }
       return { applied: report.applied, lines: all };
     }
 
-    const plan = await this.sync.plan(workspaceId, drafts, { keepMissingSecrets: !args.clearMissingSecrets });
+    const plan = await this.sync.plan(workspaceId, drafts, { keepMissingSecrets: !args.clearMissingSecrets, fromAirflowFile: true });
     const toApply: SyncPlanItem[] = [];
     for (const item of plan) {
       const line = lineFor(item, args.onConflict, warningsOf.get(item.draft.name) ?? []);
@@ -142,16 +173,12 @@ export class ConnectionTransfer {
       lines.push(line);
       if (line.outcome === "CREATED" || line.outcome === "UPDATED" || line.outcome === "UNCHANGED") toApply.push(item);
     }
-    lines.sort((a, b) => entries.findIndex((e) => e.name === a.name) - entries.findIndex((e) => e.name === b.name));
+    inFileOrder(lines);
 
     const failed = lines.some((l) => l.outcome === "ERROR");
     if (failed || args.dryRun) return { applied: false, lines };
-    await this.sync.apply(caller, workspaceId, toApply, "connection.import");
-    await recordAudit(this.db, caller, {
-      workspaceId,
-      action: "connections.import",
-      details: { format: args.format, onConflict: args.onConflict, outcomes: countOutcomes(lines) },
-    });
+    await this.sync.apply(caller, workspaceId, toApply, "connection.import", args.apply);
+    await recordAudit(this.db, caller, { workspaceId, action: "connections.import", details: { ...details, outcomes: countOutcomes(lines) } });
     return { applied: true, lines };
   }
 
