@@ -54,7 +54,8 @@ import { tracingActive } from "./observability/tracing";
 import { runPeriodically } from "./jobs/periodic";
 import { runDueTests } from "./jobs/scheduled-tests";
 import { TestSchedules } from "./services/health/schedules";
-import { DEFAULT_BACKOFF_MS, Webhooks } from "./services/health/webhooks";
+import { Webhooks } from "./services/health/webhooks";
+import { WebhookDelivery } from "./services/health/webhook-delivery";
 import { createEgress, type Lookup } from "./net/egress";
 import { type DeniedRange, productionDenials } from "./net/production-egress";
 import { LoginThrottle } from "./auth/login-throttle";
@@ -95,6 +96,8 @@ const SESSION_SWEEP_MS = 15 * 60_000;
 const ALIAS_SWEEP_MS = 60 * 60_000;
 /** The deadline of one webhook delivery attempt. */
 const WEBHOOK_TIMEOUT_MS = 5_000;
+/** How often a process prunes old webhook attempt rows (any process may; deletes are idempotent). */
+const WEBHOOK_PRUNE_MS = 10 * 60_000;
 // How often the key rotation job looks for unfinished work besides being asked (a rotation).
 const REENCRYPTION_INTERVAL_MS = 60_000;
 
@@ -192,8 +195,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       logger,
     });
     const services = buildServices(prisma, pool, sql, usage, tokenUses, keyring, reencryption, invalidations, instanceKeys, config, denied, options.lookup, logger);
-    // Webhooks stop retrying before the pool closes (cleanups run in reverse).
-    cleanups.push(() => services.webhooks.stop());
     const limits = requestLimits<GraphQLContext>(config.graphqlLimits);
     for (const listener of [keyring, services.identity, services.apiTokens, services.workspaces, reencryption]) invalidations.subscribe(listener);
     await invalidations.start();
@@ -223,6 +224,20 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     // Every process ticks; claimDue hands each due run to exactly one of them.
     const scheduledTests = runPeriodically("scheduled tests", config.schedulerTickMs, () => runDueTests(services.testSchedules, services.connectionTests, logger), logger);
     cleanups.push(() => scheduledTests.stop());
+    // Every process delivers from the outbox; a status change stored here kicks this one at once.
+    let prunedAt = 0;
+    const webhookDeliveries = runPeriodically("webhook delivery", config.webhooks.tickMs, async () => {
+      if (await services.webhookDelivery.runOnce()) webhookDeliveries.kick();
+      if (Date.now() - prunedAt > WEBHOOK_PRUNE_MS) {
+        prunedAt = Date.now();
+        await services.webhookDelivery.prune();
+      }
+    }, logger);
+    services.connectionTests.onStatusChange({ inTransaction: async () => undefined, committed: () => webhookDeliveries.kick() });
+    cleanups.push(() => {
+      services.webhookDelivery.stop();
+      return webhookDeliveries.stop();
+    });
     const apollo = new ApolloServer<GraphQLContext>({
       // skipCheck: type-graphql would run the whole introspection query once to check the
       // schema; Apollo validates it at start anyway (assertValidSchema), for a fraction of that.
@@ -335,8 +350,9 @@ function buildServices(
     sqliteRoot: config.sqliteRoot,
   };
   const connectionTests = new ConnectionTestService(prisma, sql, connections, limiter, testEnvironment, overrides);
-  const webhooks = new Webhooks(prisma, keyring, { egress: testEnvironment.egress, timeoutMs: WEBHOOK_TIMEOUT_MS, backoffMs: DEFAULT_BACKOFF_MS }, logger);
-  connectionTests.onStatusChange((change) => webhooks.notify(change));
+  const webhooks = new Webhooks(prisma, keyring);
+  connectionTests.onStatusChange({ inTransaction: async (tx, change) => void (await webhooks.enqueue(tx, change)) });
+  const webhookDelivery = new WebhookDelivery(prisma, sql, keyring, { egress: testEnvironment.egress, timeoutMs: WEBHOOK_TIMEOUT_MS, ...config.webhooks }, logger);
   const invitations = new InvitationService(prisma, instanceKeys["invitation-hash"], invalidations, {
     perWorkspace: shared("invitation-workspace", limits.invitationsPerWorkspacePerHour, 3600, "Too many invitations from this workspace."),
   });
@@ -365,6 +381,7 @@ function buildServices(
     connectionTests,
     testSchedules: new TestSchedules(prisma, sql),
     webhooks,
+    webhookDelivery,
     apiTokens: new ApiTokenService(prisma, instanceKeys["api-token-hash"], invalidations, cache, sql, tokenUses),
     resolution: new ResolutionService(
       prisma,

@@ -35,6 +35,17 @@ export interface Config {
   connectionVersionsKept: number;
   /** PATCHBAY_SCHEDULER_TICK_MS, default 30000: how often each process looks for due scheduled tests. */
   schedulerTickMs: number;
+  /** Webhook deliveries (src/services/health/webhook-delivery.ts). */
+  webhooks: {
+    /** PATCHBAY_WEBHOOK_TICK_MS, default 1000: how often each process looks for due deliveries. */
+    tickMs: number;
+    /** PATCHBAY_WEBHOOK_ATTEMPTS, default 8: attempts per change and webhook (1 s × 4^n apart, at most an hour). */
+    maxAttempts: number;
+    /** PATCHBAY_WEBHOOK_DELIVERIES_KEPT, default 100: attempt rows kept per webhook. */
+    keptPerWebhook: number;
+    /** PATCHBAY_WEBHOOK_DELIVERY_DAYS, default 30: attempt rows older than this are deleted. */
+    keptDays: number;
+  };
   /** PATCHBAY_KEY_CACHE_SECONDS, default 300: how long unwrapped data keys stay in memory. */
   keyCacheSeconds: number;
   /**
@@ -186,6 +197,12 @@ export function loadConfig(env: Env = process.env): Config {
       destroyDelaySeconds: integer(env, "PATCHBAY_KEY_DESTROY_DELAY_SECONDS", 60, 0, 86_400),
     },
     schedulerTickMs: integer(env, "PATCHBAY_SCHEDULER_TICK_MS", 30_000, 100, 3_600_000),
+    webhooks: {
+      tickMs: integer(env, "PATCHBAY_WEBHOOK_TICK_MS", 1_000, 100, 60_000),
+      maxAttempts: integer(env, "PATCHBAY_WEBHOOK_ATTEMPTS", 8, 1, 20),
+      keptPerWebhook: integer(env, "PATCHBAY_WEBHOOK_DELIVERIES_KEPT", 100, 1, 100_000),
+      keptDays: integer(env, "PATCHBAY_WEBHOOK_DELIVERY_DAYS", 30, 1, 3_650),
+    },
     trustedProxies: env.PATCHBAY_TRUST_PROXY === "true" ? 1 : integer(env, "PATCHBAY_TRUST_PROXY", 0, 0, 10),
     cacheSeconds: integer(env, "PATCHBAY_CACHE_SECONDS", 30, 0, 3_600),
     listenDatabaseUrl: env.PATCHBAY_LISTEN_DATABASE_URL || undefined,

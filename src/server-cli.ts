@@ -49,6 +49,9 @@ Configuration comes from the environment [defaults in brackets]:
   PATCHBAY_WORKERS              server processes on the one port, a number or auto (one per core) [1]
   PATCHBAY_TEST_TIMEOUT_MS      deadline of one connection test [10000]
   PATCHBAY_SCHEDULER_TICK_MS    how often each process looks for due scheduled tests [30000]
+  PATCHBAY_WEBHOOK_TICK_MS      how often each process looks for due webhook deliveries [1000]
+  PATCHBAY_WEBHOOK_ATTEMPTS     attempts per status change and webhook, 1 s x 4^n apart (at most 1 h) [8]
+  PATCHBAY_WEBHOOK_DELIVERIES_KEPT [100], PATCHBAY_WEBHOOK_DELIVERY_DAYS [30]   attempt rows kept per webhook
   PATCHBAY_MAX_CONCURRENT_TESTS [16], PATCHBAY_MAX_CONCURRENT_TESTS_PER_WORKSPACE [4],
   PATCHBAY_MAX_CONCURRENT_TESTS_PER_USER [4]    connection tests at once
   PATCHBAY_LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS [10], PATCHBAY_LOGIN_FAILURES_PER_ACCOUNT [30],

@@ -23,10 +23,13 @@ export class CreatedWebhookType {
   webhook!: WebhookType;
 }
 
-@ObjectType("WebhookDelivery", { description: "One attempt: outcome DELIVERED (a 2xx answer), FAILED (retried while attempts are left) or REFUSED (the egress policy; nothing was sent)." })
+@ObjectType("WebhookDelivery", { description: "One attempt: outcome DELIVERED (a 2xx answer), FAILED (tried again from the outbox while attempts are left) or REFUSED (the egress policy; nothing was sent). Pruned to the newest PATCHBAY_WEBHOOK_DELIVERIES_KEPT per webhook and PATCHBAY_WEBHOOK_DELIVERY_DAYS." })
 export class WebhookDeliveryType {
   @Field(() => ID)
   id!: string;
+
+  @Field(() => ID, { nullable: true, description: "The message this attempt belongs to (X-Patchbay-Delivery): every attempt of one change shares it." })
+  messageId!: string | null;
 
   @Field(() => ID)
   connectionId!: string;

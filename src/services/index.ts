@@ -17,6 +17,7 @@ import type { WorkspaceKeyService } from "./workspace-keys";
 import type { WorkspaceService } from "./workspaces";
 import type { TestSchedules } from "./health/schedules";
 import type { Webhooks } from "./health/webhooks";
+import type { WebhookDelivery } from "./health/webhook-delivery";
 
 export interface Services {
   identity: IdentityService;
@@ -31,6 +32,7 @@ export interface Services {
   transfer: ConnectionTransfer;
   testSchedules: TestSchedules;
   webhooks: Webhooks;
+  webhookDelivery: WebhookDelivery;
   environments: EnvironmentService;
   overrides: OverrideStore;
   bundles: BundleService;

@@ -56,7 +56,7 @@ beforeAll(async () => {
     socket.destroy();
   });
   await Promise.all([listen(target, "127.0.0.1"), listen(receiver, "127.0.0.1"), listen(denied, "127.0.0.2")]);
-  app = await startTestApp({ PATCHBAY_EGRESS_DENY: "127.0.0.2/32", PATCHBAY_SCHEDULER_TICK_MS: "100" });
+  app = await startTestApp({ PATCHBAY_EGRESS_DENY: "127.0.0.2/32", PATCHBAY_SCHEDULER_TICK_MS: "100", PATCHBAY_WEBHOOK_ATTEMPTS: "3" });
 }, 120_000);
 
 afterAll(async () => {

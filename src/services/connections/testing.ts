@@ -7,7 +7,7 @@
 import { formatDuration } from "../../adapters/common/progress";
 import { randomUUID } from "node:crypto";
 import type { ConnectionAdapter, Egress, TestErrorCode, TestOutcome } from "../../adapters/types";
-import type { Db } from "../../db/prisma";
+import type { Db, DbOrTx } from "../../db/prisma";
 import type { Sql, Statement } from "../../db/sql";
 import type { OverrideTestResult, TestResult } from "../../generated/prisma/client";
 import { actingUserId, actorId } from "../../auth/actor";
@@ -31,7 +31,7 @@ import { scrubSecrets } from "../../adapters/common/scrub";
 import { validateSettings } from "../../adapters/registry";
 import type { TestLimiter } from "../../limits/test-limiter";
 import type { StatusChange } from "../health/webhooks";
-import { type ResultTarget, storeTestResult } from "./test-results";
+import { type ResultActor, type ResultTarget, type StoredResult, storeTestResult } from "./test-results";
 
 const MAX_HISTORY = 100;
 
@@ -66,8 +66,13 @@ export interface TestEnvironment {
   sqliteRoot: string | null;
 }
 
-/** A stored result whose status differs from the connection's previous one (webhooks.ts delivers it). */
-export type StatusChangeListener = (change: StatusChange) => void;
+/** Hears of a stored result whose status differs from the previous one (webhooks.ts queues it). */
+export interface StatusChangeListener {
+  /** In the transaction that stores the result: what it writes commits with the result, or not at all. */
+  inTransaction(tx: DbOrTx, change: StatusChange): Promise<void>;
+  /** After that transaction committed. */
+  committed?(change: StatusChange): void;
+}
 
 export class ConnectionTestService {
   private readonly statusListeners: StatusChangeListener[] = [];
@@ -86,8 +91,15 @@ export class ConnectionTestService {
     this.statusListeners.push(listener);
   }
 
+  /** Stores a result in the caller's transaction, and what a status change it made writes. */
+  private async store(tx: DbOrTx, target: ResultTarget, report: TestReport, actor: ResultActor): Promise<StoredResult> {
+    const result = await storeTestResult(tx, target, report, actor);
+    if (result.change) for (const listener of this.statusListeners) await listener.inTransaction(tx, result.change);
+    return result;
+  }
+
   private emit(change: StatusChange | null): void {
-    if (change) for (const listener of this.statusListeners) listener(change);
+    if (change) for (const listener of this.statusListeners) listener.committed?.(change);
   }
 
   private get timeoutMs(): number {
@@ -102,7 +114,7 @@ export class ConnectionTestService {
     const report = await this.run(actingUserId(caller.signedIn), row.workspaceId, draft);
     const actor = caller.signedIn;
     const { stored, change } = await this.db.$transaction(async (tx) => {
-      const result = await storeTestResult(tx, targetOf(row, null), report, { kind: actor.kind, id: actorId(actor) });
+      const result = await this.store(tx, targetOf(row, null), report, { kind: actor.kind, id: actorId(actor) });
       await recordAudit(tx, caller, {
         workspaceId: row.workspaceId,
         action: "connection.test",
@@ -132,7 +144,7 @@ export class ConnectionTestService {
     const draft = override ? effectiveDraft(base, await this.overrides.valuesOf(override)) : base;
     const report = await this.run(userId, workspaceId, draft);
     const target = targetOf(row, override);
-    const { change } = await this.db.$transaction((tx) => storeTestResult(tx, target, report, { kind: "USER", id: userId }));
+    const { change } = await this.db.$transaction((tx) => this.store(tx, target, report, { kind: "USER", id: userId }));
     this.emit(change);
     return true;
   }
@@ -151,7 +163,7 @@ export class ConnectionTestService {
     const report = await this.run(actingUserId(caller.signedIn), row.workspaceId, draft);
     const actor = caller.signedIn;
     const { stored, change } = await this.db.$transaction(async (tx) => {
-      const result = override ? await storeTestResult(tx, targetOf(row, override), report, { kind: actor.kind, id: actorId(actor) }) : { stored: report, change: null };
+      const result = override ? await this.store(tx, targetOf(row, override), report, { kind: actor.kind, id: actorId(actor) }) : { stored: report, change: null };
       await recordAudit(tx, caller, {
         workspaceId: row.workspaceId,
         action: "connection.test",

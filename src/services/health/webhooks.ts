@@ -1,23 +1,23 @@
 /**
- * Webhooks: when a connection's status changes (SUCCESS ↔ FAILURE, from any test, scheduled or
- * manual) every webhook of its workspace gets a POST with a JSON body, signed with HMAC-SHA256
- * of the body under the webhook's secret (`X-Patchbay-Signature: sha256=<hex>`; the body's
- * `time` is also sent as `X-Patchbay-Timestamp`, so a receiver can refuse old ones). The secret
- * is shown once, at creation, and sealed with the workspace key at rest. Deliveries go through
- * the egress policy (a refused address gets no packet), each attempt under its own deadline,
- * retried with backoff; every attempt is a row with its outcome. The body never holds a secret:
- * the message is the stored test result's, already scrubbed of the connection's secrets.
+ * Webhooks: when a connection's status changes (SUCCESS ↔ FAILURE, from any stored test,
+ * scheduled or manual, of the connection or of one environment's override) every webhook of
+ * its workspace gets a POST with a JSON body, signed with HMAC-SHA256 of the body under the
+ * webhook's secret (`X-Patchbay-Signature: sha256=<hex>`; the body's `time` is also sent as
+ * `X-Patchbay-Timestamp`, so a receiver can refuse old ones). The secret is shown once, at
+ * creation, and sealed with the workspace key at rest.
+ *
+ * enqueue() writes one outbox row per webhook in the transaction that stores the result, so a
+ * change is never lost to a crash; webhook-delivery.ts delivers them from any process. The
+ * body never holds a secret: the message is the stored test result's, already scrubbed of the
+ * connection's secrets.
  */
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { actingUserId } from "../../auth/actor";
-import { isHttpFailure, httpRequest } from "../../adapters/common/http-request";
-import type { Egress } from "../../adapters/types";
 import type { Keyring } from "../../crypto/keyring";
-import { openSecrets, sealedKeyVersion, sealSecrets } from "../../crypto/sealed-secrets";
-import type { Db } from "../../db/prisma";
+import { sealSecrets } from "../../crypto/sealed-secrets";
+import type { Db, DbOrTx } from "../../db/prisma";
 import { BadUserInputError, NotFoundError } from "../../errors";
 import type { Webhook, WebhookDelivery } from "../../generated/prisma/client";
-import type { Logger } from "../../log";
 import type { Caller } from "../../policy/caller";
 import { recordAudit } from "../audit";
 
@@ -38,16 +38,6 @@ export interface StatusChange {
   time: Date;
 }
 
-export interface DeliveryOptions {
-  egress: Egress;
-  /** Deadline of one attempt. */
-  timeoutMs: number;
-  /** Waits before the second, third, … attempt; attempts = waits + 1. */
-  backoffMs: readonly number[];
-}
-
-export const DEFAULT_BACKOFF_MS = [1_000, 4_000] as const;
-
 /** The seal context of a webhook's secret: never the same as a connection's. Key rotation reseals with it. */
 export function webhookSealContext(webhookId: string): string {
   return `${webhookId}#webhook`;
@@ -58,14 +48,9 @@ export function signBody(secret: string, body: string): string {
 }
 
 export class Webhooks {
-  private readonly running = new Set<Promise<void>>();
-  private readonly stopping = new AbortController();
-
   constructor(
     private readonly db: Db,
     private readonly keyring: Keyring,
-    private readonly options: DeliveryOptions,
-    private readonly logger: Logger,
   ) {}
 
   async list(caller: Caller, workspaceId: string): Promise<Webhook[]> {
@@ -113,79 +98,38 @@ export class Webhooks {
     return count > 0;
   }
 
-  /** Delivers a status change to the workspace's webhooks in the background (stop() waits). */
-  notify(change: StatusChange): void {
-    const task = this.deliverAll(change).catch((error: unknown) => this.logger.warn("webhook delivery failed", { error, workspaceId: change.workspaceId }));
-    this.running.add(task);
-    void task.finally(() => this.running.delete(task));
-  }
-
-  /** Ends retries now and waits for attempts in flight (each has its deadline). */
-  async stop(): Promise<void> {
-    this.stopping.abort();
-    await Promise.allSettled([...this.running]);
-  }
-
-  private async deliverAll(change: StatusChange): Promise<void> {
-    const hooks = await this.db.webhook.findMany({ where: { workspaceId: change.workspaceId } });
-    await Promise.all(hooks.map((hook) => this.deliver(hook, change)));
-  }
-
-  private async deliver(hook: Webhook, change: StatusChange): Promise<void> {
-    const blob = Buffer.from(hook.secretCiphertext);
-    const key = await this.keyring.version(hook.workspaceId, sealedKeyVersion(blob));
-    const { secret } = openSecrets(key, blob, { workspaceId: hook.workspaceId, connectionId: webhookSealContext(hook.id) });
-    const body = JSON.stringify({
-      connection: { id: change.connectionId, name: change.connectionName },
-      environment: change.environment,
-      oldStatus: change.oldStatus,
-      newStatus: change.newStatus,
-      code: change.code,
-      message: change.message,
-      time: change.time.toISOString(),
-    });
-    const headers = {
-      "content-type": "application/json",
-      "x-patchbay-signature": signBody(secret, body),
-      "x-patchbay-timestamp": String(Math.floor(change.time.getTime() / 1000)),
-    };
-    const attempts = this.options.backoffMs.length + 1;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      const outcome = await this.attempt(new URL(hook.url), body, headers);
-      await this.db.webhookDelivery.create({
-        data: {
-          id: randomUUID(),
-          webhookId: hook.id,
-          workspaceId: hook.workspaceId,
-          connectionId: change.connectionId,
-          environment: change.environment,
-          oldStatus: change.oldStatus,
-          newStatus: change.newStatus,
-          attempt,
-          ...outcome,
-        },
+  /**
+   * Queues a status change for every webhook of its workspace, in the caller's transaction
+   * (the one that stored the result). The body is fixed here: every attempt sends the same bytes.
+   */
+  async enqueue(tx: DbOrTx, change: StatusChange): Promise<number> {
+    const hooks = await tx.webhook.findMany({ where: { workspaceId: change.workspaceId }, select: { id: true } });
+    if (hooks.length === 0) return 0;
+    const rows = hooks.map((hook) => {
+      const id = randomUUID();
+      const body = JSON.stringify({
+        id,
+        connection: { id: change.connectionId, name: change.connectionName },
+        environment: change.environment,
+        oldStatus: change.oldStatus,
+        newStatus: change.newStatus,
+        code: change.code,
+        message: change.message,
+        time: change.time.toISOString(),
       });
-      if (outcome.outcome !== "FAILED" || attempt === attempts || this.stopping.signal.aborted) return;
-      await sleep(this.options.backoffMs[attempt - 1], this.stopping.signal);
-      if (this.stopping.signal.aborted) return;
-    }
-  }
-
-  private async attempt(url: URL, body: string, headers: Record<string, string>): Promise<{ outcome: string; statusCode: number | null; error: string | null }> {
-    const signal = AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), this.stopping.signal]);
-    try {
-      const answer = await httpRequest(
-        { signal, timeoutMs: this.options.timeoutMs, egress: this.options.egress, sqliteRoot: null },
-        { url, method: "POST", body, headers, followRedirects: false, verifyTls: true },
-      );
-      if (isHttpFailure(answer)) {
-        return { outcome: answer.code === "EGRESS_DENIED" ? "REFUSED" : "FAILED", statusCode: null, error: `${answer.code}: ${answer.message}`.slice(0, 500) };
-      }
-      const ok = answer.status >= 200 && answer.status < 300;
-      return { outcome: ok ? "DELIVERED" : "FAILED", statusCode: answer.status, error: ok ? null : `The receiver answered ${answer.status}.` };
-    } catch (error) {
-      return { outcome: "FAILED", statusCode: null, error: signal.aborted ? `No answer within ${this.options.timeoutMs} ms.` : String((error as Error)?.message ?? error).slice(0, 500) };
-    }
+      return {
+        id,
+        webhookId: hook.id,
+        workspaceId: change.workspaceId,
+        connectionId: change.connectionId,
+        environment: change.environment,
+        oldStatus: change.oldStatus,
+        newStatus: change.newStatus,
+        body,
+      };
+    });
+    await tx.webhookOutbox.createMany({ data: rows });
+    return rows.length;
   }
 }
 
@@ -205,17 +149,4 @@ export function checkUrl(raw: string): URL {
   if (url.username || url.password) throw new BadUserInputError("The URL must not carry a user name or password; the signature authenticates Patchbay.", "url");
   if (/[\u0000-\u001f\u007f]/.test(raw)) throw new BadUserInputError("The URL must not contain control characters.", "url");
   return url;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
