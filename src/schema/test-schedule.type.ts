@@ -20,4 +20,13 @@ export class TestScheduleType {
 
   @Field(() => DateTimeScalar)
   createdAt!: Date;
+
+  @Field(() => ID, { description: "The admin on whose behalf it runs (the last to set it); it runs only while they are ADMIN or OWNER here." })
+  createdById!: string;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: "Set when it stopped running because its admin was demoted or removed; null while it runs. setTestSchedule resumes it on the caller's behalf." })
+  pausedAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: "Why it is paused." })
+  pausedReason!: string | null;
 }

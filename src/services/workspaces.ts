@@ -16,6 +16,7 @@ import type { Role } from "../generated/prisma/enums";
 import type { Caller } from "../policy/caller";
 import { allows, roleChangeAction } from "../policy/policy";
 import { type ChainReport, type KnownHead, verifyWorkspaceChain } from "../audit/verify";
+import { PAUSED_DEMOTED, PAUSED_REMOVED, pauseSchedulesOf } from "./health/schedules";
 import { recordAudit, recordInstanceAudit } from "./audit";
 import { decodeCursor, type Page, pageSize, toPage } from "./pagination";
 import type { SharedLimiter } from "../limits/shared-limiter";
@@ -184,6 +185,7 @@ export class WorkspaceService implements InvalidationListener {
         where: { workspaceId_userId: { workspaceId: input.workspaceId, userId: input.userId } },
         data: { role: input.role },
       });
+      if (input.role !== "ADMIN" && input.role !== "OWNER") await pauseSchedulesOf(tx, input.workspaceId, input.userId, PAUSED_DEMOTED);
       await announce({ kind: "membership", workspaceId: input.workspaceId, userId: input.userId });
       await recordAudit(tx, caller, {
         workspaceId: input.workspaceId,
@@ -205,6 +207,7 @@ export class WorkspaceService implements InvalidationListener {
     await this.bus.transaction(this.db, async (tx, announce) => {
       await recheckUnderLock(tx, caller, input.workspaceId, input.userId, current.role, [current.role], leaving);
       await tx.membership.delete({ where: { workspaceId_userId: { workspaceId: input.workspaceId, userId: input.userId } } });
+      await pauseSchedulesOf(tx, input.workspaceId, input.userId, PAUSED_REMOVED);
       await announce({ kind: "membership", workspaceId: input.workspaceId, userId: input.userId });
       await recordAudit(tx, caller, {
         workspaceId: input.workspaceId,

@@ -6,10 +6,16 @@
  * advances their nextRunAt before any test runs, so two processes never claim the same run.
  * A schedule may name one environment of its connection; one for all connections tests each
  * connection and each environment that has an override of it.
+ *
+ * Authority: a schedule runs on behalf of the admin who last set it, and only while they are
+ * ADMIN or OWNER of the workspace. Demoting or removing them pauses it (pausedAt and
+ * pausedReason, shown in Workspace.testSchedules) in the same transaction, and every claim
+ * checks again, so a membership gone any other way pauses it before its next run. An admin
+ * who sets it again takes it over, and it resumes on their behalf.
  */
 import { randomUUID } from "node:crypto";
 import { actingUserId } from "../../auth/actor";
-import type { Db } from "../../db/prisma";
+import type { Db, DbOrTx } from "../../db/prisma";
 import type { Sql, Statement } from "../../db/sql";
 import { BadUserInputError, NotFoundError } from "../../errors";
 import type { TestSchedule } from "../../generated/prisma/client";
@@ -43,25 +49,48 @@ const UPSERT: Statement = {
     INSERT INTO "TestSchedule" ("id", "workspaceId", "connectionId", "environment", "everyMinutes", "nextRunAt", "createdById")
     VALUES ($1, $2, $3, $6, $4, now(), $5)
     ON CONFLICT ("workspaceId", (COALESCE("connectionId", '')), (COALESCE("environment", '')))
-    DO UPDATE SET "everyMinutes" = EXCLUDED."everyMinutes", "nextRunAt" = now(), "createdById" = EXCLUDED."createdById"
+    DO UPDATE SET "everyMinutes" = EXCLUDED."everyMinutes", "nextRunAt" = now(), "createdById" = EXCLUDED."createdById",
+      "pausedAt" = NULL, "pausedReason" = NULL
     RETURNING *`,
 };
 
+/** Why a schedule stopped running (TestSchedule.pausedReason). */
+export const PAUSED_DEMOTED = "Paused: the admin who set it is no longer an ADMIN or OWNER of this workspace. Set it again to run it on your behalf.";
+export const PAUSED_REMOVED = "Paused: the admin who set it is no longer a member of this workspace. Set it again to run it on your behalf.";
+
+/**
+ * Claims due runs whose creator is still ADMIN or OWNER of the workspace, and pauses (with
+ * the reason) those whose creator is not: authority is checked when a run happens, not only
+ * when the schedule was set. A paused schedule is never due.
+ */
 const CLAIM_DUE: Statement = {
-  name: "test-schedule-claim-due",
+  name: "test-schedule-claim-due-authorized",
   text: `
     WITH due AS (
-      SELECT "id" FROM "TestSchedule"
-      WHERE "nextRunAt" <= now()
-      ORDER BY "nextRunAt"
+      SELECT s."id", m."role" IS NOT NULL AS "member", COALESCE(m."role" IN ('ADMIN', 'OWNER'), false) AS "authorized"
+      FROM "TestSchedule" s
+      LEFT JOIN "Membership" m ON m."workspaceId" = s."workspaceId" AND m."userId" = s."createdById"
+      WHERE s."nextRunAt" <= now() AND s."pausedAt" IS NULL
+      ORDER BY s."nextRunAt"
       LIMIT $1
-      FOR UPDATE SKIP LOCKED
+      FOR UPDATE OF s SKIP LOCKED
     )
     UPDATE "TestSchedule" s
-    SET "nextRunAt" = now() + make_interval(mins => s."everyMinutes")
+    SET "nextRunAt" = CASE WHEN due."authorized" THEN now() + make_interval(mins => s."everyMinutes") ELSE s."nextRunAt" END,
+        "pausedAt" = CASE WHEN due."authorized" THEN NULL ELSE now() END,
+        "pausedReason" = CASE WHEN due."authorized" THEN NULL WHEN due."member" THEN $2 ELSE $3 END
     FROM due WHERE s."id" = due."id"
-    RETURNING s."id" AS "scheduleId", s."workspaceId", s."connectionId", s."environment", s."createdById"`,
+    RETURNING s."id" AS "scheduleId", s."workspaceId", s."connectionId", s."environment", s."createdById", due."authorized"`,
 };
+
+/**
+ * Pauses the schedules a person set in a workspace, in the transaction that demotes or removes
+ * them (src/services/workspaces.ts), so Workspace.testSchedules says so at once.
+ */
+export async function pauseSchedulesOf(tx: DbOrTx, workspaceId: string, userId: string, reason: string): Promise<number> {
+  const { count } = await tx.testSchedule.updateMany({ where: { workspaceId, createdById: userId, pausedAt: null }, data: { pausedAt: new Date(), pausedReason: reason } });
+  return count;
+}
 
 export class TestSchedules {
   constructor(
@@ -121,8 +150,9 @@ export class TestSchedules {
   }
 
   /** Claims up to `limit` due runs for this process and moves each one's next run on. */
-  claimDue(limit: number): Promise<DueRun[]> {
-    return this.sql.rows<DueRun>(CLAIM_DUE, [limit]);
+  async claimDue(limit: number): Promise<DueRun[]> {
+    const rows = await this.sql.rows<DueRun & { authorized: boolean }>(CLAIM_DUE, [limit, PAUSED_DEMOTED, PAUSED_REMOVED]);
+    return rows.filter((row) => row.authorized).map(({ authorized: _authorized, ...run }) => run);
   }
 
   /**
