@@ -16,6 +16,8 @@ export const PERMISSION_ACTIONS = {
   manageMembers: "workspace.admin",
   manageOwners: "workspace.own",
   exportSecrets: "connection.export_secrets",
+  manageHealthChecks: "workspace.admin",
+  importBundles: "workspace.admin",
 } as const satisfies Record<string, Action>;
 
 export type WorkspacePermissions = Record<keyof typeof PERMISSION_ACTIONS, boolean>;

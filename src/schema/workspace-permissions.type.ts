@@ -34,4 +34,10 @@ export class WorkspacePermissionsType {
 
   @Field(() => Boolean, { description: "Export connections with their secrets (exportConnections with includeSecrets)." })
   exportSecrets!: boolean;
+
+  @Field(() => Boolean, { description: "Set and remove test schedules; create, list and delete webhooks and read their deliveries." })
+  manageHealthChecks!: boolean;
+
+  @Field(() => Boolean, { description: "Import a bundle (importBundle). Exporting one needs exportSecrets." })
+  importBundles!: boolean;
 }

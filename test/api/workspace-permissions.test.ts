@@ -22,6 +22,8 @@ const FIELDS = [
   "manageMembers",
   "manageOwners",
   "exportSecrets",
+  "manageHealthChecks",
+  "importBundles",
 ] as const;
 
 // DESIGN.md, "Who may do what": the fields each caller may use; every other field is false.
@@ -82,6 +84,16 @@ describe("Workspace.permissions", () => {
         { w: workspace.id },
       );
       expect(token.errors === undefined, `${caller} createApiToken`).toBe(permissions.manageApiTokens);
+      const hooks = await callers[caller].request(`query($s: String!) { workspace(slug: $s) { webhooks { id } } }`, { s: workspace.slug });
+      expect(hooks.errors === undefined, `${caller} webhooks`).toBe(permissions.manageHealthChecks);
+      const schedule = await callers[caller].request(`mutation($w: ID!) { removeTestSchedule(workspaceId: $w) }`, { w: workspace.id });
+      expect(schedule.errors === undefined, `${caller} removeTestSchedule`).toBe(permissions.manageHealthChecks);
+      // A bundle that is not one: refused as BAD_USER_INPUT after the permission check, FORBIDDEN before it.
+      const bundle = await callers[caller].request(
+        `mutation($w: ID!) { importBundle(workspaceId: $w, bundle: "not a bundle", passphrase: "twelve chars long", dryRun: true) { applied } }`,
+        { w: workspace.id },
+      );
+      expect(bundle.errors?.[0]?.extensions?.code !== "FORBIDDEN", `${caller} importBundle: ${JSON.stringify(bundle.errors)}`).toBe(permissions.importBundles);
     }
   });
 

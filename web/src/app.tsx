@@ -6,6 +6,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { onSignedOut, request } from "./api/client";
 import { Alert, Loading } from "./components/common";
+import { lazyPage } from "./components/lazy";
 import type { TypeSpec } from "./connection-form/model";
 import { ConnectionTypesDocument, LogOutDocument, SessionDocument, type WorkspaceSummaryFragment } from "./gql/graphql";
 import { useQuery } from "./hooks";
@@ -18,8 +19,13 @@ import { ConnectionsPage } from "./pages/connections";
 import { ImportExportPage } from "./pages/import-export";
 import { MembersPage } from "./pages/members";
 import { NewWorkspacePage, SignInPage } from "./pages/sign-in";
-import { href, navigate, type Route, useRoute } from "./router";
+import { href, navigate, type Route, useRoute, type WorkspacePage } from "./router";
 import { clearSession, saveSession, sessionToken } from "./session";
+
+// Admin pages, loaded when first opened.
+const TestSchedulesPage = lazyPage("test schedules", () => import("./pages/test-schedules").then((m) => m.TestSchedulesPage));
+const WebhooksPage = lazyPage("webhooks", () => import("./pages/webhooks").then((m) => m.WebhooksPage));
+const BundlesPage = lazyPage("bundles", () => import("./pages/bundles").then((m) => m.BundlesPage));
 
 export function App() {
   const [signedIn, setSignedIn] = useState(() => sessionToken() !== null);
@@ -187,6 +193,12 @@ function WorkspaceView(props: {
       return <AuditLogPage workspace={workspace} />;
     case "transfer":
       return <ImportExportPage workspace={workspace} />;
+    case "schedules":
+      return <TestSchedulesPage workspace={workspace} />;
+    case "webhooks":
+      return <WebhooksPage workspace={workspace} />;
+    case "bundles":
+      return <BundlesPage workspace={workspace} />;
     default:
       return <NotFound />;
   }
@@ -194,12 +206,16 @@ function WorkspaceView(props: {
 
 function WorkspaceNav({ workspace, route }: { workspace: WorkspaceSummaryFragment; route: Route }) {
   const can = workspace.permissions;
-  const items: Array<{ page: "connections" | "tokens" | "members" | "audit" | "transfer"; label: string; show: boolean }> = [
+  const items: Array<{ page: Exclude<WorkspacePage, "new-connection">; label: string; show: boolean }> = [
     { page: "connections", label: "Connections", show: true },
     { page: "tokens", label: "API tokens", show: can.manageApiTokens },
     { page: "members", label: "Members", show: true },
     { page: "audit", label: "Audit log", show: can.readAuditLog },
     { page: "transfer", label: "Import / Export", show: true },
+    // Admin pages: hidden from those the API would refuse (it still checks every request).
+    { page: "schedules", label: "Test schedules", show: can.manageHealthChecks },
+    { page: "webhooks", label: "Webhooks", show: can.manageHealthChecks },
+    { page: "bundles", label: "Bundles", show: can.exportSecrets || can.importBundles },
   ];
   const current = route.page === "new-connection" || route.page === "connection" || route.page === "edit-connection" ? "connections" : route.page;
   return (

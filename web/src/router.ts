@@ -4,7 +4,7 @@
  */
 import { useEffect, useState } from "preact/hooks";
 
-export type WorkspacePage = "connections" | "new-connection" | "tokens" | "members" | "audit" | "transfer";
+export type WorkspacePage = "connections" | "new-connection" | "tokens" | "members" | "audit" | "transfer" | "schedules" | "webhooks" | "bundles";
 
 export type Route =
   | { page: "sign-in" }
@@ -23,6 +23,9 @@ const WORKSPACE_PAGES: Record<string, WorkspacePage> = {
   members: "members",
   audit: "audit",
   transfer: "transfer",
+  schedules: "schedules",
+  webhooks: "webhooks",
+  bundles: "bundles",
 };
 
 export function parseRoute(hash: string): Route {

@@ -131,3 +131,25 @@ export function Pager({
     </nav>
   );
 }
+
+/**
+ * A refused request as a person and a developer read it: the server's message, then its code
+ * and the field it names (`BAD_USER_INPUT · host`), so a report can quote both.
+ */
+export function ErrorText({ error }: { error: { message: string; code: string; field: string | null } }) {
+  return (
+    <>
+      {error.message}{" "}
+      <span class="error-code">
+        (<code>{error.code}</code>
+        {error.field && (
+          <>
+            {" "}
+            field <code>{error.field}</code>
+          </>
+        )}
+        )
+      </span>
+    </>
+  );
+}

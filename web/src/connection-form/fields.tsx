@@ -64,7 +64,7 @@ export function TypeFields({ type, state, errors, mode, storedSecrets, onChange 
   );
 }
 
-function describedBy(name: string, hasHelp: boolean, hasError: boolean): string | undefined {
+export function describedBy(name: string, hasHelp: boolean, hasError: boolean): string | undefined {
   const ids = [hasHelp && `${idFor(name)}-help`, hasError && `${idFor(name)}-error`].filter(Boolean);
   return ids.length ? ids.join(" ") : undefined;
 }
@@ -86,7 +86,7 @@ export function FieldLabel({ field, htmlFor }: { field: Pick<FieldSpec, "label" 
   );
 }
 
-function Field({ field, value, error, onValue }: { field: FieldSpec; value: string | boolean | undefined; error?: string; onValue(v: string | boolean): void }) {
+export function Field({ field, value, error, onValue }: { field: FieldSpec; value: string | boolean | undefined; error?: string; onValue(v: string | boolean): void }) {
   const id = idFor(field.name);
   const common = {
     id,

@@ -115,7 +115,7 @@ export function retypeEditForm(state: FormState, connection: ConnectionRowFragme
   return { ...fresh, name: state.name, description: state.description, otherExtra: state.otherExtra, type: type.id };
 }
 
-interface Parsed {
+export interface Parsed {
   common: Record<string, string | number | null>;
   extra: Record<string, unknown>;
   secretCommon: Record<string, string | null>;
@@ -127,10 +127,12 @@ interface Parsed {
  * asking the server. `secretFilter` says which secret fields take part (New: the typed ones;
  * Edit: those being replaced or cleared).
  */
-function parse(state: FormState, type: TypeSpec, mode: "new" | "edit"): { parsed: Parsed; errors: FieldErrors } {
+export function parse(state: FormState, type: TypeSpec, mode: "new" | "edit" | "override"): { parsed: Parsed; errors: FieldErrors } {
   const errors: FieldErrors = {};
   const parsed: Parsed = { common: {}, extra: {}, secretCommon: {}, secretExtra: {} };
-  if (!state.name.trim()) errors.name = "Give the connection a name.";
+  // An override replaces only what it holds: an empty field falls back to the connection's value.
+  const override = mode === "override";
+  if (!override && !state.name.trim()) errors.name = "Give the connection a name.";
 
   if (state.otherExtra.trim()) {
     try {
@@ -145,7 +147,9 @@ function parse(state: FormState, type: TypeSpec, mode: "new" | "edit"): { parsed
   for (const field of type.fields) {
     const raw = state.values[field.name];
     if (field.secret) {
-      const action: SecretAction = mode === "new" ? (raw ? "replace" : "keep") : (state.secrets[field.name] ?? "keep");
+      // New, and an override: a typed secret replaces, an empty one keeps (an override may also clear).
+      const action: SecretAction =
+        mode === "edit" ? (state.secrets[field.name] ?? "keep") : raw ? "replace" : override && state.secrets[field.name] === "clear" ? "clear" : "keep";
       if (action === "keep") {
         if (mode === "new" && field.required) errors[field.name] = `${field.label} is required.`;
         continue;
@@ -161,11 +165,12 @@ function parse(state: FormState, type: TypeSpec, mode: "new" | "edit"): { parsed
     }
     let value: unknown;
     if (field.kind === "BOOLEAN") {
-      value = raw === true;
+      // An override's checkbox is a choice of three: "" (the connection's value), "true", "false".
+      value = override ? (raw === "" || raw === undefined ? null : raw === true || raw === "true") : raw === true;
     } else {
       const text = typeof raw === "string" ? raw.trim() : "";
       if (text === "") {
-        if (field.required) errors[field.name] = `${field.label} is required.`;
+        if (field.required && !override) errors[field.name] = `${field.label} is required.`;
         value = null;
       } else if (field.kind === "INTEGER") {
         value = Number(text);

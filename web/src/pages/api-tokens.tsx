@@ -4,7 +4,8 @@
  */
 import { useState } from "preact/hooks";
 import { request } from "../api/client";
-import { Alert, CopyButton, Loading, When } from "../components/common";
+import { Alert, Loading, When } from "../components/common";
+import { ShownOnce } from "../components/shown-once";
 import { Dialog } from "../components/dialog";
 import { FieldError } from "../connection-form/fields";
 import { type ApiTokenFieldsFragment, ApiTokensDocument, CreateApiTokenDocument, RevokeApiTokenDocument, type TokenScope, type WorkspaceSummaryFragment } from "../gql/graphql";
@@ -123,20 +124,11 @@ function Tokens({ workspace, heading }: { workspace: WorkspaceSummaryFragment; h
         </div>
       </form>
       {created && (
-        <div class="card created-token" role="status">
-          <h2>Your new token {created.name}</h2>
+        <ShownOnce id="new-token" title={`Your new token ${created.name}`} label="New token" value={created.token} copyLabel="Copy token" onDone={() => setCreated(null)}>
           <p>
             <strong>Copy it now: it is shown only once.</strong> Patchbay keeps only a hash of it.
           </p>
-          <label for="new-token">New token</label>
-          <input id="new-token" class="token-value" readOnly value={created.token} onFocus={(e) => e.currentTarget.select()} />
-          <div class="actions">
-            <CopyButton text={created.token} label="Copy token" />
-            <button type="button" class="button-secondary" onClick={() => setCreated(null)}>
-              Done
-            </button>
-          </div>
-        </div>
+        </ShownOnce>
       )}
       <p role="status" class="status-line">
         {status}

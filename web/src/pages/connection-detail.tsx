@@ -1,6 +1,6 @@
 /**
  * One connection: its settings (secrets as set / not set), Test, Edit and Delete for those
- * allowed, its test history, who resolved it in the last 30 days, and snippets for using it
+ * allowed, its health and environments (connection-environments.tsx), its test history, who resolved it in the last 30 days, and snippets for using it
  * by name from code.
  */
 import { useState } from "preact/hooks";
@@ -13,6 +13,7 @@ import { toApiError, usePageHeading, useQuery } from "../hooks";
 import { href, navigate } from "../router";
 import { snippetsFor } from "../snippets";
 import { PageError } from "./connection-editor";
+import { ConnectionEnvironments } from "./connection-environments";
 
 export function ConnectionDetailPage({ workspace, types, name }: { workspace: WorkspaceSummaryFragment; types: TypeSpec[]; name: string }) {
   const heading = usePageHeading(name);
@@ -73,6 +74,7 @@ export function ConnectionDetailPage({ workspace, types, name }: { workspace: Wo
       </div>
       {testError && <Alert>{testError}</Alert>}
       <Settings connection={connection} type={type} />
+      <ConnectionEnvironments workspace={workspace} connection={connection} type={type} onChanged={query.reload} />
       <h2>Test history</h2>
       {connection.testResults.length === 0 ? (
         <p class="muted">Not tested yet.</p>

@@ -1,13 +1,15 @@
 /**
  * The Connections table: name, type, host, last test (status, when, code), last used; search,
- * a type filter and paging; per row Test, Edit and Delete for those allowed.
+ * a type filter and paging; per row Test, Edit and Delete for those allowed. With an
+ * environment chosen, host, last test and Test are that environment's (its override where the
+ * connection has one, the connection's own values otherwise).
  */
 import { useState } from "preact/hooks";
 import { request } from "../api/client";
 import { Alert, Loading, Pager, StatusBadge, When } from "../components/common";
 import { DeleteConnectionDialog } from "../components/delete-dialog";
 import type { TypeSpec } from "../connection-form/model";
-import { type ConnectionRowFragment, ConnectionsDocument, TestConnectionDocument, type WorkspaceSummaryFragment } from "../gql/graphql";
+import { type ConnectionRowFragment, ConnectionsDocument, type ConnectionsQuery, TestConnectionDocument, TestConnectionInDocument, type WorkspaceSummaryFragment } from "../gql/graphql";
 import { toApiError, useDebounced, usePageHeading, useQuery } from "../hooks";
 import { href } from "../router";
 
@@ -17,6 +19,7 @@ export function ConnectionsPage({ workspace, types, notice }: { workspace: Works
   const heading = usePageHeading("Connections");
   const [search, setSearch] = useState("");
   const [type, setType] = useState("");
+  const [environment, setEnvironment] = useState("");
   // Cursors of the pages before this one, so "Previous page" can go back.
   const [cursors, setCursors] = useState<Array<string | null>>([null]);
   const debouncedSearch = useDebounced(search, 250);
@@ -27,7 +30,9 @@ export function ConnectionsPage({ workspace, types, notice }: { workspace: Works
     after,
     type: type || null,
     search: debouncedSearch.trim() || null,
+    withOverrides: environment !== "",
   });
+  const environments = query.data?.workspace?.environments ?? [];
   const page = query.data?.workspace?.connections;
   const [status, setStatus] = useState<string | null>(notice);
   const [deleting, setDeleting] = useState<ConnectionRowFragment | null>(null);
@@ -38,16 +43,20 @@ export function ConnectionsPage({ workspace, types, notice }: { workspace: Works
 
   const test = async (connection: ConnectionRowFragment) => {
     setTesting(connection.id);
-    setStatus(`Testing ${connection.name}…`);
+    const where = environment ? ` in ${environment}` : "";
+    setStatus(`Testing ${connection.name}${where}…`);
     try {
-      const { testConnection: result } = await request(TestConnectionDocument, { id: connection.id });
+      const result = environment
+        ? (await request(TestConnectionInDocument, { id: connection.id, environment })).testConnectionIn
+        : (await request(TestConnectionDocument, { id: connection.id })).testConnection;
       setStatus(
-        `Tested ${connection.name}: ${result.status}${result.errorCode ? ` ${result.errorCode}` : ""}. ${result.message}` +
+        `Tested ${connection.name}${where}: ${result.status}${result.errorCode ? ` ${result.errorCode}` : ""}. ${result.message}` +
           (result.serverVersion ? ` Server version: ${result.serverVersion}.` : ""),
       );
       query.reload();
     } catch (error) {
-      setStatus(`Testing ${connection.name} failed: ${toApiError(error).message}`);
+      const failure = toApiError(error);
+      setStatus(`Testing ${connection.name}${where} failed: ${failure.message} (${failure.code}).`);
     } finally {
       setTesting(null);
     }
@@ -97,6 +106,19 @@ export function ConnectionsPage({ workspace, types, notice }: { workspace: Works
             ))}
           </select>
         </div>
+        {(environments.length > 0 || environment) && (
+          <div class="field">
+            <label for="environment-filter">Environment</label>
+            <select id="environment-filter" value={environment} onChange={(e) => setEnvironment(e.currentTarget.value)}>
+              <option value="">The connections' own values</option>
+              {environments.map((name) => (
+                <option key={name} value={name}>
+                  {name}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
       </div>
       <p role="status" aria-live="polite" class="status-line" data-testid="connections-status">
         {status}
@@ -126,7 +148,9 @@ export function ConnectionsPage({ workspace, types, notice }: { workspace: Works
               </tr>
             </thead>
             <tbody>
-              {page.nodes.map((c) => (
+              {page.nodes.map((c) => {
+                const seen = inEnvironment(c, environment);
+                return (
                 <tr key={c.id}>
                   <th scope="row">
                     <a href={href({ page: "connection", slug: workspace.slug, name: c.name })}>{c.name}</a>
@@ -134,31 +158,32 @@ export function ConnectionsPage({ workspace, types, notice }: { workspace: Works
                   </th>
                   <td>{typeLabel(c.type)}</td>
                   <td>
-                    {c.host ? (
+                    {seen.host ? (
                       <span class="host">
-                        {c.host}
-                        {c.port ? `:${c.port}` : ""}
+                        {seen.host}
+                        {seen.port ? `:${seen.port}` : ""}
                       </span>
                     ) : (
                       <span class="muted">none</span>
                     )}
                   </td>
                   <td>
-                    {c.lastTest ? (
+                    {seen.lastTest ? (
                       <span class="last-test">
-                        <StatusBadge status={c.lastTest.status} /> <When at={c.lastTest.testedAt} />
-                        {c.lastTest.errorCode && <code class="code">{c.lastTest.errorCode}</code>}
+                        <StatusBadge status={seen.lastTest.status} /> <When at={seen.lastTest.testedAt} />
+                        {seen.lastTest.errorCode && <code class="code">{seen.lastTest.errorCode}</code>}
                       </span>
                     ) : (
                       <span class="muted">not tested</span>
                     )}
+                    {environment && !seen.overridden && <span class="row-description">no {environment} override: the connection's own</span>}
                   </td>
                   <td>
                     <When at={c.lastUsedAt} />
                   </td>
                   <td class="row-actions">
                     {can.testConnections && types.find((t) => t.id === c.type)?.testable !== false && (
-                      <button type="button" class="button-secondary" aria-label={`Test ${c.name}`} disabled={testing === c.id} onClick={() => test(c)}>
+                      <button type="button" class="button-secondary" aria-label={environment ? `Test ${c.name} in ${environment}` : `Test ${c.name}`} disabled={testing === c.id} onClick={() => test(c)}>
                         {testing === c.id ? "Testing…" : "Test"}
                       </button>
                     )}
@@ -174,7 +199,8 @@ export function ConnectionsPage({ workspace, types, notice }: { workspace: Works
                     )}
                   </td>
                 </tr>
-              ))}
+                );
+              })}
             </tbody>
           </table>
         </div>
@@ -203,4 +229,13 @@ export function ConnectionsPage({ workspace, types, notice }: { workspace: Works
       />
     </section>
   );
+}
+
+type Row = NonNullable<ConnectionsQuery["workspace"]>["connections"]["nodes"][number];
+
+/** What an environment sees of a connection in this table: its override's host and last test, or the connection's. */
+function inEnvironment(c: Row, environment: string) {
+  const override = environment ? c.overrides?.find((o) => o.environment === environment) : undefined;
+  if (!override) return { host: c.host, port: c.port, lastTest: c.lastTest, overridden: false };
+  return { host: override.host ?? c.host, port: override.port ?? c.port, lastTest: override.lastTest, overridden: true };
 }

@@ -6,7 +6,8 @@
  */
 import { useState } from "preact/hooks";
 import { request } from "../api/client";
-import { Alert, CopyButton, Loading, When } from "../components/common";
+import { Alert, Loading, When } from "../components/common";
+import { ShownOnce } from "../components/shown-once";
 import { Dialog } from "../components/dialog";
 import { FieldError } from "../connection-form/fields";
 import { type InvitationFieldsFragment, InvitationsDocument, InviteMemberDocument, RevokeInvitationDocument, type Role, type WorkspaceSummaryFragment } from "../gql/graphql";
@@ -84,23 +85,19 @@ export function Invitations({ workspace, grantable }: { workspace: WorkspaceSumm
         </div>
       </form>
       {created && link && (
-        <div class="card created-token" role="status">
-          <h2>
-            Invitation for {created.email} as {created.role}
-          </h2>
+        <ShownOnce
+          id="invitation-link"
+          title={`Invitation for ${created.email} as ${created.role}`}
+          label="Invitation link"
+          value={link}
+          copyLabel="Copy link"
+          onDone={() => setCreated(null)}
+        >
           <p>
             <strong>Copy the link now: it is shown only once.</strong> Send it to {created.email}; Patchbay sends no mail and keeps only a hash of
             its token.
           </p>
-          <label for="invitation-link">Invitation link</label>
-          <input id="invitation-link" class="token-value" readOnly value={link} onFocus={(e) => e.currentTarget.select()} />
-          <div class="actions">
-            <CopyButton text={link} label="Copy link" />
-            <button type="button" class="button-secondary" onClick={() => setCreated(null)}>
-              Done
-            </button>
-          </div>
-        </div>
+        </ShownOnce>
       )}
       <p role="status" class="status-line">
         {status}

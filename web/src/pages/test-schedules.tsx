@@ -1,0 +1,176 @@
+/**
+ * Test schedules (ADMIN and OWNER): re-test one connection, or every connection, every N
+ * minutes; list them with their next run; remove one. Setting a schedule that exists changes
+ * its interval, as the API does.
+ */
+import { useState } from "preact/hooks";
+import { type ApiError, request } from "../api/client";
+import { Alert, ErrorText, Loading, When } from "../components/common";
+import { Dialog } from "../components/dialog";
+import { FieldError } from "../connection-form/fields";
+import { RemoveTestScheduleDocument, SetTestScheduleDocument, type TestScheduleFieldsFragment, TestSchedulesDocument, type WorkspaceSummaryFragment } from "../gql/graphql";
+import { toApiError, usePageHeading, useQuery } from "../hooks";
+import { AdminOnly } from "./admin-only";
+
+const ALL = "";
+
+export function TestSchedulesPage({ workspace }: { workspace: WorkspaceSummaryFragment }) {
+  const heading = usePageHeading("Test schedules");
+  if (!workspace.permissions.manageHealthChecks) return <AdminOnly title="Test schedules" heading={heading} what="set test schedules" />;
+  return <Schedules workspace={workspace} heading={heading} />;
+}
+
+function Schedules({ workspace, heading }: { workspace: WorkspaceSummaryFragment; heading: ReturnType<typeof usePageHeading> }) {
+  const query = useQuery(TestSchedulesDocument, { slug: workspace.slug });
+  const data = query.data?.workspace;
+  const [connectionId, setConnectionId] = useState(ALL);
+  const [minutes, setMinutes] = useState("60");
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [failure, setFailure] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [status, setStatus] = useState<string | null>(null);
+  const [removing, setRemoving] = useState<TestScheduleFieldsFragment | null>(null);
+  const nameOf = (id: string | null) => (id === null ? "Every connection" : (data?.connections.nodes.find((c) => c.id === id)?.name ?? id));
+
+  const save = async (event: Event) => {
+    event.preventDefault();
+    setFailure(null);
+    const text = minutes.trim();
+    const every = Number(text);
+    if (!/^\d+$/.test(text) || every < 1 || every > 1440) return setErrors({ everyMinutes: "Every 1 to 1440 minutes (a day), in whole minutes." });
+    setErrors({});
+    setBusy(true);
+    try {
+      const { setTestSchedule } = await request(SetTestScheduleDocument, { workspaceId: workspace.id, everyMinutes: every, connectionId: connectionId || null });
+      setStatus(`${nameOf(setTestSchedule.connectionId)} is tested every ${setTestSchedule.everyMinutes} minutes; the first run is due now.`);
+      query.reload();
+    } catch (caught) {
+      const error = toApiError(caught);
+      if (error.field === "everyMinutes" || error.field === "connectionId") setErrors({ [error.field]: `${error.message} (${error.code})` });
+      else setFailure(error);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const remove = async () => {
+    if (!removing) return;
+    try {
+      await request(RemoveTestScheduleDocument, { workspaceId: workspace.id, connectionId: removing.connectionId });
+      setStatus(`Removed the schedule of ${nameOf(removing.connectionId)}.`);
+      query.reload();
+    } catch (caught) {
+      setFailure(toApiError(caught));
+    }
+    setRemoving(null);
+  };
+
+  return (
+    <section>
+      <h1 ref={heading} tabIndex={-1}>
+        Test schedules
+      </h1>
+      <p>
+        Patchbay re-tests connections on a schedule and keeps the results in their history, as if the admin who set the schedule had pressed Test.
+        A change of status calls the workspace's webhooks.
+      </p>
+      {query.error && <Alert>{query.error.message}</Alert>}
+      {!data && !query.error && <Loading what="test schedules" />}
+      {data && (
+        <form class="card" onSubmit={save} noValidate>
+          <h2>Set a schedule</h2>
+          {failure && (
+            <Alert>
+              <ErrorText error={failure} />
+            </Alert>
+          )}
+          <div class="inline-fields">
+            <div class="field">
+              <label for="schedule-connection">Connection</label>
+              <select id="schedule-connection" value={connectionId} aria-describedby={errors.connectionId ? "field-connectionId-error" : undefined} onChange={(e) => setConnectionId(e.currentTarget.value)}>
+                <option value={ALL}>Every connection</option>
+                {data.connections.nodes.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name}
+                  </option>
+                ))}
+              </select>
+              <FieldError name="connectionId" error={errors.connectionId} />
+            </div>
+            <div class="field">
+              <label for="schedule-minutes">Every (minutes)</label>
+              <input
+                id="schedule-minutes"
+                type="text"
+                inputMode="numeric"
+                value={minutes}
+                aria-invalid={errors.everyMinutes ? true : undefined}
+                aria-describedby={errors.everyMinutes ? "field-everyMinutes-error" : undefined}
+                onInput={(e) => setMinutes(e.currentTarget.value)}
+              />
+              <FieldError name="everyMinutes" error={errors.everyMinutes} />
+            </div>
+            <button type="submit" disabled={busy}>
+              {busy ? "Saving…" : "Set schedule"}
+            </button>
+          </div>
+          {data.connections.totalCount > data.connections.nodes.length && (
+            <p class="help">The list shows the first {data.connections.nodes.length} connections of {data.connections.totalCount}.</p>
+          )}
+        </form>
+      )}
+      <p role="status" class="status-line">
+        {status}
+      </p>
+      <h2>Schedules</h2>
+      {data && data.testSchedules.length === 0 && <p>No schedules: connections are tested only when someone presses Test.</p>}
+      {data && data.testSchedules.length > 0 && (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Connection</th>
+                <th scope="col">Every</th>
+                <th scope="col">Next run</th>
+                <th scope="col">Set</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.testSchedules.map((s) => (
+                <tr key={s.id}>
+                  <th scope="row">{nameOf(s.connectionId)}</th>
+                  <td>{s.everyMinutes} min</td>
+                  <td>
+                    <When at={s.nextRunAt} />
+                  </td>
+                  <td>
+                    <When at={s.createdAt} />
+                  </td>
+                  <td>
+                    <button type="button" class="button-danger" aria-label={`Remove the schedule of ${nameOf(s.connectionId)}`} onClick={() => setRemoving(s)}>
+                      Remove
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <Dialog title={removing ? `Remove the schedule of ${nameOf(removing.connectionId)}?` : "Remove schedule"} open={removing !== null} onClose={() => setRemoving(null)}>
+        <p>Tests already stored stay in the history.</p>
+        <div class="actions">
+          <button type="button" class="button-danger" onClick={remove}>
+            Remove
+          </button>
+          <button type="button" class="button-secondary" onClick={() => setRemoving(null)}>
+            Cancel
+          </button>
+        </div>
+      </Dialog>
+    </section>
+  );
+}
