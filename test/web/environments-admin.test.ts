@@ -246,7 +246,11 @@ describe.skipIf(!hasChromium)("environments, health and the admin pages in a rea
     await page.getByText("No webhooks yet.").waitFor();
   });
 
-  it("sets a test schedule with the interval checked, lists it and removes it", async () => {
+  it("sets test schedules (one connection, one of its environments) with the interval checked, lists them and removes one", async () => {
+    await owner.client.ok(`mutation($id: ID!, $p: ConnectionPatch!) { setConnectionOverride(id: $id, environment: "staging", patch: $p) { version } }`, {
+      id: connection.id,
+      p: { schema: target.schema },
+    });
     const page = await open(owner.email);
     await page.getByRole("link", { name: "Test schedules" }).click();
     await page.getByRole("heading", { name: "Test schedules", level: 1 }).waitFor();
@@ -257,13 +261,26 @@ describe.skipIf(!hasChromium)("environments, health and the admin pages in a rea
     await page.locator("#field-everyMinutes-error").waitFor();
     await page.getByLabel("Every (minutes)").fill("15");
     await page.getByRole("button", { name: "Set schedule" }).click();
-    const row = page.getByRole("row").filter({ has: page.getByRole("rowheader", { name: "warehouse" }) });
-    await row.getByText("15 min").waitFor();
-    await expectAccessible(page, "test schedules page");
-    const listed = await owner.client.ok(`query($s: String!) { workspace(slug: $s) { testSchedules { connectionId everyMinutes } } }`, { s: workspace.slug });
-    expect(listed.workspace.testSchedules).toEqual([{ connectionId: connection.id, everyMinutes: 15 }]);
+    const own = page.getByRole("row").filter({ has: page.getByRole("rowheader", { name: "warehouse", exact: true }) });
+    await own.getByText("15 min").waitFor();
 
-    await row.getByRole("button", { name: "Remove the schedule of warehouse" }).click();
+    await page.getByLabel("Environment").selectOption("staging");
+    await page.getByLabel("Every (minutes)").fill("60");
+    await page.getByRole("button", { name: "Set schedule" }).click();
+    const staging = page.getByRole("row").filter({ has: page.getByRole("rowheader", { name: "warehouse in staging" }) });
+    await staging.getByText("60 min").waitFor();
+    await expectAccessible(page, "test schedules page");
+    const listed = await owner.client.ok(`query($s: String!) { workspace(slug: $s) { testSchedules { connectionId environment everyMinutes } } }`, { s: workspace.slug });
+    const sorted = [...listed.workspace.testSchedules].sort((a, b) => a.everyMinutes - b.everyMinutes);
+    expect(sorted).toEqual([
+      { connectionId: connection.id, environment: null, everyMinutes: 15 },
+      { connectionId: connection.id, environment: "staging", everyMinutes: 60 },
+    ]);
+
+    await staging.getByRole("button", { name: "Remove the schedule of warehouse in staging" }).click();
+    await page.getByRole("dialog", { name: "Remove the schedule of warehouse in staging?" }).getByRole("button", { name: "Remove" }).click();
+    await page.getByText("Removed the schedule of warehouse in staging.").waitFor();
+    await own.getByRole("button", { name: "Remove the schedule of warehouse" }).click();
     await page.getByRole("dialog", { name: "Remove the schedule of warehouse?" }).getByRole("button", { name: "Remove" }).click();
     await page.getByText("No schedules", { exact: false }).waitFor();
   });

@@ -1,5 +1,6 @@
 /**
- * Test schedules (ADMIN and OWNER): re-test one connection, or every connection, every N
+ * Test schedules (ADMIN and OWNER): re-test one connection (its own values, or one
+ * environment's), or every connection (and each environment with an override), every N
  * minutes; list them with their next run; remove one. Setting a schedule that exists changes
  * its interval, as the API does.
  */
@@ -24,13 +25,15 @@ function Schedules({ workspace, heading }: { workspace: WorkspaceSummaryFragment
   const query = useQuery(TestSchedulesDocument, { slug: workspace.slug });
   const data = query.data?.workspace;
   const [connectionId, setConnectionId] = useState(ALL);
+  const [environment, setEnvironment] = useState("");
   const [minutes, setMinutes] = useState("60");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState<string | null>(null);
   const [removing, setRemoving] = useState<TestScheduleFieldsFragment | null>(null);
-  const nameOf = (id: string | null) => (id === null ? "Every connection" : (data?.connections.nodes.find((c) => c.id === id)?.name ?? id));
+  const connectionName = (id: string | null) => (id === null ? "Every connection" : (data?.connections.nodes.find((c) => c.id === id)?.name ?? id));
+  const nameOf = (s: { connectionId: string | null; environment: string | null }) => connectionName(s.connectionId) + (s.environment ? ` in ${s.environment}` : "");
 
   const save = async (event: Event) => {
     event.preventDefault();
@@ -41,12 +44,17 @@ function Schedules({ workspace, heading }: { workspace: WorkspaceSummaryFragment
     setErrors({});
     setBusy(true);
     try {
-      const { setTestSchedule } = await request(SetTestScheduleDocument, { workspaceId: workspace.id, everyMinutes: every, connectionId: connectionId || null });
-      setStatus(`${nameOf(setTestSchedule.connectionId)} is tested every ${setTestSchedule.everyMinutes} minutes; the first run is due now.`);
+      const { setTestSchedule } = await request(SetTestScheduleDocument, {
+        workspaceId: workspace.id,
+        everyMinutes: every,
+        connectionId: connectionId || null,
+        environment: (connectionId && environment) || null,
+      });
+      setStatus(`${nameOf(setTestSchedule)} is tested every ${setTestSchedule.everyMinutes} minutes; the first run is due now.`);
       query.reload();
     } catch (caught) {
       const error = toApiError(caught);
-      if (error.field === "everyMinutes" || error.field === "connectionId") setErrors({ [error.field]: `${error.message} (${error.code})` });
+      if (error.field === "everyMinutes" || error.field === "connectionId" || error.field === "environment") setErrors({ [error.field]: `${error.message} (${error.code})` });
       else setFailure(error);
     } finally {
       setBusy(false);
@@ -56,8 +64,8 @@ function Schedules({ workspace, heading }: { workspace: WorkspaceSummaryFragment
   const remove = async () => {
     if (!removing) return;
     try {
-      await request(RemoveTestScheduleDocument, { workspaceId: workspace.id, connectionId: removing.connectionId });
-      setStatus(`Removed the schedule of ${nameOf(removing.connectionId)}.`);
+      await request(RemoveTestScheduleDocument, { workspaceId: workspace.id, connectionId: removing.connectionId, environment: removing.environment });
+      setStatus(`Removed the schedule of ${nameOf(removing)}.`);
       query.reload();
     } catch (caught) {
       setFailure(toApiError(caught));
@@ -97,6 +105,25 @@ function Schedules({ workspace, heading }: { workspace: WorkspaceSummaryFragment
               </select>
               <FieldError name="connectionId" error={errors.connectionId} />
             </div>
+            {connectionId !== ALL && data.environments.length > 0 && (
+              <div class="field">
+                <label for="schedule-environment">Environment</label>
+                <select
+                  id="schedule-environment"
+                  value={environment}
+                  aria-describedby={errors.environment ? "field-environment-error" : undefined}
+                  onChange={(e) => setEnvironment(e.currentTarget.value)}
+                >
+                  <option value="">The connection's own values</option>
+                  {data.environments.map((name) => (
+                    <option key={name} value={name}>
+                      {name}
+                    </option>
+                  ))}
+                </select>
+                <FieldError name="environment" error={errors.environment} />
+              </div>
+            )}
             <div class="field">
               <label for="schedule-minutes">Every (minutes)</label>
               <input
@@ -114,6 +141,7 @@ function Schedules({ workspace, heading }: { workspace: WorkspaceSummaryFragment
               {busy ? "Saving…" : "Set schedule"}
             </button>
           </div>
+          <p class="help">Every connection also re-tests each environment that has an override of it; one environment of one connection needs an override there.</p>
           {data.connections.totalCount > data.connections.nodes.length && (
             <p class="help">The list shows the first {data.connections.nodes.length} connections of {data.connections.totalCount}.</p>
           )}
@@ -141,7 +169,7 @@ function Schedules({ workspace, heading }: { workspace: WorkspaceSummaryFragment
             <tbody>
               {data.testSchedules.map((s) => (
                 <tr key={s.id}>
-                  <th scope="row">{nameOf(s.connectionId)}</th>
+                  <th scope="row">{nameOf(s)}</th>
                   <td>{s.everyMinutes} min</td>
                   <td>
                     <When at={s.nextRunAt} />
@@ -150,7 +178,7 @@ function Schedules({ workspace, heading }: { workspace: WorkspaceSummaryFragment
                     <When at={s.createdAt} />
                   </td>
                   <td>
-                    <button type="button" class="button-danger" aria-label={`Remove the schedule of ${nameOf(s.connectionId)}`} onClick={() => setRemoving(s)}>
+                    <button type="button" class="button-danger" aria-label={`Remove the schedule of ${nameOf(s)}`} onClick={() => setRemoving(s)}>
                       Remove
                     </button>
                   </td>
@@ -160,7 +188,7 @@ function Schedules({ workspace, heading }: { workspace: WorkspaceSummaryFragment
           </table>
         </div>
       )}
-      <Dialog title={removing ? `Remove the schedule of ${nameOf(removing.connectionId)}?` : "Remove schedule"} open={removing !== null} onClose={() => setRemoving(null)}>
+      <Dialog title={removing ? `Remove the schedule of ${nameOf(removing)}?` : "Remove schedule"} open={removing !== null} onClose={() => setRemoving(null)}>
         <p>Tests already stored stay in the history.</p>
         <div class="actions">
           <button type="button" class="button-danger" onClick={remove}>

@@ -151,7 +151,10 @@ function Webhooks({ workspace, heading }: { workspace: WorkspaceSummaryFragment;
                       <td>
                         <When at={d.at} />
                       </td>
-                      <td>{nameOf(d.connectionId)}</td>
+                      <td>
+                        {nameOf(d.connectionId)}
+                        {d.environment && <span class="muted"> in {d.environment}</span>}
+                      </td>
                       <td>
                         <StatusBadge status={d.oldStatus} /> to <StatusBadge status={d.newStatus} />
                       </td>
