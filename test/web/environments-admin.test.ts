@@ -176,7 +176,7 @@ describe.skipIf(!hasChromium)("environments, health and the admin pages in a rea
     await edit.getByLabel("Port").fill(String(target.port));
     await edit.getByRole("button", { name: "Use the connection's password" }).click();
     await edit.getByRole("button", { name: "Save override" }).click();
-    await page.getByText("Saved the prod override.").waitFor();
+    await prod.getByText(`Port: ${target.port}`).waitFor();
     expect(await prod.textContent()).not.toContain("Password: set");
     await prod.getByRole("button", { name: "Test in prod" }).click();
     await until(async () => (await page.getByTestId("environment-test-outcome").textContent())?.includes("SUCCESS"));

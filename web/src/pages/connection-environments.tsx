@@ -93,7 +93,7 @@ export function ConnectionEnvironments({ workspace, connection, type, onChanged 
       <div class="page-header">
         <h2 id="environments-heading">Environments</h2>
         {can.writeConnections && type && !editing && (
-          <button type="button" class="button-secondary" onClick={() => setEditing({ environment: null })}>
+          <button type="button" class="button-secondary" onClick={() => (setStatus(null), setEditing({ environment: null }))}>
             Add override
           </button>
         )}
@@ -150,7 +150,7 @@ export function ConnectionEnvironments({ workspace, connection, type, onChanged 
                       </button>
                     )}
                     {can.writeConnections && type && (
-                      <button type="button" class="button-secondary" aria-label={`Edit the ${o.environment} override`} onClick={() => setEditing({ environment: o.environment })}>
+                      <button type="button" class="button-secondary" aria-label={`Edit the ${o.environment} override`} onClick={() => (setStatus(null), setEditing({ environment: o.environment }))}>
                         Edit
                       </button>
                     )}
@@ -174,7 +174,7 @@ export function ConnectionEnvironments({ workspace, connection, type, onChanged 
                       </button>
                     )}
                     {can.writeConnections && type && (
-                      <button type="button" class="button-secondary" aria-label={`Add a ${environment} override`} onClick={() => setEditing({ environment })}>
+                      <button type="button" class="button-secondary" aria-label={`Add a ${environment} override`} onClick={() => (setStatus(null), setEditing({ environment }))}>
                         Add override
                       </button>
                     )}
