@@ -392,8 +392,8 @@ function buildServices(
       overrides,
     ),
     sync,
-    transfer: new ConnectionTransfer(prisma, connections, sync, overrides, new EnvironmentImport(prisma, connections, overrides, secrets)),
-    environments: new EnvironmentService(prisma, connections, overrides, secrets),
+    transfer: new ConnectionTransfer(prisma, connections, sync, overrides, new EnvironmentImport(prisma, connections, store)),
+    environments: new EnvironmentService(prisma, connections),
     overrides,
     bundles: new BundleService(prisma, connections, overrides, secrets),
   };

@@ -4,6 +4,8 @@ import type { GraphQLContext } from "../graphql/context";
 import { ConnectionPatch } from "../schema/connection-input";
 import { ConnectionOverrideType } from "../schema/connection-override.type";
 import { ConnectionType } from "../schema/connection.type";
+import { JSONScalar } from "../schema/scalars";
+import { publicExtra } from "../services/connections/extra-secrets";
 import { TestResultType } from "../schema/test-result.type";
 import { WorkspaceType } from "../schema/workspace.type";
 
@@ -47,6 +49,12 @@ export class ConnectionEnvironmentResolver {
 
 @Resolver(() => ConnectionOverrideType)
 export class ConnectionOverrideResolver {
+  /** The stored extra keeps a marker where each secret sits (its order); the API shows neither. */
+  @FieldResolver(() => JSONScalar, { description: "Non-secret extras of the override." })
+  extra(@Root() override: ConnectionOverride) {
+    return publicExtra(override.extra);
+  }
+
   @FieldResolver(() => TestResultType, { nullable: true })
   lastTest(@Root() override: ConnectionOverride, @Ctx() { loaders }: GraphQLContext) {
     return loaders.overrideLastTest.load(override);

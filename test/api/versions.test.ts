@@ -80,6 +80,8 @@ describe("versions", () => {
       login: "reporter",
       extra: {},
       secretFields: ["password"],
+      // Snapshot format 2: the connection's overrides by environment (none here).
+      overrides: [],
       version: 3,
     });
     expect(raw).not.toContain("first-pass-111");

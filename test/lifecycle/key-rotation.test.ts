@@ -166,6 +166,29 @@ describe("rotateWorkspaceKey", () => {
     expect(resolved.resolveConnection.password).toBe("prod-password");
   });
 
+  it("re-encrypts the override secrets inside stored versions: a rollback after the old key is gone restores an environment's old secret", async () => {
+    const workspace = await createWorkspace(owner.client);
+    const conn = await createConnection(owner.client, workspace.id, { name: "per-env-versions", password: "base-password" });
+    const SET = `mutation($id: ID!, $e: String!, $p: ConnectionPatch!) { setConnectionOverride(id: $id, environment: $e, patch: $p) { version } }`;
+    await owner.client.ok(SET, { id: conn.id, e: "prod", p: { password: "prod-password-one" } }); // v2
+    await owner.client.ok(SET, { id: conn.id, e: "prod", p: { password: "prod-password-two" } }); // v3
+    await owner.client.ok(`mutation($id: ID!, $e: String!) { removeConnectionOverride(id: $id, environment: $e) { version } }`, { id: conn.id, e: "prod" }); // v4
+    const versionKeys = async () =>
+      (await db.query(`SELECT "keyVersion" FROM "ConnectionVersion" WHERE "connectionId" = $1 ORDER BY "version"`, [conn.id])).rows.map((r) => r.keyVersion);
+    expect(await versionKeys()).toEqual([1, 1, 1, 1]);
+
+    await owner.client.ok(ROTATE, { w: workspace.id });
+    // Version 1 of the key is destroyed only once no row names it: the versions were re-sealed.
+    await until(() => keyVersions(workspace.id), (versions) => versions.join() === "2");
+    expect(await versionKeys()).toEqual([2, 2, 2, 2]);
+
+    await owner.client.ok(`mutation($id: ID!) { rollbackConnection(id: $id, version: 2) { version } }`, { id: conn.id });
+    const resolve = `query($s: String!, $e: String) { resolveConnection(name: "per-env-versions", workspace: $s, environment: $e) { password } }`;
+    expect((await owner.client.ok(resolve, { s: workspace.slug, e: "prod" })).resolveConnection.password).toBe("prod-password-one");
+    expect((await owner.client.ok(resolve, { s: workspace.slug })).resolveConnection.password).toBe("base-password");
+    expect(app.logs.join("\n")).not.toContain("prod-password-one");
+  });
+
   it("re-encrypts every sealed table: an oauth2 connection's stored access token too", async () => {
     const workspace = await createWorkspace(owner.client);
     const [conn] = await seedConnections(db, app.masterKey, workspace.id, 1, "oauth");

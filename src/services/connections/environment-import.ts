@@ -4,28 +4,24 @@
  * What the file gives that differs from the connection's own value is overridden; what equals
  * it, or is left empty, falls back. So exporting an environment and importing the file into
  * it again changes nothing. All or nothing, in one transaction; each override set is a new
- * version of its connection, audited by field name.
+ * version of its connection, written through ConnectionStore, audited by field name.
  */
-import { randomUUID } from "node:crypto";
 import type { Db } from "../../db/prisma";
 import { ConflictError } from "../../errors";
-import type { Connection, ConnectionOverride } from "../../generated/prisma/client";
+import type { Connection } from "../../generated/prisma/client";
 import type { Caller } from "../../policy/caller";
 import { type AuditEntry, recordAudits } from "../audit";
 import { changesDestination } from "../../adapters/registry";
 import { emptyObject } from "../../input/json";
 import { adapterFor, assertValid, type ConnectionDraft, type JsonObject, type Secrets, settingsOf } from "./draft";
-import { overrideColumns } from "./environments";
-import { changedOverrideFields, effectiveDraft, isEmpty, NO_OVERRIDE, type OverrideValues, refuseTokenIssuers } from "./override-draft";
-import type { OverrideStore } from "./overrides";
-import type { ConnectionSecrets } from "./secrets";
+import { changedOverrideFields, effectiveDraft, isEmpty, NO_OVERRIDE, othersThan, type OverrideValues, refuseTokenIssuers } from "./override-draft";
 import type { ConnectionService } from "./service";
+import type { ConnectionStore, StoredState } from "./store";
 import type { ImportLine, OnConflict } from "./transfer";
 
 interface Planned {
   line: ImportLine;
-  row?: Connection;
-  existing?: ConnectionOverride | null;
+  state?: StoredState;
   values?: OverrideValues;
   changed?: string[];
 }
@@ -34,8 +30,7 @@ export class EnvironmentImport {
   constructor(
     private readonly db: Db,
     private readonly connections: ConnectionService,
-    private readonly overrides: OverrideStore,
-    private readonly secrets: ConnectionSecrets,
+    private readonly store: ConnectionStore,
   ) {}
 
   /** Lines for the drafts; writes them unless dryRun or any line (or `failed`) is an ERROR. */
@@ -76,7 +71,8 @@ export class EnvironmentImport {
     } catch (error) {
       return { line: { name, outcome: "ERROR", message: (error as Error).message, warnings: [] } };
     }
-    const base = await this.connections.storedDraft(row);
+    const state = await this.connections.storedState(row);
+    const base = state.draft;
     const values = overrideFrom(base, draft);
     const effective = effectiveDraft(base, values);
     try {
@@ -84,8 +80,8 @@ export class EnvironmentImport {
     } catch (error) {
       return { line: { name, outcome: "ERROR", message: (error as Error).message, warnings: [] } };
     }
-    const existing = await this.overrides.find(workspaceId, row.id, environment);
-    const stored = existing ? await this.overrides.valuesOf(existing) : NO_OVERRIDE;
+    const existing = state.overrides.find((o) => o.environment === environment);
+    const stored = existing ?? NO_OVERRIDE;
     const changed = changedOverrideFields(stored, values);
     if (changed.length === 0) return { line: { name, outcome: "UNCHANGED", message: null, warnings: [] } };
     if (existing && onConflict === "SKIP") return { line: { name, outcome: "SKIPPED", message: `${name} has ${environment} values; kept as they are.`, warnings: [] } };
@@ -101,46 +97,36 @@ export class EnvironmentImport {
         line: { name, outcome: "ERROR", message: `The ${environment} values point ${name} somewhere new and keep its stored ${kept[0]}, which you may not read: give ${kept[0]} in the file.`, warnings: [] },
       };
     }
-    return { line: { name, outcome: existing ? "UPDATED" : "CREATED", message: null, warnings: [] }, row, existing, values, changed };
+    return { line: { name, outcome: existing ? "UPDATED" : "CREATED", message: null, warnings: [] }, state, values, changed };
   }
 
+  /** Each override set is a change of its connection through ConnectionStore: a new version holding every override. */
   private async apply(caller: Caller, workspaceId: string, environment: string, plan: Planned[]): Promise<void> {
-    const prepared = await Promise.all(
-      plan.map(async (p) => {
-        const id = p.existing?.id ?? randomUUID();
-        const empty = isEmpty(p.values!);
-        return { ...p, id, empty, sealed: empty ? null : await this.secrets.seal(workspaceId, id, p.values!.secrets) };
+    const changes = await Promise.all(
+      plan.map((p) => {
+        const state = p.state!;
+        const values = p.values!;
+        const overrides = [...othersThan(state.overrides, environment), ...(isEmpty(values) ? [] : [{ environment, ...values }])];
+        return this.store.prepare({ workspaceId, id: state.row.id, draft: state.draft, previous: state, overrides, action: "import" });
       }),
     );
-    await this.db.$transaction(async (tx) => {
-      const audits: AuditEntry[] = [];
-      for (const p of prepared) {
-        const row = p.row!;
-        const { count } = await tx.connection.updateMany({
-          where: { id: row.id, workspaceId, version: row.version },
-          data: { version: { increment: 1 } },
-        });
-        if (count === 0) throw new ConflictError(`${row.name} changed meanwhile; nothing was written.`, { name: row.name });
-        if (p.empty) {
-          await tx.connectionOverride.deleteMany({ where: { id: p.id, workspaceId } });
-        } else {
-          const columns = { ...overrideColumns(p.values!), ...p.sealed!, updatedAt: new Date() };
-          await tx.connectionOverride.upsert({
-            where: { connectionId_environment: { connectionId: row.id, environment } },
-            create: { id: p.id, workspaceId, connectionId: row.id, environment, ...columns },
-            update: columns,
-          });
-        }
-        audits.push({
+    try {
+      await this.db.$transaction(async (tx) => {
+        await this.store.write(tx, caller, changes);
+        const audits: AuditEntry[] = plan.map((p, i) => ({
           workspaceId,
-          action: p.empty ? "connection.override_remove" : "connection.override_set",
+          action: isEmpty(p.values!) ? "connection.override_remove" : "connection.override_set",
           targetType: "Connection",
-          targetId: row.id,
-          details: { name: row.name, environment, changed: p.changed!, via: "import" },
-        });
-      }
-      await recordAudits(tx, caller, audits);
-    });
+          targetId: p.state!.row.id,
+          details: { name: p.state!.row.name, environment, changed: p.changed!, version: changes[i].version, via: "import" },
+        }));
+        await recordAudits(tx, caller, audits);
+      });
+    } catch (error) {
+      const name = error instanceof ConflictError ? error.extensions.name : undefined;
+      if (typeof name === "string") throw new ConflictError(`${name} changed meanwhile; nothing was written.`, { name });
+      throw error;
+    }
   }
 }
 

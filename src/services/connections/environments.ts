@@ -2,27 +2,30 @@
  * Environments: setting and removing a connection's per-environment overrides, and the
  * environment names a workspace uses. An override follows every rule of the connection it
  * belongs to: WRITE to change it, the repointing rule over what the environment sees, the
- * connection's version (expectedVersion, and a change makes a new version), sealed secrets,
- * an audit event without values.
+ * connection's version (expectedVersion, and a change is a new version written through
+ * ConnectionStore, whose snapshot holds every override, so a rollback restores them), sealed
+ * secrets, an audit event without values.
  */
-import { randomUUID } from "node:crypto";
 import type { Db } from "../../db/prisma";
 import { ConflictError } from "../../errors";
 import type { Connection, Prisma } from "../../generated/prisma/client";
 import type { Caller } from "../../policy/caller";
-import { recordAudit } from "../audit";
-import { assertValid, type ConnectionPatchData, type JsonObject } from "./draft";
-import { applyOverridePatch, changedOverrideFields, checkEnvironment, NO_OVERRIDE, type OverrideValues, overriddenFields } from "./override-draft";
-import type { OverrideStore } from "./overrides";
-import type { ConnectionSecrets } from "./secrets";
+import { assertValid, type ConnectionPatchData } from "./draft";
+import {
+  applyOverridePatch,
+  changedOverrideFields,
+  checkEnvironment,
+  NO_OVERRIDE,
+  othersThan,
+  type OverrideValues,
+  overriddenFields,
+} from "./override-draft";
 import { secretRequired, type ConnectionService } from "./service";
 
 export class EnvironmentService {
   constructor(
     private readonly db: Db,
     private readonly connections: ConnectionService,
-    private readonly store: OverrideStore,
-    private readonly secrets: ConnectionSecrets,
   ) {}
 
   async setOverride(
@@ -35,58 +38,35 @@ export class EnvironmentService {
     const environment = this.environmentOf(caller, environmentName);
     const row = await this.connections.visible(caller, id, "connection.write");
     checkVersion(row, expectedVersion);
-    const base = await this.connections.storedDraft(row);
-    const existing = await this.store.find(row.workspaceId, row.id, environment);
-    const stored = existing ? await this.store.valuesOf(existing) : NO_OVERRIDE;
-    const patched = applyOverridePatch(base, stored, patch);
+    const state = await this.connections.storedState(row);
+    const stored = state.overrides.find((o) => o.environment === environment) ?? NO_OVERRIDE;
+    const patched = applyOverridePatch(state.draft, stored, patch);
     if (!(await caller.mayKeepSecretsWhenRepointing(row.workspaceId, patched.change))) throw secretRequired(patched.change.keptSecrets[0]);
     assertValid(patched.after);
     const changed = changedOverrideFields(stored, patched.values);
     if (changed.length === 0) return row;
-
-    const overrideId = existing?.id ?? randomUUID();
-    const sealed = patched.empty ? null : await this.secrets.seal(row.workspaceId, overrideId, patched.values.secrets);
-    return this.db.$transaction(async (tx) => {
-      await bumpVersion(tx, row);
-      if (patched.empty) {
-        await tx.connectionOverride.deleteMany({ where: { id: overrideId, workspaceId: row.workspaceId } });
-      } else {
-        const columns = { ...overrideColumns(patched.values), ...sealed!, updatedAt: new Date() };
-        await tx.connectionOverride.upsert({
-          where: { connectionId_environment: { connectionId: row.id, environment } },
-          create: { id: overrideId, workspaceId: row.workspaceId, connectionId: row.id, environment, ...columns },
-          update: columns,
-        });
-      }
-      await recordAudit(tx, caller, {
-        workspaceId: row.workspaceId,
-        action: patched.empty ? "connection.override_remove" : "connection.override_set",
-        targetType: "Connection",
-        targetId: row.id,
-        details: { name: row.name, environment, changed },
-      });
-      return tx.connection.findUniqueOrThrow({ where: { id: row.id } });
-    });
+    const overrides = [...othersThan(state.overrides, environment), ...(patched.empty ? [] : [{ environment, ...patched.values }])];
+    const action = patched.empty ? "connection.override_remove" : "connection.override_set";
+    return this.connections.change(caller, state, state.draft, "override", action, { environment, changed }, {}, overrides);
   }
 
   async removeOverride(caller: Caller, id: string, environmentName: string, expectedVersion?: number | null): Promise<Connection> {
     const environment = this.environmentOf(caller, environmentName);
     const row = await this.connections.visible(caller, id, "connection.write");
     checkVersion(row, expectedVersion);
-    const existing = await this.store.find(row.workspaceId, row.id, environment);
+    const state = await this.connections.storedState(row);
+    const existing = state.overrides.find((o) => o.environment === environment);
     if (!existing) return row;
-    return this.db.$transaction(async (tx) => {
-      await bumpVersion(tx, row);
-      await tx.connectionOverride.deleteMany({ where: { id: existing.id, workspaceId: row.workspaceId } });
-      await recordAudit(tx, caller, {
-        workspaceId: row.workspaceId,
-        action: "connection.override_remove",
-        targetType: "Connection",
-        targetId: row.id,
-        details: { name: row.name, environment, changed: overriddenFields({ ...existing, extra: existing.extra as JsonObject, secrets: namesOnly(existing.secretFields) }) },
-      });
-      return tx.connection.findUniqueOrThrow({ where: { id: row.id } });
-    });
+    return this.connections.change(
+      caller,
+      state,
+      state.draft,
+      "override",
+      "connection.override_remove",
+      { environment, changed: overriddenFields(existing) },
+      {},
+      othersThan(state.overrides, environment),
+    );
   }
 
   /** Environment names in use: those of overrides and of tokens bound to one. */
@@ -124,15 +104,4 @@ function checkVersion(row: Connection, expectedVersion?: number | null): void {
   }
 }
 
-/** An override's change is a change of its connection: a new version, or CONFLICT when another came first. */
-async function bumpVersion(tx: Prisma.TransactionClient, row: Connection): Promise<void> {
-  const { count } = await tx.connection.updateMany({
-    where: { id: row.id, workspaceId: row.workspaceId, version: row.version },
-    data: { version: { increment: 1 } },
-  });
-  if (count === 0) throw new ConflictError("The connection changed meanwhile; reload it and try again.");
-}
 
-function namesOnly(fields: string[]): Record<string, string> {
-  return Object.fromEntries(fields.map((field) => [field, ""]));
-}

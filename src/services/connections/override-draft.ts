@@ -5,6 +5,7 @@
  * effective draft an environment sees. Pure: no database, no keys.
  */
 import { changesDestination, isSecretExtraKey } from "../../adapters/registry";
+import { isSealedMarker } from "./extra-secrets";
 import { BadUserInputError } from "../../errors";
 import { emptyObject, isPrototypeKey, textProblem } from "../../input/json";
 import type { Repointing } from "../../policy/policy";
@@ -22,6 +23,16 @@ export interface OverrideValues {
   extra: JsonObject;
   /** Secret fields the override replaces (`password`, `extra.<key>`). */
   secrets: Secrets;
+}
+
+/** An override with the environment it belongs to (a connection's state, a version, a bundle). */
+export interface EnvironmentValues extends OverrideValues {
+  environment: string;
+}
+
+/** The overrides of every environment but `environment`. */
+export function othersThan<T extends EnvironmentValues>(overrides: readonly T[], environment: string): T[] {
+  return overrides.filter((o) => o.environment !== environment);
 }
 
 export const NO_OVERRIDE: OverrideValues = Object.freeze({ host: null, port: null, schema: null, login: null, extra: {}, secrets: {} });
@@ -46,7 +57,9 @@ export function checkEnvironment(name: string, field = "environment"): string {
 export function effectiveDraft(base: ConnectionDraft, override: OverrideValues): ConnectionDraft {
   const adapter = adapterFor(base.type);
   const extra: JsonObject = Object.assign(emptyObject(), base.extra);
-  for (const [key, value] of Object.entries(override.extra)) if (!isSecretExtraKey(adapter, key)) extra[key] = value;
+  // A secret key's marker comes along so its value goes back where the override put it (key
+  // order); a marker whose secret is not applied below is dropped when secrets are merged in.
+  for (const [key, value] of Object.entries(override.extra)) if (!isSecretExtraKey(adapter, key) || isSealedMarker(value)) extra[key] = value;
   const secrets: Secrets = Object.assign(emptyObject<string>(), base.secrets);
   for (const [field, value] of Object.entries(override.secrets)) {
     if (field === "password" || isSecretExtraKey(adapter, field.slice("extra.".length))) secrets[field] = value;

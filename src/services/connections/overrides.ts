@@ -10,6 +10,7 @@ import type { ConnectionOverride, OverrideTestResult } from "../../generated/pri
 import { adapterFor, type ConnectionDraft, type JsonObject, settingsOf } from "./draft";
 import { effectiveDraft, NO_OVERRIDE, type OverrideValues } from "./override-draft";
 import type { ConnectionSecrets } from "./secrets";
+import type { StoredOverride } from "./store";
 
 export class OverrideStore {
   constructor(
@@ -42,6 +43,12 @@ export class OverrideStore {
       extra: (row.extra ?? {}) as JsonObject,
       secrets: await this.secrets.open(row),
     };
+  }
+
+  /** Every override of these connections with its secrets opened, by environment name: their part of a StoredState. */
+  async storedOf(connections: ReadonlyArray<{ id: string; workspaceId: string }>): Promise<StoredOverride[][]> {
+    const rows = await this.ofConnections(connections);
+    return Promise.all(rows.map((list) => Promise.all(list.map(async (row) => ({ id: row.id, environment: row.environment, ...(await this.valuesOf(row)) })))));
   }
 
   /**

@@ -26,8 +26,9 @@ import {
   settingsOf,
 } from "./draft";
 import { checkKeepAliasDays, DEFAULT_KEEP_ALIAS_DAYS, type ConnectionAliases } from "./aliases";
-import type { ConnectionStore } from "./store";
-import type { ConnectionVersions, VersionAction } from "./versions";
+import type { ConnectionStore, StoredOverride, StoredState } from "./store";
+import { changedOverrideStates, type ConnectionVersions, type VersionAction } from "./versions";
+import { effectiveDraft, type EnvironmentValues, isEmpty, NO_OVERRIDE } from "./override-draft";
 import type { ConnectionSecrets } from "./secrets";
 import { actorNameOf, actorNames, type UsageCounter, usageSince } from "./usage";
 import { type ListedConnection, listConnections } from "./listing";
@@ -95,41 +96,50 @@ export class ConnectionService {
   ): Promise<Connection> {
     const row = await this.visible(caller, id, "connection.write");
     checkExpectedVersion(row, expectedVersion);
-    const stored = await this.storedDraft(row);
+    const state = await this.storedState(row);
+    const stored = state.draft;
     const { draft, ...change } = applyPatch(stored, patch);
     if (!(await caller.mayKeepSecretsWhenRepointing(row.workspaceId, change))) throw secretRequired(change.keptSecrets[0]);
     await this.refuseRepointingOverrideSecrets(caller, row, stored, draft, change.repointed);
     assertValid(draft);
     if (sameDraft(stored, draft)) return row;
-    return this.change(caller, row, stored, draft, "update", "connection.update", {});
+    return this.change(caller, state, draft, "update", "connection.update", {});
   }
 
   /**
-   * Restores the connection as it was at `version`, secrets included, as a new version. The
-   * repointing rule holds as for an update: a version that points elsewhere (type, host, port,
-   * login, ...) while bringing stored secrets back needs the right to resolve them, since the
-   * caller cannot give them again.
+   * Restores the connection as it was at `version`, secrets and environments included, as a
+   * new version: overrides set since are removed, removed ones come back, changed ones get
+   * their values of then. A version from before versions held the environments (format 1)
+   * restores the connection's own values and leaves its overrides as they are.
+   *
+   * The repointing rule holds as for an update, for the connection and for every environment:
+   * a version that points one of them elsewhere (type, host, port, login, ...) while bringing
+   * stored secrets back needs the right to resolve them, since the caller cannot give them again.
    */
   async rollback(caller: Caller, id: string, version: number, expectedVersion?: number | null): Promise<Connection> {
     const row = await this.visible(caller, id, "connection.write");
     checkExpectedVersion(row, expectedVersion);
     if (!Number.isInteger(version) || version < 1) throw new BadUserInputError("version is a version number, from 1.", "version");
-    const stored = await this.storedDraft(row);
-    const target = await this.versions.draftAt(row.workspaceId, id, version);
-    const adapter = adapterFor(target.type);
-    const repointing = {
-      repointed: target.type !== stored.type || changesDestination(adapter, settingsOf(stored), settingsOf(target)),
-      keptSecrets: Object.keys(target.secrets).sort(),
-    };
-    if (!(await caller.mayKeepSecretsWhenRepointing(row.workspaceId, repointing))) {
-      throw new ForbiddenError(
-        `Version ${version} points this connection elsewhere and brings back stored secrets (${repointing.keptSecrets.join(", ")}); ` +
-          "only someone who may resolve them can roll back to it. Update the connection and enter the secrets instead.",
-      );
+    const state = await this.storedState(row);
+    const target = await this.versions.stateAt(row.workspaceId, id, version);
+    const overrides = target.overrides ?? state.overrides;
+    const views = environmentViews(state, target.draft, overrides);
+    for (const view of views) {
+      const repointing = {
+        repointed: view.after.type !== view.before.type || changesDestination(adapterFor(view.after.type), settingsOf(view.before), settingsOf(view.after)),
+        keptSecrets: Object.keys(view.after.secrets).sort(),
+      };
+      if (!(await caller.mayKeepSecretsWhenRepointing(row.workspaceId, repointing))) {
+        const where = view.environment === null ? "this connection" : `this connection's ${view.environment} environment`;
+        throw new ForbiddenError(
+          `Version ${version} points ${where} elsewhere and brings back stored secrets (${repointing.keptSecrets.join(", ")}); ` +
+            "only someone who may resolve them can roll back to it. Update the connection and enter the secrets instead.",
+        );
+      }
     }
-    assertValid(target);
-    if (sameDraft(stored, target)) return row;
-    return this.change(caller, row, stored, target, "rollback", "connection.rollback", { toVersion: version });
+    for (const view of views) assertValid(view.after);
+    if (sameDraft(state.draft, target.draft) && changedOverrideStates(state.overrides, overrides.filter((o) => !isEmpty(o))).length === 0) return row;
+    return this.change(caller, state, target.draft, "rollback", "connection.rollback", { toVersion: version }, {}, overrides);
   }
 
   /**
@@ -149,29 +159,35 @@ export class ConnectionService {
     const days = checkKeepAliasDays(keepAliasDays);
     const name = withFieldName("newName", () => checkName(newName));
     if (name === row.name) return row;
-    const stored = await this.storedDraft(row);
-    return this.change(caller, row, stored, { ...stored, name }, "rename", "connection.rename", { from: row.name, keepAliasDays: days }, {
+    const state = await this.storedState(row);
+    return this.change(caller, state, { ...state.draft, name }, "rename", "connection.rename", { from: row.name, keepAliasDays: days }, {
       keepAliasDays: days,
       nameField: "newName",
     });
   }
 
-  /** Stores a change of an existing connection as its next version, with its audit event. */
-  private async change(
+  /**
+   * Stores a change of an existing connection (its own values, its overrides, or both) as its
+   * next version, with its audit event; `details` may replace the event's `changed`. Absent
+   * `overrides` keeps them as they are.
+   */
+  async change(
     caller: Caller,
-    row: Connection,
-    stored: ConnectionDraft,
+    previous: StoredState,
     draft: ConnectionDraft,
     action: VersionAction,
     auditAction: string,
     details: Record<string, Prisma.InputJsonValue>,
     naming: { keepAliasDays?: number; nameField?: string } = {},
+    overrides?: readonly EnvironmentValues[],
   ): Promise<Connection> {
+    const { row } = previous;
     const change = await this.store.prepare({
       workspaceId: row.workspaceId,
       id: row.id,
       draft,
-      previous: { row, draft: stored },
+      previous,
+      overrides,
       action,
       ...naming,
     });
@@ -183,7 +199,7 @@ export class ConnectionService {
           action: auditAction,
           targetType: "Connection",
           targetId: row.id,
-          details: { name: draft.name, ...details, version: change.version, changed: change.changedFields },
+          details: { name: draft.name, version: change.version, changed: change.changedFields, ...details },
         });
         return saved;
       });
@@ -292,6 +308,17 @@ export class ConnectionService {
     });
   }
 
+  /** The stored connection with its overrides, secrets opened: what a change starts from. */
+  async storedState(row: Connection): Promise<StoredState> {
+    const [draft, overrides] = await Promise.all([this.storedDraft(row), this.storedOverrides(row)]);
+    return { row, draft, overrides };
+  }
+
+  /** The connection's overrides, secrets opened. */
+  async storedOverrides(row: Connection): Promise<StoredOverride[]> {
+    return this.overrides ? (await this.overrides.storedOf([row]))[0] : [];
+  }
+
   /** The stored connection as a draft, secrets opened. */
   async storedDraft(row: Connection): Promise<ConnectionDraft> {
     return {
@@ -306,6 +333,30 @@ export class ConnectionService {
       secrets: await this.secrets.open(row),
     };
   }
+}
+
+/**
+ * What each audience sees before and after a rollback: the connection itself (environment
+ * null), and every environment that has an override now or at the target version.
+ */
+function environmentViews(
+  state: StoredState,
+  target: ConnectionDraft,
+  overrides: readonly EnvironmentValues[],
+): Array<{ environment: string | null; before: ConnectionDraft; after: ConnectionDraft }> {
+  const now = new Map(state.overrides.map((o) => [o.environment, o]));
+  const then = new Map(overrides.map((o) => [o.environment, o]));
+  const views: Array<{ environment: string | null; before: ConnectionDraft; after: ConnectionDraft }> = [
+    { environment: null, before: state.draft, after: target },
+  ];
+  for (const environment of [...new Set([...now.keys(), ...then.keys()])].sort()) {
+    views.push({
+      environment,
+      before: effectiveDraft(state.draft, now.get(environment) ?? NO_OVERRIDE),
+      after: effectiveDraft(target, then.get(environment) ?? NO_OVERRIDE),
+    });
+  }
+  return views;
 }
 
 export function secretRequired(field: string): BadUserInputError {

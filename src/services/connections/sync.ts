@@ -154,7 +154,8 @@ export class ConnectionSync {
     const prepared = await Promise.all(
       plan.map(async (item) => {
         if (item.outcome === "UNCHANGED") return { item, change: null };
-        const previous = item.existing ? { row: item.existing, draft: item.stored! } : null;
+        // The connection's overrides stay as they are; its version records them too.
+        const previous = item.existing ? { row: item.existing, draft: item.stored!, overrides: await this.connections.storedOverrides(item.existing) } : null;
         const id = item.existing?.id ?? randomUUID();
         return { item, change: await this.store.prepare({ workspaceId, id, draft: item.draft, previous, action: versionAction }) };
       }),
