@@ -395,7 +395,7 @@ function buildServices(
     transfer: new ConnectionTransfer(prisma, connections, sync, overrides, new EnvironmentImport(prisma, connections, store)),
     environments: new EnvironmentService(prisma, connections),
     overrides,
-    bundles: new BundleService(prisma, connections, overrides, secrets),
+    bundles: new BundleService(prisma, connections, store),
   };
 }
 

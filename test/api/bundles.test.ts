@@ -161,6 +161,37 @@ describe("importBundle into a server with another master key", () => {
     const overrides = (await targetOwner.client.ok(NAMES, { s: targetWs.slug })).workspace.connections.nodes.find((c: any) => c.name === "warehouse").overrides;
     expect(overrides.map((o: any) => o.environment)).toEqual(["prod", "staging"]);
   });
+
+  it("writes each connection it creates or changes as a version, so a rollback undoes the import, environments included", async () => {
+    const VERSIONS = `query($s: String!, $n: String!) { workspace(slug: $s) { connection(name: $n) {
+      id version versions(first: 10) { version changedFields snapshot } } } }`;
+    const history = async (n: string) => (await targetOwner.client.ok(VERSIONS, { s: targetWs.slug, n })).workspace.connection;
+    const warehouse = await history("warehouse");
+    // The OVERWRITE above: one version, naming what the import changed, overrides included.
+    expect(warehouse.versions[0]).toMatchObject({ version: warehouse.version, changedFields: ["host", "password", "overrides.dev"] });
+    expect(warehouse.versions[0].snapshot.overrides.map((o: any) => o.environment)).toEqual(["prod", "staging"]);
+    const newcomer = await history("newcomer");
+    expect(newcomer.versions.map((v: any) => v.version)).toEqual([1]);
+    expect(newcomer.versions[0].changedFields).toContain("name");
+
+    const rolled = await targetOwner.client.ok(
+      `mutation($id: ID!, $version: Int!) { rollbackConnection(id: $id, version: $version) { version overrides { environment } } }`,
+      { id: warehouse.id, version: warehouse.version - 1 },
+    );
+    expect(rolled.rollbackConnection.overrides.map((o: any) => o.environment)).toEqual(["dev", "prod", "staging"]);
+    const before = (await targetOwner.client.ok(RESOLVE, { n: "warehouse", w: targetWs.slug, e: "dev" })).resolveConnection;
+    expect(before).toMatchObject({ host: "moved.example.com", password: "changed-here" });
+  });
+
+  it("refuses a name still held as another connection's former name, and writes nothing", async () => {
+    const partner = (await targetOwner.client.ok(NAMES, { s: targetWs.slug })).workspace.connections.nodes.find((c: any) => c.name === "partner_api");
+    await targetOwner.client.ok(`mutation($id: ID!) { renameConnection(id: $id, newName: "partner_api_v2") { name } }`, { id: partner.id });
+    const report = (await targetOwner.client.ok(IMPORT, { w: targetWs.id, b: bundle, p: PASSPHRASE, o: "OVERWRITE" })).importBundle;
+    expect(report.applied).toBe(false);
+    expect(report.lines.find((l: any) => l.name === "partner_api")).toMatchObject({ outcome: "ERROR", message: expect.stringContaining("partner_api_v2") });
+    const names = (await targetOwner.client.ok(NAMES, { s: targetWs.slug })).workspace.connections.nodes.map((c: any) => c.name);
+    expect(names).not.toContain("partner_api");
+  });
 });
 
 describe("a bundle that does not open", () => {

@@ -4,24 +4,28 @@
  * bundle opens on a server with another master key; importBundle shows per connection what
  * would change and applies all of it in one transaction, or nothing. ADMIN and above, people
  * only (a file holding every secret, like exportConnections with includeSecrets); audited.
+ *
+ * An import writes through ConnectionStore like every other writer: each connection created or
+ * changed gets a new version holding its overrides, a name still held as another connection's
+ * alias is refused, and a row changed since it was read makes the whole import a CONFLICT.
+ * The repointing rule asks nothing of an import: a bundle carries every secret it stores, so
+ * none is kept from what was stored before (an importer who may not resolve does not exist:
+ * importBundle needs ADMIN).
  */
 import { randomUUID } from "node:crypto";
 import { isUniqueViolation } from "../../db/errors";
 import type { Db } from "../../db/prisma";
 import { PassphraseSealError, openWithPassphrase, sealWithPassphrase } from "../../crypto/passphrase-seal";
 import { BadUserInputError, ConflictError } from "../../errors";
-import type { Connection, ConnectionOverride } from "../../generated/prisma/client";
+import type { Connection } from "../../generated/prisma/client";
 import type { Caller } from "../../policy/caller";
 import { type AuditEntry, recordAudit, recordAudits } from "../audit";
-import { plainColumns } from "./columns";
-import { type BundleConnection, type BundleOverride, readBundleDocument, writeBundleDocument } from "./bundle-document";
-import { type ConnectionDraft, sameDraft } from "./draft";
-import { overrideColumns } from "./environments";
-import { changedOverrideFields } from "./override-draft";
-import type { OverrideStore } from "./overrides";
-import type { ConnectionSecrets, SealedColumns } from "./secrets";
+import { type BundleConnection, readBundleDocument, writeBundleDocument } from "./bundle-document";
+import { sameDraft } from "./draft";
 import type { ConnectionService } from "./service";
-import { changedFields } from "./versions";
+import type { ConnectionStore, StoredState } from "./store";
+import { heldMessage } from "./sync";
+import { changedFields, changedOverrideStates } from "./versions";
 import type { OnConflict } from "./transfer";
 
 /** GraphQL bodies are at most 1 MiB; a bundle is most of one. */
@@ -52,24 +56,17 @@ export interface ImportBundleArgs {
   dryRun: boolean;
 }
 
-interface Existing {
-  row: Connection;
-  draft: ConnectionDraft;
-  overrides: Array<{ row: ConnectionOverride; values: BundleOverride }>;
-}
-
 interface Planned {
   line: BundleLine;
   incoming?: BundleConnection;
-  existing?: Existing;
+  existing?: StoredState;
 }
 
 export class BundleService {
   constructor(
     private readonly db: Db,
     private readonly connections: ConnectionService,
-    private readonly overrides: OverrideStore,
-    private readonly secrets: ConnectionSecrets,
+    private readonly store: ConnectionStore,
   ) {}
 
   async export(caller: Caller, workspaceId: string, passphrase: string): Promise<string> {
@@ -83,7 +80,7 @@ export class BundleService {
     const connections: BundleConnection[] = existing.map((e) => ({
       draft: e.draft,
       version: e.row.version,
-      overrides: e.overrides.map((o) => o.values),
+      overrides: e.overrides.map(({ id: _id, ...values }) => values),
     }));
     const bundle = await sealWithPassphrase(passphrase, writeBundleDocument(workspace.slug, connections));
     if (bundle.length > MAX_BUNDLE_CHARS) {
@@ -109,8 +106,12 @@ export class BundleService {
     const names = entries.map((e) => e.name);
     const rows = await this.db.connection.findMany({ where: { workspaceId, name: { in: names } } });
     const byName = new Map((await this.existing(rows)).map((e) => [e.row.name, e]));
+    // A name to create that is still another connection's former name cannot be taken (aliases.ts).
+    const held = await this.connections.aliases.holders(workspaceId, names.filter((name) => !byName.has(name)));
     const plan: Planned[] = entries.map((entry) => {
       if ("error" in entry) return { line: line(entry.name, "ERROR", [], entry.error) };
+      const holder = held.get(entry.name);
+      if (holder) return { line: line(entry.name, "ERROR", [], heldMessage(entry.name, holder)) };
       return planOne(entry.connection, byName.get(entry.name), args.onConflict);
     });
     const lines = plan.map((p) => p.line);
@@ -130,86 +131,57 @@ export class BundleService {
   }
 
   /** Stored connections with their secrets and overrides opened. */
-  private async existing(rows: Connection[]): Promise<Existing[]> {
-    const overrides = await this.overrides.ofConnections(rows);
-    return Promise.all(
-      rows.map(async (row, i) => ({
-        row,
-        draft: await this.connections.storedDraft(row),
-        overrides: await Promise.all(
-          overrides[i].map(async (o) => ({ row: o, values: { environment: o.environment, ...(await this.overrides.valuesOf(o)) } })),
-        ),
-      })),
-    );
+  private existing(rows: Connection[]): Promise<StoredState[]> {
+    return Promise.all(rows.map((row) => this.connections.storedState(row)));
   }
 
-  /** One transaction: every change or none; a row changed since it was read is a CONFLICT. */
+  /**
+   * One transaction through ConnectionStore: every change or none, each a new version of its
+   * connection holding its overrides; a row changed since it was read is a CONFLICT.
+   */
   private async apply(caller: Caller, workspaceId: string, plan: Planned[]): Promise<void> {
-    const writes = await Promise.all(plan.filter((p) => p.line.outcome === "CREATED" || p.line.outcome === "UPDATED").map((p) => this.prepare(workspaceId, p)));
+    const toWrite = plan.filter((p) => p.line.outcome === "CREATED" || p.line.outcome === "UPDATED");
+    const changes = await Promise.all(
+      toWrite.map((p) =>
+        this.store.prepare({
+          workspaceId,
+          id: p.existing?.row.id ?? randomUUID(),
+          draft: p.incoming!.draft,
+          previous: p.existing ?? null,
+          overrides: p.incoming!.overrides,
+          action: "bundle",
+        }),
+      ),
+    );
     try {
       await this.db.$transaction(async (tx) => {
-        const audits: AuditEntry[] = [];
-        for (const write of writes) {
-          const { id, draft, sealed, existing } = write;
-          if (!existing) {
-            await tx.connection.create({ data: { id, workspaceId, ...plainColumns(draft), ...sealed } });
-          } else {
-            const { count } = await tx.connection.updateMany({
-              where: { id, workspaceId, version: existing.row.version },
-              data: { ...plainColumns(draft), ...sealed, version: { increment: 1 } },
-            });
-            if (count === 0) throw new ConflictError(`${draft.name} changed meanwhile; nothing was written.`, { name: draft.name });
-          }
-          const keep = new Set(write.overrides.map((o) => o.environment));
-          const gone = (existing?.overrides ?? []).filter((o) => !keep.has(o.values.environment)).map((o) => o.row.id);
-          if (gone.length) await tx.connectionOverride.deleteMany({ where: { id: { in: gone }, workspaceId } });
-          for (const o of write.overrides) {
-            if (!o.sealed) continue;
-            const columns = { ...overrideColumns(o.values), ...o.sealed, updatedAt: new Date() };
-            await tx.connectionOverride.upsert({
-              where: { connectionId_environment: { connectionId: id, environment: o.environment } },
-              create: { id: o.id, workspaceId, connectionId: id, environment: o.environment, ...columns },
-              update: columns,
-            });
-          }
-          audits.push({
-            workspaceId,
-            action: "connection.import_bundle",
-            targetType: "Connection",
-            targetId: id,
-            details: { name: draft.name, type: draft.type, outcome: existing ? "UPDATED" : "CREATED", changed: write.changedFields },
-          });
-        }
+        await this.store.write(tx, caller, changes);
+        const audits: AuditEntry[] = changes.map((change, i) => ({
+          workspaceId,
+          action: "connection.import_bundle",
+          targetType: "Connection",
+          targetId: change.id,
+          details: {
+            name: change.draft.name,
+            type: change.draft.type,
+            outcome: change.previous ? "UPDATED" : "CREATED",
+            version: change.version,
+            changed: toWrite[i].line.changedFields,
+          },
+        }));
         audits.push({ workspaceId, action: "bundle.import", details: { outcomes: countOutcomes(plan.map((p) => p.line)) } });
         await recordAudits(tx, caller, audits);
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError("A connection of the same name was created meanwhile; nothing was written.");
+      const name = error instanceof ConflictError ? error.extensions.name : undefined;
+      if (typeof name === "string") throw new ConflictError(`${name} changed meanwhile; nothing was written.`, { name });
       throw error;
     }
   }
-
-  /** Seals a planned connection and its overrides with this workspace's key, before the transaction. */
-  private async prepare(workspaceId: string, planned: Planned) {
-    const incoming = planned.incoming!;
-    const existing = planned.existing;
-    const id = existing?.row.id ?? randomUUID();
-    const sealed: SealedColumns = await this.secrets.seal(workspaceId, id, incoming.draft.secrets);
-    const before = new Map((existing?.overrides ?? []).map((o) => [o.values.environment, o]));
-    const overrides = await Promise.all(
-      incoming.overrides.map(async (values) => {
-        const old = before.get(values.environment);
-        const unchanged = old && changedOverrideFields(old.values, values).length === 0;
-        const overrideId = old?.row.id ?? randomUUID();
-        // An unchanged override keeps its row, and so its test history.
-        return { id: overrideId, environment: values.environment, values, sealed: unchanged ? null : await this.secrets.seal(workspaceId, overrideId, values.secrets) };
-      }),
-    );
-    return { id, draft: incoming.draft, sealed, existing, overrides, changedFields: planned.line.changedFields };
-  }
 }
 
-function planOne(incoming: BundleConnection, existing: Existing | undefined, onConflict: OnConflict): Planned {
+function planOne(incoming: BundleConnection, existing: StoredState | undefined, onConflict: OnConflict): Planned {
   const name = incoming.draft.name;
   if (!existing) return { line: line(name, "CREATED", []), incoming };
   const changed = diff(existing, incoming);
@@ -221,18 +193,13 @@ function planOne(incoming: BundleConnection, existing: Existing | undefined, onC
   return { line: line(name, "UPDATED", changed), incoming, existing };
 }
 
-/** Fields that would change, secrets by name only; an environment added or removed as overrides.<name>. */
-function diff(existing: Existing, incoming: BundleConnection): string[] {
+/**
+ * Fields that would change, secrets by name only; an environment added or removed as
+ * overrides.<name>, a field of one as overrides.<name>.<field> (as a version names them).
+ */
+function diff(existing: StoredState, incoming: BundleConnection): string[] {
   const changed = sameDraft(existing.draft, incoming.draft) ? [] : changedFields(existing.draft, incoming.draft);
-  const before = new Map(existing.overrides.map((o) => [o.values.environment, o.values]));
-  const after = new Map(incoming.overrides.map((o) => [o.environment, o]));
-  for (const environment of [...new Set([...before.keys(), ...after.keys()])].sort()) {
-    const a = before.get(environment);
-    const b = after.get(environment);
-    if (!a || !b) changed.push(`overrides.${environment}`);
-    else for (const field of changedOverrideFields(a, b)) changed.push(`overrides.${environment}.${field}`);
-  }
-  return changed;
+  return [...changed, ...changedOverrideStates(existing.overrides, incoming.overrides)];
 }
 
 function line(name: string, outcome: BundleOutcome, changedFields: string[], message: string | null = null): BundleLine {

@@ -8,7 +8,7 @@
  */
 import type { Db } from "../../db/prisma";
 import { ConflictError } from "../../errors";
-import type { Connection, Prisma } from "../../generated/prisma/client";
+import type { Connection } from "../../generated/prisma/client";
 import type { Caller } from "../../policy/caller";
 import { assertValid, type ConnectionPatchData } from "./draft";
 import {
@@ -17,7 +17,6 @@ import {
   checkEnvironment,
   NO_OVERRIDE,
   othersThan,
-  type OverrideValues,
   overriddenFields,
 } from "./override-draft";
 import { secretRequired, type ConnectionService } from "./service";
@@ -84,16 +83,6 @@ export class EnvironmentService {
   environmentOf(caller: Caller, name: string): string {
     return caller.environment(checkEnvironment(name))!;
   }
-}
-
-export function overrideColumns(values: OverrideValues) {
-  return {
-    host: values.host,
-    port: values.port,
-    schema: values.schema,
-    login: values.login,
-    extra: values.extra as Prisma.InputJsonObject,
-  };
 }
 
 function checkVersion(row: Connection, expectedVersion?: number | null): void {
