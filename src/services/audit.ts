@@ -45,7 +45,8 @@ export async function recordInstanceAudit(db: Db, caller: Caller, entry: Omit<Au
   await inTransaction(db, (tx) => appendAuditEvents(tx, INSTANCE_CHAIN, [eventOf(caller, entry)]));
 }
 
-function eventOf(caller: Caller, entry: Omit<AuditEntry, "workspaceId">): NewAuditEvent {
+/** The event an entry stands for, with the caller as its actor. */
+export function eventOf(caller: Caller, entry: Omit<AuditEntry, "workspaceId">): NewAuditEvent {
   const actor = caller.actor;
   return {
     action: entry.action,

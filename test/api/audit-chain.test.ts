@@ -142,17 +142,26 @@ describe("appending under concurrency", () => {
   it("50 concurrent writers leave one intact chain: no fork, no gap", async () => {
     const owner = await signUp(anonymous, "chain-50");
     const workspace = await createWorkspace(owner.client);
-    const { token } = await createApiToken(owner.client, workspace.id, ["READ", "WRITE", "RESOLVE"]);
+    const { token } = await createApiToken(owner.client, workspace.id, ["READ", "WRITE", "RESOLVE", "TEST"]);
     const writer = anonymous.as(token);
-    await createConnection(owner.client, workspace.id, { name: "shared" });
-    // 50 at once, of three kinds: creations, resolutions (read plus audit) and token creations.
+    // Nothing listens there: each test fails at once, and its result is stored with its event all the same.
+    const shared = await createConnection(owner.client, workspace.id, { name: "shared", host: "127.0.0.1", port: 1 });
+    // 50 at once, of four kinds: creations, resolutions (read plus audit), token creations and
+    // connection tests (a stored result plus its event, in one statement).
+    const tests: Array<Promise<{ testConnection: { id: string } }>> = [];
     await Promise.all(
       Array.from({ length: 50 }, (_, i) => {
-        if (i % 3 === 0) return createConnection(writer, workspace.id, { name: `w${i}` });
-        if (i % 3 === 1) return writer.ok(`{ resolveConnection(name: "shared") { name } }`);
-        return createApiToken(owner.client, workspace.id, ["READ"], `t${i}`);
+        if (i % 4 === 0) return createConnection(writer, workspace.id, { name: `w${i}` });
+        if (i % 4 === 1) return writer.ok(`{ resolveConnection(name: "shared") { name } }`);
+        if (i % 4 === 2) return createApiToken(owner.client, workspace.id, ["READ"], `t${i}`);
+        const test = writer.ok<{ testConnection: { id: string } }>(`mutation($id: ID!) { testConnection(id: $id) { id } }`, { id: shared.id });
+        tests.push(test);
+        return test;
       }),
     );
+    const tested = await Promise.all(tests);
+    const stored = await sql.query(`SELECT id FROM "TestResult" WHERE "connectionId" = $1`, [shared.id]);
+    expect(stored.rows.map((r) => r.id).sort()).toEqual(tested.map((t) => t.testConnection.id).sort());
     const events = await chain(workspace.id);
     const count = events.length;
     expect(count).toBe(1 + 1 + 1 + 50); // workspace, token, "shared", the 50

@@ -31,8 +31,8 @@ import { changedOverrideStates, type ConnectionVersions, type VersionAction } fr
 import { effectiveDraft, type EnvironmentValues, isEmpty, NO_OVERRIDE } from "./override-draft";
 import type { ConnectionSecrets } from "./secrets";
 import { actorNameOf, actorNames, type UsageCounter, usageSince } from "./usage";
-import { type ListedConnection, listConnections } from "./listing";
-import type { Sql } from "../../db/sql";
+import { type ListedConnection, listConnections, SUMMARY_COLUMNS } from "./listing";
+import type { Sql, Statement } from "../../db/sql";
 import type { OverrideStore } from "./overrides";
 import { decodeCursor, type Page, pageSize, toPage } from "../pagination";
 
@@ -49,6 +49,12 @@ export type ConnectionPage = Page<ListedConnection> & { totalCount: number };
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
+
+/** One connection by id, every column (Prisma's Connection), on the pg pool: visible() is on every test's path. */
+const CONNECTION_BY_ID: Statement = {
+  name: "connection-by-id",
+  text: `SELECT ${SUMMARY_COLUMNS}, c."secretCiphertext" FROM "Connection" c WHERE c."id" = $1`,
+};
 
 /** A connection resolved this recently is in use: deleting it needs force. */
 const RECENT_USE_DAYS = 7;
@@ -264,7 +270,7 @@ export class ConnectionService {
 
   /** A connection the caller may act on; NOT_FOUND for another workspace's or a missing one. */
   async visible(caller: Caller, id: string, action: Action = "workspace.read"): Promise<Connection> {
-    const row = await this.db.connection.findUnique({ where: { id } });
+    const [row] = await this.sql.rows<Connection>(CONNECTION_BY_ID, [id]);
     if (!row) throw new NotFoundError("Connection");
     await caller.authorize(row.workspaceId, action, "Connection");
     return row;

@@ -14,7 +14,8 @@ import { actingUserId, actorId } from "../../auth/actor";
 import type { Caller } from "../../policy/caller";
 import { metrics } from "../../observability/metrics";
 import { inSpan } from "../../observability/tracing";
-import { recordAudit } from "../audit";
+import { eventOf, recordAudit } from "../audit";
+import { recordTest } from "./test-record";
 import {
   adapterFor,
   applyPatch,
@@ -113,15 +114,24 @@ export class ConnectionTestService {
     const draft = await this.connections.storedDraft(row);
     const report = await this.run(actingUserId(caller.signedIn), row.workspaceId, draft);
     const actor = caller.signedIn;
+    const audit = {
+      workspaceId: row.workspaceId,
+      action: "connection.test",
+      targetType: "Connection",
+      targetId: row.id,
+      details: { name: row.name, status: report.status, errorCode: report.errorCode },
+    };
+    // Most results leave the status as it was: stored with their event on the pg pool (test-record.ts).
+    const recorded = await recordTest(
+      this.sql,
+      { workspaceId: row.workspaceId, connectionId: row.id, report, actorKind: actor.kind, actorId: actorId(actor), event: eventOf(caller, audit) },
+      randomUUID(),
+    );
+    if (recorded) return recorded.stored;
+    // A status change: stored with what its listeners write, in one Prisma transaction.
     const { stored, change } = await this.db.$transaction(async (tx) => {
       const result = await this.store(tx, targetOf(row, null), report, { kind: actor.kind, id: actorId(actor) });
-      await recordAudit(tx, caller, {
-        workspaceId: row.workspaceId,
-        action: "connection.test",
-        targetType: "Connection",
-        targetId: row.id,
-        details: { name: row.name, status: report.status, errorCode: report.errorCode },
-      });
+      await recordAudit(tx, caller, audit);
       return result;
     });
     this.emit(change);
