@@ -173,6 +173,14 @@ describe.skipIf(!hasChromium)("environments, health and the admin pages in a rea
     const edit = page.getByRole("form", { name: "Edit the prod override" });
     expect(await edit.getByLabel("Password", { exact: true }).inputValue()).toBe("");
     expect(await edit.getByLabel("Port").inputValue()).toBe(String(closedPort));
+    // Changed meanwhile (here through the API): saving reports the conflict instead of overwriting.
+    await owner.client.ok(`mutation($id: ID!) { updateConnection(id: $id, patch: { description: "moved meanwhile" }) { version } }`, { id: connection.id });
+    await edit.getByLabel("Port").fill(String(target.port));
+    await edit.getByRole("button", { name: "Save override" }).click();
+    await edit.getByText("CONFLICT").waitFor();
+    await edit.getByRole("button", { name: "Reload" }).click();
+    await page.getByRole("button", { name: "Edit the prod override" }).click();
+    expect(await edit.getByLabel("Port").inputValue()).toBe(String(closedPort));
     await edit.getByLabel("Port").fill(String(target.port));
     await edit.getByRole("button", { name: "Use the connection's password" }).click();
     await edit.getByRole("button", { name: "Save override" }).click();
@@ -211,7 +219,6 @@ describe.skipIf(!hasChromium)("environments, health and the admin pages in a rea
     await page.getByRole("button", { name: "Copy secret" }).waitFor();
     await page.getByText("it is shown only once", { exact: false }).waitFor();
     await expectAccessible(page, "webhooks page with a new secret");
-    await screenshot(page, "webhooks");
 
     // Shown once: after leaving the page it is nowhere in it.
     await page.getByRole("link", { name: "Connections", exact: true }).click();
@@ -236,6 +243,8 @@ describe.skipIf(!hasChromium)("environments, health and the admin pages in a rea
     await hook.getByText("DELIVERED").waitFor();
     expect(await hook.textContent()).toContain("warehouse");
     expect(await hook.textContent()).toContain("HTTP 204");
+    await expectAccessible(page, "webhooks page with a delivery");
+    await screenshot(page, "webhooks");
     await owner.client.ok(`mutation($id: ID!, $p: ConnectionPatch!) { updateConnection(id: $id, patch: $p) { version } }`, {
       id: connection.id,
       p: { port: target.port },
@@ -263,6 +272,7 @@ describe.skipIf(!hasChromium)("environments, health and the admin pages in a rea
     await page.getByRole("button", { name: "Set schedule" }).click();
     const own = page.getByRole("row").filter({ has: page.getByRole("rowheader", { name: "warehouse", exact: true }) });
     await own.getByText("15 min").waitFor();
+    expect(await own.textContent()).toContain("runs");
 
     await page.getByLabel("Environment").selectOption("staging");
     await page.getByLabel("Every (minutes)").fill("60");

@@ -204,6 +204,11 @@ export function ConnectionEnvironments({ workspace, connection, type, onChanged 
           existing={overrides.find((o) => o.environment === editing.environment) ?? null}
           known={data.environments}
           onCancel={() => setEditing(null)}
+          onReload={() => {
+            setEditing(null);
+            query.reload();
+            onChanged();
+          }}
           onSaved={(environment) => {
             setEditing(null);
             changed(`Saved the ${environment} override.`);
@@ -315,6 +320,8 @@ function OverrideEditor(props: {
   known: string[];
   onCancel(): void;
   onSaved(environment: string): void;
+  /** After a CONFLICT: close the form and load what is saved now. */
+  onReload(): void;
 }) {
   const { type, existing } = props;
   const [environment, setEnvironment] = useState(props.environment ?? "");
@@ -358,7 +365,16 @@ function OverrideEditor(props: {
       {failure && (
         <Alert>
           <ErrorText error={failure} />
-          {failure.code === "CONFLICT" && " Someone changed this connection after you opened it: cancel, and open the form again."}
+          {failure.code === "CONFLICT" && (
+            <>
+              {" "}
+              Someone changed this connection after you opened the form.{" "}
+              <button type="button" class="button-secondary" onClick={props.onReload}>
+                Reload
+              </button>{" "}
+              Reloading shows the saved values and discards your changes.
+            </>
+          )}
         </Alert>
       )}
       {errors.form && <Alert>{errors.form}</Alert>}

@@ -1,8 +1,9 @@
 /**
  * Test schedules (ADMIN and OWNER): re-test one connection (its own values, or one
  * environment's), or every connection (and each environment with an override), every N
- * minutes; list them with their next run; remove one. Setting a schedule that exists changes
- * its interval, as the API does.
+ * minutes; list them with their next run and whether they run (a schedule pauses when the
+ * admin who set it is demoted or removed); remove one. Setting a schedule that exists changes
+ * its interval and resumes it, as the API does.
  */
 import { useState } from "preact/hooks";
 import { type ApiError, request } from "../api/client";
@@ -160,6 +161,7 @@ function Schedules({ workspace, heading }: { workspace: WorkspaceSummaryFragment
                 <th scope="col">Connection</th>
                 <th scope="col">Every</th>
                 <th scope="col">Next run</th>
+                <th scope="col">Status</th>
                 <th scope="col">Set</th>
                 <th scope="col">
                   <span class="visually-hidden">Actions</span>
@@ -173,6 +175,17 @@ function Schedules({ workspace, heading }: { workspace: WorkspaceSummaryFragment
                   <td>{s.everyMinutes} min</td>
                   <td>
                     <When at={s.nextRunAt} />
+                  </td>
+                  <td>
+                    {s.pausedAt ? (
+                      <>
+                        <span class="badge badge-fail">paused</span> <When at={s.pausedAt} />
+                        {s.pausedReason && <span class="row-description">{s.pausedReason}</span>}
+                        <span class="row-description">Set it again to resume it on your behalf.</span>
+                      </>
+                    ) : (
+                      <span class="badge badge-ok">runs</span>
+                    )}
                   </td>
                   <td>
                     <When at={s.createdAt} />
