@@ -137,6 +137,25 @@ describe("rollbackConnection with environments", () => {
     ]);
   });
 
+  it("finds the overrides in versions made by updates and upserts of the connection itself", async () => {
+    const conn = await createConnection(owner.client, workspace.id, { name: "roll_by_update" });
+    await owner.client.ok(SET, { id: conn.id, e: "prod", p: { host: "prod-a.example.com", password: PROD_ONE } }); // v2
+    await owner.client.ok(`mutation($id: ID!) { updateConnection(id: $id, patch: { description: "v3" }) { version } }`, { id: conn.id }); // v3
+    const upsert = `mutation($w: ID!, $inputs: [ConnectionInput!]!) { upsertConnections(workspaceId: $w, inputs: $inputs) { updated } }`;
+    const input = { name: "roll_by_update", type: "postgres", host: "db.example.com", port: 5432, schema: "analytics", login: "reporter", password: BASE_PASSWORD };
+    expect((await owner.client.ok(upsert, { w: workspace.id, inputs: [{ ...input, description: "v4" }] })).upsertConnections.updated).toBe(1); // v4
+    await owner.client.ok(REMOVE, { id: conn.id, e: "prod" }); // v5
+
+    const { versions } = await history("roll_by_update");
+    expect(versions.slice(1, 3).map((v: any) => [v.version, v.changedFields, v.snapshot.overrides.map((o: any) => o.environment)])).toEqual([
+      [4, ["description"], ["prod"]],
+      [3, ["description"], ["prod"]],
+    ]);
+    const rolled = (await owner.client.ok(ROLLBACK, { id: conn.id, version: 3 })).rollbackConnection;
+    expect(rolled).toMatchObject({ version: 6, description: "v3" });
+    expect(await resolveIn("roll_by_update", "prod")).toMatchObject({ host: "prod-a.example.com", password: PROD_ONE });
+  });
+
   it("is a CONFLICT at a stale expectedVersion and changes nothing", async () => {
     const conn = await createConnection(owner.client, workspace.id, { name: "roll_stale" });
     await owner.client.ok(SET, { id: conn.id, e: "prod", p: { password: PROD_ONE } });

@@ -132,7 +132,7 @@ export class BundleService {
 
   /** Stored connections with their secrets and overrides opened. */
   private existing(rows: Connection[]): Promise<StoredState[]> {
-    return Promise.all(rows.map((row) => this.connections.storedState(row)));
+    return this.connections.storedStates(rows);
   }
 
   /**

@@ -30,7 +30,9 @@ export class OverrideStore {
       where: { connectionId: { in: connections.map((c) => c.id) }, workspaceId: { in: [...new Set(connections.map((c) => c.workspaceId))] } },
       orderBy: [{ connectionId: "asc" }, { environment: "asc" }],
     });
-    return connections.map((c) => rows.filter((r) => r.connectionId === c.id && r.workspaceId === c.workspaceId));
+    const byConnection = new Map<string, ConnectionOverride[]>();
+    for (const row of rows) byConnection.set(row.connectionId, [...(byConnection.get(row.connectionId) ?? []), row]);
+    return connections.map((c) => (byConnection.get(c.id) ?? []).filter((r) => r.workspaceId === c.workspaceId));
   }
 
   /** The stored override with its secrets opened. */

@@ -322,7 +322,18 @@ export class ConnectionService {
 
   /** The connection's overrides, secrets opened. */
   async storedOverrides(row: Connection): Promise<StoredOverride[]> {
-    return this.overrides ? (await this.overrides.storedOf([row]))[0] : [];
+    return (await this.storedOverridesOf([row]))[0];
+  }
+
+  /** The overrides of several connections in one statement, secrets opened. */
+  async storedOverridesOf(rows: readonly Connection[]): Promise<StoredOverride[][]> {
+    return this.overrides ? this.overrides.storedOf(rows) : rows.map(() => []);
+  }
+
+  /** storedState for several connections, their overrides read in one statement. */
+  async storedStates(rows: readonly Connection[]): Promise<StoredState[]> {
+    const [drafts, overrides] = await Promise.all([Promise.all(rows.map((row) => this.storedDraft(row))), this.storedOverridesOf(rows)]);
+    return rows.map((row, i) => ({ row, draft: drafts[i], overrides: overrides[i] }));
   }
 
   /** The stored connection as a draft, secrets opened. */

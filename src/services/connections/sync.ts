@@ -151,11 +151,13 @@ export class ConnectionSync {
    */
   async apply(caller: Caller, workspaceId: string, plan: SyncPlanItem[], action: "connection.upsert" | "connection.import", options: ApplyOptions = {}): Promise<Connection[]> {
     const versionAction = action === "connection.upsert" ? "upsert" : "import";
+    // The connections' overrides stay as they are; their versions record them too (one statement).
+    const updated = plan.flatMap((item) => (item.outcome !== "UNCHANGED" && item.existing ? [item.existing] : []));
+    const overridesOf = new Map((await this.connections.storedOverridesOf(updated)).map((list, i) => [updated[i].id, list]));
     const prepared = await Promise.all(
       plan.map(async (item) => {
         if (item.outcome === "UNCHANGED") return { item, change: null };
-        // The connection's overrides stay as they are; its version records them too.
-        const previous = item.existing ? { row: item.existing, draft: item.stored!, overrides: await this.connections.storedOverrides(item.existing) } : null;
+        const previous = item.existing ? { row: item.existing, draft: item.stored!, overrides: overridesOf.get(item.existing.id)! } : null;
         const id = item.existing?.id ?? randomUUID();
         return { item, change: await this.store.prepare({ workspaceId, id, draft: item.draft, previous, action: versionAction }) };
       }),
