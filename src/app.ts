@@ -387,7 +387,7 @@ function buildServices(
       prisma,
       connections,
       sql,
-      new AccessTokens(prisma, keyring, secrets, (row) => connections.storedDraft(row), testEnvironment),
+      new AccessTokens(prisma, keyring, secrets, (row) => connections.storedDraft(row), testEnvironment, overrides),
       undefined,
       overrides,
     ),

@@ -77,15 +77,18 @@ const connectionVersions: SealedColumns = {
   ...sealedWith((row) => ({ workspaceId: row.workspaceId, connectionId: row.connectionId as string, version: row.version as number })),
 };
 
-/** An oauth2 connection's current access token (src/services/connections/access-tokens.ts). */
+/** An oauth2 connection's current access token, per environment with an override (src/services/connections/access-tokens.ts). */
 const accessTokens: SealedColumns = {
   name: "access tokens",
   table: "AccessToken",
-  keyColumns: [{ name: "connectionId", type: "text" }],
+  keyColumns: [
+    { name: "connectionId", type: "text" },
+    { name: "environment", type: "text" },
+  ],
   workspaceColumn: "workspaceId",
   keyVersionColumn: "keyVersion",
   ciphertextColumns: ["ciphertext"],
-  ...sealedWith((row) => ({ workspaceId: row.workspaceId, connectionId: accessTokenSealContext(row.connectionId as string) })),
+  ...sealedWith((row) => ({ workspaceId: row.workspaceId, connectionId: accessTokenSealContext(row.connectionId as string, row.environment as string) })),
 };
 
 /** A webhook's signing secret (src/services/health/webhooks.ts). */

@@ -9,21 +9,31 @@
  *   advisory transaction lock on the connection, then look again before asking the server.
  * - A refresh token the server rotates is written back into the connection's sealed secrets,
  *   sealed the normal way (ConnectionSecrets), so key rotation covers it like any secret.
- * - A failed refresh is recorded as a failed test result of the connection, and the resolve
- *   fails with SERVICE_UNAVAILABLE saying why (the message holds no secret).
+ * - A failed refresh is recorded as a failed test result of the connection (or of the
+ *   environment's override), and the resolve fails with SERVICE_UNAVAILABLE saying why (the
+ *   message holds no secret).
+ * - Environments: an environment with an override of the connection has its own token (its
+ *   own row, seal context, in-process key and advisory lock), granted with what that
+ *   environment sees (a client secret or token URL of its own, say); an environment without
+ *   one sees the connection itself and shares its token. A refresh token the server rotates
+ *   goes back where the environment got it from: its override when the override holds one,
+ *   else the connection.
  */
 import { randomUUID } from "node:crypto";
-import type { AccessToken, TokenIssuer } from "../../adapters/types";
+import type { AccessToken, TestErrorCode, TokenIssuer } from "../../adapters/types";
 import { actorId } from "../../auth/actor";
 import { openSecrets, SecretDecryptionError, sealedKeyVersion, sealSecrets } from "../../crypto/sealed-secrets";
 import type { Keyring } from "../../crypto/keyring";
 import { toBytes } from "../../db/bytes";
 import type { Db } from "../../db/prisma";
 import { NotFoundError, PublicError } from "../../errors";
-import type { Connection } from "../../generated/prisma/client";
+import type { Connection, ConnectionOverride } from "../../generated/prisma/client";
 import type { Caller } from "../../policy/caller";
 import { recordAudit } from "../audit";
 import { type ConnectionDraft, settingsOf } from "./draft";
+import { effectiveDraft } from "./override-draft";
+import type { OverrideStore } from "./overrides";
+import { storeTestResult } from "./test-results";
 import type { ConnectionSecrets } from "./secrets";
 import type { TestEnvironment } from "./testing";
 
@@ -36,6 +46,7 @@ const LOCK_WAIT_MS = 30_000;
 
 interface StoredToken {
   connectionId: string;
+  environment: string;
   workspaceId: string;
   connectionVersion: number;
   ciphertext: Uint8Array;
@@ -62,23 +73,28 @@ export class AccessTokens {
     /** How the service reads a row's draft (ConnectionService.storedDraft), so both agree. */
     private readonly draftOf: (row: Connection) => Promise<ConnectionDraft>,
     private readonly environment: TestEnvironment,
+    private readonly overrides: OverrideStore,
   ) {}
 
-  /** A current token for the connection: the stored one while fresh, else one refresh shared by every caller. */
-  async current(caller: Caller, row: Connection, issuer: TokenIssuer): Promise<AccessToken> {
-    const stored = await this.db.accessToken.findFirst({ where: { connectionId: row.id, workspaceId: row.workspaceId } });
+  /**
+   * A current token for the connection as `override`'s environment sees it (null: the
+   * connection's own values): the stored one while fresh, else one refresh shared by every caller.
+   */
+  async current(caller: Caller, row: Connection, issuer: TokenIssuer, override: ConnectionOverride | null = null): Promise<AccessToken> {
+    const environment = override?.environment ?? "";
+    const stored = await this.db.accessToken.findFirst({ where: { connectionId: row.id, environment, workspaceId: row.workspaceId } });
     const fresh = stored ? await this.openFresh(stored, row.version) : null;
     if (fresh) return fresh;
-    const key = `${row.workspaceId}:${row.id}:${row.version}`;
+    const key = `${row.workspaceId}:${row.id}:${environment}:${row.version}`;
     let refresh = this.inFlight.get(key);
     if (!refresh) {
-      refresh = this.refresh(caller, row, issuer).finally(() => this.inFlight.delete(key));
+      refresh = this.refresh(caller, row, issuer, environment).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, refresh);
     }
     return refresh;
   }
 
-  private async refresh(caller: Caller, row: Connection, issuer: TokenIssuer): Promise<AccessToken> {
+  private async refresh(caller: Caller, row: Connection, issuer: TokenIssuer, environment: string): Promise<AccessToken> {
     const timeoutMs = this.environment.timeoutMs;
     let failure: { code: string; message: string } | null = null;
     const token = await this.db.$transaction(
@@ -89,15 +105,17 @@ export class AccessTokens {
         await tx.$executeRawUnsafe(`SET LOCAL statement_timeout = ${hold}`);
         await tx.$executeRawUnsafe(`SET LOCAL idle_in_transaction_session_timeout = ${hold}`);
         // One refresh across processes: the second waits here, then finds the first one's token.
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`patchbay:access-token:${row.id}`}, 0))`;
-        const stored = await tx.accessToken.findFirst({ where: { connectionId: row.id, workspaceId: row.workspaceId } });
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`patchbay:access-token:${tokenKey(row.id, environment)}`}, 0))`;
+        const stored = await tx.accessToken.findFirst({ where: { connectionId: row.id, environment, workspaceId: row.workspaceId } });
         const fresh = stored ? await this.openFresh(stored, row.version) : null;
         if (fresh) return fresh;
         // The secrets as they are now: another process may have stored a rotated refresh token.
         const current = await tx.connection.findFirst({ where: { id: row.id, workspaceId: row.workspaceId } });
         if (!current) throw new NotFoundError("Connection");
-        const draft = await this.draftOf(current);
-        const secrets = draft.secrets;
+        const override = environment ? await this.overrides.find(row.workspaceId, row.id, environment, tx) : null;
+        const overrideValues = override ? await this.overrides.valuesOf(override) : null;
+        const base = await this.draftOf(current);
+        const draft = overrideValues ? effectiveDraft(base, overrideValues) : base;
         this.grantsRequested++;
         const signal = AbortSignal.timeout(timeoutMs);
         const grant = await issuer.grant(settingsOf(draft), { signal, timeoutMs, egress: this.environment.egress, sqliteRoot: null });
@@ -109,23 +127,30 @@ export class AccessTokens {
         const lifetime = grant.expiresAt ? grant.expiresAt.getTime() - now : UNDATED_LIFETIME_MS;
         const refreshAt = new Date(now + Math.max(0, lifetime - Math.min(REFRESH_MARGIN_MS, lifetime * 0.2)));
         const accessToken: AccessToken = { accessToken: grant.accessToken, tokenType: grant.tokenType, expiresAt: grant.expiresAt };
-        const sealed = await this.seal(row, accessToken);
+        const sealed = await this.seal(row, environment, accessToken);
         const data = { connectionVersion: current.version, ...sealed, expiresAt: grant.expiresAt, refreshAt, obtainedAt: new Date(now) };
         await tx.accessToken.upsert({
-          where: { connectionId: row.id },
-          create: { connectionId: row.id, workspaceId: row.workspaceId, ...data },
+          where: { connectionId_environment: { connectionId: row.id, environment } },
+          create: { connectionId: row.id, environment, workspaceId: row.workspaceId, ...data },
           update: data,
         });
         if (grant.refreshToken && issuer.rotatedSecret) {
-          const next = await this.secrets.seal(row.workspaceId, row.id, { ...secrets, [issuer.rotatedSecret]: grant.refreshToken });
+          const field = issuer.rotatedSecret;
           // In place, not a new version: the server rotated it, nobody edited the connection.
-          await tx.connection.updateMany({ where: { id: row.id, workspaceId: row.workspaceId, version: current.version }, data: next });
+          // Where the environment got it from: its override's own, or the connection's.
+          if (override && overrideValues && Object.hasOwn(overrideValues.secrets, field)) {
+            const next = await this.secrets.seal(row.workspaceId, override.id, { ...overrideValues.secrets, [field]: grant.refreshToken });
+            await tx.connectionOverride.updateMany({ where: { id: override.id, workspaceId: row.workspaceId, updatedAt: override.updatedAt }, data: next });
+          } else {
+            const next = await this.secrets.seal(row.workspaceId, row.id, { ...base.secrets, [field]: grant.refreshToken });
+            await tx.connection.updateMany({ where: { id: row.id, workspaceId: row.workspaceId, version: current.version }, data: next });
+          }
           await recordAudit(tx, caller, {
             workspaceId: row.workspaceId,
             action: "connection.refresh_token_rotated",
             targetType: "Connection",
             targetId: row.id,
-            details: { name: row.name, field: issuer.rotatedSecret },
+            details: { name: row.name, field, ...(environment ? { environment } : {}) },
           });
         }
         return accessToken;
@@ -134,20 +159,17 @@ export class AccessTokens {
     );
     if (token) return token;
     const { code, message } = failure ?? { code: "UNKNOWN", message: "The token request failed." };
-    await this.db.testResult.create({
-      data: {
-        id: randomUUID(),
-        workspaceId: row.workspaceId,
-        connectionId: row.id,
-        status: "FAILURE",
-        errorCode: code,
-        message: `Refreshing the access token: ${message}`,
-        latencyMs: 0,
-        testedAt: new Date(),
-        actorKind: caller.signedIn.kind,
-        actorId: actorId(caller.signedIn),
-      },
-    });
+    // On the environment's override when the token was its own, else on the connection.
+    const override = environment ? await this.overrides.find(row.workspaceId, row.id, environment) : null;
+    const report = { id: randomUUID(), status: "FAILURE" as const, errorCode: code as TestErrorCode, message: `Refreshing the access token: ${message}`, latencyMs: 0, serverVersion: null, testedAt: new Date() };
+    await this.db.$transaction((tx) =>
+      storeTestResult(
+        tx,
+        { workspaceId: row.workspaceId, connectionId: row.id, connectionName: row.name, override: override && { id: override.id, environment: override.environment } },
+        report,
+        { kind: caller.signedIn.kind, id: actorId(caller.signedIn) },
+      ),
+    );
     throw new TokenRefreshFailed(code, message);
   }
 
@@ -157,7 +179,7 @@ export class AccessTokens {
     try {
       const blob = Buffer.from(stored.ciphertext);
       const key = await this.keyring.version(stored.workspaceId, sealedKeyVersion(blob));
-      const opened = openSecrets(key, blob, { workspaceId: stored.workspaceId, connectionId: sealContext(stored.connectionId) });
+      const opened = openSecrets(key, blob, { workspaceId: stored.workspaceId, connectionId: sealContext(stored.connectionId, stored.environment) });
       return { accessToken: opened.access_token, tokenType: opened.token_type, expiresAt: stored.expiresAt };
     } catch (error) {
       // A key retired since: the token is only a cache, so fetch a new one.
@@ -166,9 +188,9 @@ export class AccessTokens {
     }
   }
 
-  private async seal(row: Connection, token: AccessToken): Promise<{ ciphertext: Uint8Array<ArrayBuffer>; keyVersion: number }> {
+  private async seal(row: Connection, environment: string, token: AccessToken): Promise<{ ciphertext: Uint8Array<ArrayBuffer>; keyVersion: number }> {
     const { version, key } = await this.keyring.current(row.workspaceId);
-    const blob = sealSecrets(key, version, { workspaceId: row.workspaceId, connectionId: sealContext(row.id) }, {
+    const blob = sealSecrets(key, version, { workspaceId: row.workspaceId, connectionId: sealContext(row.id, environment) }, {
       access_token: token.accessToken,
       token_type: token.tokenType,
     });
@@ -176,7 +198,15 @@ export class AccessTokens {
   }
 }
 
-/** The seal context of a connection's access token: never the same as its secrets'. Key rotation reseals with it (crypto/sealed-columns.ts). */
-export function sealContext(connectionId: string): string {
-  return `${connectionId}#access-token`;
+/**
+ * The seal context of a connection's access token in an environment ("" for its own values):
+ * never the same as its secrets'. Key rotation reseals with it (crypto/sealed-columns.ts).
+ */
+export function sealContext(connectionId: string, environment = ""): string {
+  return `${connectionId}#access-token${environment ? `@${environment}` : ""}`;
+}
+
+/** The advisory lock's key: the connection's own token keeps the key it always had. */
+function tokenKey(connectionId: string, environment: string): string {
+  return environment ? `${connectionId}@${environment}` : connectionId;
 }

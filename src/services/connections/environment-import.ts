@@ -14,7 +14,7 @@ import { type AuditEntry, recordAudits } from "../audit";
 import { changesDestination } from "../../adapters/registry";
 import { emptyObject } from "../../input/json";
 import { adapterFor, assertValid, type ConnectionDraft, type JsonObject, type Secrets, settingsOf } from "./draft";
-import { changedOverrideFields, effectiveDraft, isEmpty, NO_OVERRIDE, othersThan, type OverrideValues, refuseTokenIssuers } from "./override-draft";
+import { changedOverrideFields, effectiveDraft, isEmpty, NO_OVERRIDE, othersThan, type OverrideValues } from "./override-draft";
 import type { ConnectionService } from "./service";
 import type { ConnectionStore, StoredState } from "./store";
 import type { ImportLine, OnConflict } from "./transfer";
@@ -65,11 +65,6 @@ export class EnvironmentImport {
     }
     if (row.type !== draft.type) {
       return { line: { name, outcome: "ERROR", message: `${name} is a ${row.type} connection; the file describes a ${draft.type} one.`, warnings: [] } };
-    }
-    try {
-      refuseTokenIssuers(row.type);
-    } catch (error) {
-      return { line: { name, outcome: "ERROR", message: (error as Error).message, warnings: [] } };
     }
     const state = await this.connections.storedState(row);
     const base = state.draft;

@@ -93,7 +93,6 @@ export interface PatchedOverride {
  * (absent). Name, type and description belong to the connection, not to an environment.
  */
 export function applyOverridePatch(base: ConnectionDraft, stored: OverrideValues, patch: ConnectionPatchData): PatchedOverride {
-  refuseTokenIssuers(base.type);
   for (const field of ["name", "type", "description"] as const) {
     if (patch[field] !== undefined) {
       throw new BadUserInputError(`${field} belongs to the connection and is the same in every environment; change it with updateConnection.`, field);
@@ -120,20 +119,6 @@ export function applyOverridePatch(base: ConnectionDraft, stored: OverrideValues
   const given = new Set(Object.keys(values.secrets).filter((field) => !keptSecrets.includes(field)));
   const kept = Object.keys(after.secrets).filter((field) => !given.has(field)).sort();
   return { values, before, after, change: { repointed, keptSecrets: kept }, empty: isEmpty(values) };
-}
-
-/**
- * Types that issue tokens (oauth2) keep one current access token per connection, refreshed
- * from the connection's own credentials; an environment's credentials would be handed that
- * token. Until tokens are kept per environment, such a connection has no environments.
- */
-export function refuseTokenIssuers(type: string): void {
-  if (adapterFor(type).tokens) {
-    throw new BadUserInputError(
-      `${adapterFor(type).label} connections keep one access token and cannot have per-environment values yet; create one connection per environment.`,
-      "environment",
-    );
-  }
 }
 
 export function isEmpty(values: OverrideValues): boolean {

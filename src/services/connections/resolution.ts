@@ -12,7 +12,7 @@
  */
 import type { PortableConnection } from "../../airflow/types";
 import { actorId, actorLabel } from "../../auth/actor";
-import type { Connection } from "../../generated/prisma/client";
+import type { Connection, ConnectionOverride } from "../../generated/prisma/client";
 import type { Db } from "../../db/prisma";
 import type { Sql } from "../../db/sql";
 import { BadUserInputError, NotFoundError } from "../../errors";
@@ -23,7 +23,7 @@ import { adapterFor, type ConnectionDraft, settingsOf } from "./draft";
 import { ResolveBatcher, type ResolveBatchOptions } from "./resolve-batch";
 import { actorNameOf, actorNames, usageSince } from "./usage";
 import type { ConnectionService } from "./service";
-import { checkEnvironment } from "./override-draft";
+import { checkEnvironment, effectiveDraft } from "./override-draft";
 import type { OverrideStore } from "./overrides";
 
 /** A connection with its secrets, `extra` holding the secret keys too. */
@@ -48,6 +48,8 @@ export interface ResolveContext {
   options: ResolveOptions;
   /** The environment that applies: the one asked for, or the token's (checked). */
   environment: string | null;
+  /** That environment's override of the connection, once the environment step found one. */
+  override?: ConnectionOverride | null;
 }
 
 /**
@@ -164,7 +166,9 @@ export class ResolutionService {
  */
 async function inEnvironment(overrides: OverrideStore, resolved: ResolvedConnectionData, context: ResolveContext): Promise<ResolvedConnectionData> {
   if (!context.environment) return resolved;
-  context.draft = await overrides.overlay(context.workspaceId, context.row.id, context.draft, context.environment);
+  context.override = await overrides.find(context.workspaceId, context.row.id, context.environment);
+  if (!context.override) return resolved;
+  context.draft = effectiveDraft(context.draft, await overrides.valuesOf(context.override));
   return resolvedFrom(context.draft);
 }
 
@@ -172,10 +176,11 @@ async function inEnvironment(overrides: OverrideStore, resolved: ResolvedConnect
  * What the caller gets for a type that issues tokens (oauth2): a current access token in place
  * of the credentials. Other types pass through.
  */
-async function handedOut(tokens: AccessTokens, resolved: ResolvedConnectionData, { caller, row, draft }: ResolveContext): Promise<ResolvedConnectionData> {
+async function handedOut(tokens: AccessTokens, resolved: ResolvedConnectionData, { caller, row, draft, override }: ResolveContext): Promise<ResolvedConnectionData> {
   const issuer = adapterFor(draft.type).tokens;
   if (!issuer) return resolved;
-  const token = await tokens.current(caller, row, issuer);
+  // An environment with an override has its own token; one without sees the connection's.
+  const token = await tokens.current(caller, row, issuer, override ?? null);
   return { name: draft.name, type: draft.type, description: draft.description, ...issuer.resolved(settingsOf(draft), token) };
 }
 
