@@ -171,13 +171,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     if (chained > 0) logger.info("audit events chained", { count: chained });
     const invalidations = new InvalidationBus({ databaseUrl: config.listenDatabaseUrl ?? databaseUrl, logger });
     const storing = () => invalidations.listening;
-    const keyring = new Keyring(prisma, masterKeys, config.keyCacheSeconds * 1000, storing);
+    const sql = new Sql(pool, { prepared: config.database.preparedStatements, onQuery: options.onQuery });
+    const keyring = new Keyring(prisma, masterKeys, config.keyCacheSeconds * 1000, storing, sql);
     cleanups.push(async () => keyring.clear());
 
     const stopSweeping = sweepExpiredLimits(pool, undefined, (error) => logger.warn("sweeping expired rate limits failed", { error }));
     cleanups.push(async () => stopSweeping());
     const denied = config.production ? await productionDenials(databaseUrl) : [];
-    const sql = new Sql(pool, { prepared: config.database.preparedStatements, onQuery: options.onQuery });
     const rewrap = await rewrapUnderCurrentMasterKey(sql, masterKeys, config.keyRotation.batchSize);
     if (rewrap.rewrapped > 0) logger.info("keys re-wrapped under the new master key", { count: rewrap.rewrapped });
     if (masterKeys.previous) logger.warn("every key is wrapped by PATCHBAY_MASTER_KEY now; remove PATCHBAY_MASTER_KEY_PREVIOUS and discard that key");
@@ -335,7 +335,7 @@ function buildServices(
   const cache = { ttlMs: config.cacheSeconds * 1000, storing: () => invalidations.listening };
   const store = new ConnectionStore(secrets, config.connectionVersionsKept);
   const overrides = new OverrideStore(prisma, secrets);
-  const connections = new ConnectionService(prisma, secrets, sql, usage, store, new ConnectionVersions(prisma, sql, secrets), new ConnectionAliases(prisma), overrides);
+  const connections = new ConnectionService(prisma, secrets, sql, usage, store, new ConnectionVersions(prisma, sql, secrets), new ConnectionAliases(prisma, sql), overrides);
   const sync = new ConnectionSync(prisma, connections, store);
   const limiter = new TestLimiter(config.maxConcurrentTests, config.maxConcurrentTestsPerWorkspace, config.maxConcurrentTestsPerUser);
   const limits = config.limits;
@@ -374,7 +374,7 @@ function buildServices(
     workspaces: new WorkspaceService(prisma, keyring, invalidations, cache, {
       creationsPerUser: shared("workspace-create", limits.workspaceCreationsPerUserPerHour, 3600, "Too many workspaces created."),
       maxOwnedPerUser: limits.maxWorkspacesPerUser,
-    }),
+    }, sql),
     invitations,
     workspaceKeys: new WorkspaceKeyService(prisma, keyring, invalidations, reencryption),
     connections,

@@ -9,6 +9,7 @@ import { ExpiringCache } from "../cache/expiring-cache";
 import type { Invalidation, InvalidationListener } from "../cache/invalidation";
 import { toBytes } from "../db/bytes";
 import type { Db, DbOrTx } from "../db/prisma";
+import type { Sql, Statement } from "../db/sql";
 import { generateDataKey, unwrapDataKey, wrapDataKey } from "./key-wrap";
 import { masterKeyFingerprint } from "./master-key";
 
@@ -43,6 +44,11 @@ export interface DataKey {
 
 const MAX_CACHED_KEYS = 10_000;
 
+const WRAPPED_KEY: Statement = {
+  name: "workspace-key-wrapped",
+  text: `SELECT "wrappedKey", "masterKeyFingerprint" FROM "WorkspaceKey" WHERE "workspaceId" = $1 AND "version" = $2`,
+};
+
 /**
  * Unwrapped keys are cached for `cacheMs`, and dropped at once when a rotation, a destroyed
  * version or a deleted workspace is announced (src/cache/invalidation.ts).
@@ -58,6 +64,8 @@ export class Keyring implements InvalidationListener {
     private readonly masterKeys: MasterKeys,
     cacheMs: number,
     storing: () => boolean = () => true,
+    /** Where stored keys are read when given (the server's pg pool): a resolve then needs no Prisma. */
+    private readonly sql: Sql | null = null,
   ) {
     this.keys = new ExpiringCache({ ttlMs: cacheMs, maxEntries: MAX_CACHED_KEYS, storing });
     this.currentVersions = new ExpiringCache({ ttlMs: cacheMs, maxEntries: MAX_CACHED_KEYS, storing });
@@ -120,10 +128,12 @@ export class Keyring implements InvalidationListener {
   /** A given version of a workspace's key, e.g. the one a stored ciphertext names. */
   async version(workspaceId: string, version: number): Promise<Buffer> {
     return this.keys.get(`${workspaceId}:${version}`, async () => {
-      const row = await this.db.workspaceKey.findUnique({
-        where: { workspaceId_version: { workspaceId, version } },
-        select: { wrappedKey: true, masterKeyFingerprint: true },
-      });
+      const row = this.sql
+        ? (await this.sql.rows<{ wrappedKey: Uint8Array; masterKeyFingerprint: string | null }>(WRAPPED_KEY, [workspaceId, version]))[0]
+        : await this.db.workspaceKey.findUnique({
+            where: { workspaceId_version: { workspaceId, version } },
+            select: { wrappedKey: true, masterKeyFingerprint: true },
+          });
       if (!row) throw new Error(`Workspace ${workspaceId} has no data key version ${version}.`);
       return this.unwrap(workspaceId, version, Buffer.from(row.wrappedKey), row.masterKeyFingerprint);
     });

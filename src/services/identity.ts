@@ -13,7 +13,7 @@ import type { Caller } from "../policy/caller";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "../auth/passwords";
 import { issueSessionToken, verifySessionToken } from "../auth/session-tokens";
 import type { Db, DbOrTx } from "../db/prisma";
-import type { Sql, Statement } from "../db/sql";
+import { type Sql, type Statement, utc } from "../db/sql";
 import { BadUserInputError, ConflictError, ForbiddenError, UnauthenticatedError } from "../errors";
 import type { User } from "../generated/prisma/client";
 import { isUniqueViolation } from "../db/errors";
@@ -58,6 +58,11 @@ interface CachedSession {
 const MAX_CACHED_SESSIONS = 50_000;
 
 /** A session and its user, on the pg pool (the check runs on every request the cache misses). */
+const SWEEP_EXPIRED_SESSIONS: Statement = {
+  name: "session-sweep-expired",
+  text: `DELETE FROM "Session" WHERE "expiresAt" < $1::timestamptz AT TIME ZONE 'UTC' RETURNING 1`,
+};
+
 const LOAD_SESSION: Statement = {
   name: "session-check",
   text: `
@@ -223,8 +228,9 @@ export class IdentityService implements InvalidationListener {
 
   /** Deletes sessions that expired; returns how many. */
   async sweepExpiredSessions(): Promise<number> {
-    const { count } = await this.db.session.deleteMany({ where: { expiresAt: { lt: new Date() } } });
-    return count;
+    // On the pg pool: the sweep runs at start, and Prisma's engine need not be loaded for it (issue 10, RSS).
+    const rows = await this.sql.rows(SWEEP_EXPIRED_SESSIONS, [utc(new Date())]);
+    return rows.length;
   }
 
   private async loadSession(sessionId: string): Promise<CachedSession | null> {

@@ -10,6 +10,7 @@ import type { InvalidationBus } from "../cache/invalidation-bus";
 import type { Keyring } from "../crypto/keyring";
 import { isUniqueViolation } from "../db/errors";
 import type { Db } from "../db/prisma";
+import type { Sql, Statement } from "../db/sql";
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from "../errors";
 import type { AuditEvent, Membership, Workspace } from "../generated/prisma/client";
 import type { Role } from "../generated/prisma/enums";
@@ -43,6 +44,11 @@ export interface RoleCacheOptions {
 
 const MAX_CACHED_ROLES = 100_000;
 
+const WORKSPACE_BY_SLUG: Statement = {
+  name: "workspace-by-slug",
+  text: `SELECT w."id", w."slug", w."name", w."createdAt" FROM "Workspace" w WHERE w."slug" = $1`,
+};
+
 export class WorkspaceService implements InvalidationListener {
   /** `${workspaceId}:${userId}` to the role there, or null for "not a member". */
   private readonly roles: ExpiringCache<string, Role | null>;
@@ -53,6 +59,7 @@ export class WorkspaceService implements InvalidationListener {
     private readonly bus: InvalidationBus,
     cache: RoleCacheOptions,
     private readonly limits: WorkspaceLimits,
+    private readonly sql: Sql,
   ) {
     this.roles = new ExpiringCache({ ttlMs: cache.ttlMs, maxEntries: MAX_CACHED_ROLES, storing: cache.storing });
   }
@@ -146,7 +153,9 @@ export class WorkspaceService implements InvalidationListener {
   }
 
   async bySlug(caller: Caller, slug: string): Promise<Workspace | null> {
-    const workspace = await this.db.workspace.findUnique({ where: { slug } });
+    // On the pg pool: every page of connections starts here (issue 10, P2), and a server that
+    // only resolves and lists need not load Prisma's engine (RSS).
+    const [workspace] = await this.sql.rows<Workspace>(WORKSPACE_BY_SLUG, [slug]);
     if (!workspace || !(await caller.canSee(workspace.id))) return null;
     await caller.authorize(workspace.id, "workspace.read");
     return workspace;

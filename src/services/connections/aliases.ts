@@ -10,6 +10,7 @@
  * a concurrent rename is turning into an alias waits for it, then sees the alias.
  */
 import type { Db, DbOrTx } from "../../db/prisma";
+import { type Sql, type Statement, utc } from "../../db/sql";
 import { BadUserInputError, ConflictError } from "../../errors";
 
 export const DEFAULT_KEEP_ALIAS_DAYS = 7;
@@ -102,8 +103,16 @@ export async function moveName(
   return { name: from, expiresAt };
 }
 
+const SWEEP_EXPIRED_ALIASES: Statement = {
+  name: "alias-sweep-expired",
+  text: `DELETE FROM "ConnectionAlias" WHERE "expiresAt" <= $1::timestamptz AT TIME ZONE 'UTC' RETURNING 1`,
+};
+
 export class ConnectionAliases {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly sql: Sql,
+  ) {}
 
   /** Live aliases of connections the caller may see, newest expiry first. */
   async listOf(connections: ReadonlyArray<{ id: string; workspaceId: string }>): Promise<AliasData[][]> {
@@ -140,7 +149,8 @@ export class ConnectionAliases {
 
   /** Deletes expired aliases (they already count as absent); returns how many. */
   async sweepExpired(now = new Date()): Promise<number> {
-    const { count } = await this.db.connectionAlias.deleteMany({ where: { expiresAt: { lte: now } } });
-    return count;
+    // On the pg pool: the hourly sweep runs at start, and Prisma's engine need not be loaded for it (issue 10, RSS).
+    const rows = await this.sql.rows(SWEEP_EXPIRED_ALIASES, [utc(now)]);
+    return rows.length;
   }
 }
