@@ -368,4 +368,47 @@ describe.skipIf(!hasChromium)("environments, health and the admin pages in a rea
     const refused = await member.client.request(`mutation($w: ID!) { createWebhook(workspaceId: $w, url: "http://127.0.0.1:9/x") { secret } }`, { w: workspace.id });
     expect(refused.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
   });
+
+  it("binds an API token to an environment, exports what an environment sees and imports a file as another's values", async () => {
+    await owner.client.ok(`mutation($id: ID!, $p: ConnectionPatch!) { setConnectionOverride(id: $id, environment: "staging", patch: $p) { version } }`, {
+      id: connection.id,
+      p: { host: "staging-db.internal" },
+    });
+    const page = await open(owner.email);
+    await page.getByRole("link", { name: "API tokens" }).click();
+    await page.getByLabel("Token name").fill("staging-etl");
+    await page.getByLabel("RESOLVE").check();
+    await page.getByLabel("Environment (optional)").fill("not a name");
+    await page.getByRole("button", { name: "Create token" }).click();
+    await page.locator("#field-token-environment-error").waitFor();
+    await page.getByLabel("Environment (optional)").fill("staging");
+    await page.getByRole("button", { name: "Create token" }).click();
+    const token = await page.getByLabel("New token").inputValue();
+    const tokenRow = page.getByRole("row").filter({ has: page.getByRole("rowheader", { name: "staging-etl" }) });
+    expect(await tokenRow.textContent()).toContain("staging");
+    // The token resolves staging's values without naming them.
+    const resolved = await new GraphQLClient(app.url, token).ok(`query($s: String!) { resolveConnection(name: "warehouse", workspace: $s) { host } }`, { s: workspace.slug });
+    expect(resolved.resolveConnection.host).toBe("staging-db.internal");
+
+    await page.getByRole("link", { name: "Import / Export" }).click();
+    await page.getByLabel("Values of").selectOption("staging");
+    await page.getByRole("button", { name: "Export", exact: true }).click();
+    const exported = JSON.parse(await page.getByLabel("Exported connections").inputValue());
+    expect(exported.warehouse.host).toBe("staging-db.internal");
+
+    // The same file, edited for qa, imported as qa's values: warehouse gets a qa override.
+    exported.warehouse.host = "qa-db.internal";
+    await page.getByLabel("Environment (optional)").fill("qa");
+    await page.getByLabel("Connections to import").fill(JSON.stringify(exported));
+    await page.getByRole("button", { name: "Dry run" }).click();
+    await page.getByText("Dry run, nothing written yet", { exact: false }).waitFor();
+    await expectAccessible(page, "import into an environment");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.getByText("Imported:", { exact: false }).waitFor();
+    const qa = await owner.client.ok(`query($s: String!) { workspace(slug: $s) { connection(name: "warehouse") { host overrides { environment host } } } }`, {
+      s: workspace.slug,
+    });
+    expect(qa.workspace.connection.host).toBe(target.host);
+    expect(qa.workspace.connection.overrides).toContainEqual({ environment: "qa", host: "qa-db.internal" });
+  });
 });

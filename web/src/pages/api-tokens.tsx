@@ -1,11 +1,13 @@
 /**
- * API tokens: create with scopes and an optional expiry (the token is shown once, with a copy
- * button), list, revoke. Only for those who may manage tokens (ADMIN and OWNER).
+ * API tokens: create with scopes, an optional expiry and an optional environment (the token
+ * is shown once, with a copy button), list, revoke. Only for those who may manage tokens (ADMIN and OWNER).
  */
 import { useState } from "preact/hooks";
 import { request } from "../api/client";
 import { Alert, Loading, When } from "../components/common";
+import { EnvironmentField } from "../components/environment-field";
 import { ShownOnce } from "../components/shown-once";
+import { environmentProblem } from "../connection-form/override-model";
 import { Dialog } from "../components/dialog";
 import { FieldError } from "../connection-form/fields";
 import { type ApiTokenFieldsFragment, ApiTokensDocument, CreateApiTokenDocument, RevokeApiTokenDocument, type TokenScope, type WorkspaceSummaryFragment } from "../gql/graphql";
@@ -39,6 +41,7 @@ function Tokens({ workspace, heading }: { workspace: WorkspaceSummaryFragment; h
   const [name, setName] = useState("");
   const [scopes, setScopes] = useState<TokenScope[]>(["READ"]);
   const [expires, setExpires] = useState("");
+  const [environment, setEnvironment] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [created, setCreated] = useState<{ token: string; name: string } | null>(null);
   const [busy, setBusy] = useState(false);
@@ -50,19 +53,23 @@ function Tokens({ workspace, heading }: { workspace: WorkspaceSummaryFragment; h
     const found: Record<string, string> = {};
     if (!name.trim()) found.name = "Give the token a name, e.g. what will use it.";
     if (scopes.length === 0) found.scopes = "Choose at least one scope.";
+    const bound = environment.trim();
+    const problem = bound ? environmentProblem(bound) : null;
+    if (problem) found["token-environment"] = problem;
     setErrors(found);
     if (Object.keys(found).length) return;
     setBusy(true);
     setCreated(null);
     try {
       const expiresAt = expires ? new Date(`${expires}T23:59:59`).toISOString() : null;
-      const { createApiToken } = await request(CreateApiTokenDocument, { workspaceId: workspace.id, name: name.trim(), scopes, expiresAt });
+      const { createApiToken } = await request(CreateApiTokenDocument, { workspaceId: workspace.id, name: name.trim(), scopes, expiresAt, environment: bound || null });
       setCreated({ token: createApiToken.token, name: createApiToken.apiToken.name });
       setName("");
+      setEnvironment("");
       query.reload();
     } catch (error) {
       const failure = toApiError(error);
-      const field = failure.field === "expiresAt" ? "expires" : (failure.field ?? "form");
+      const field = failure.field === "expiresAt" ? "expires" : failure.field === "environment" ? "token-environment" : (failure.field ?? "form");
       setErrors({ [field]: failure.message });
     } finally {
       setBusy(false);
@@ -117,6 +124,15 @@ function Tokens({ workspace, heading }: { workspace: WorkspaceSummaryFragment; h
           <input id="token-expires" type="date" value={expires} aria-describedby={errors.expires ? "field-expires-error" : undefined} onInput={(e) => setExpires(e.currentTarget.value)} />
           <FieldError name="expires" error={errors.expires} />
         </div>
+        <EnvironmentField
+          id="token-environment"
+          label="Environment (optional)"
+          value={environment}
+          known={query.data?.workspace?.environments ?? []}
+          help="A token bound to an environment resolves that environment's values, and may not name another."
+          error={errors["token-environment"]}
+          onInput={setEnvironment}
+        />
         <div class="actions">
           <button type="submit" disabled={busy}>
             {busy ? "Creating…" : "Create token"}
@@ -145,6 +161,7 @@ function Tokens({ workspace, heading }: { workspace: WorkspaceSummaryFragment; h
                 <th scope="col">Name</th>
                 <th scope="col">Starts with</th>
                 <th scope="col">Scopes</th>
+                <th scope="col">Environment</th>
                 <th scope="col">Created</th>
                 <th scope="col">Expires</th>
                 <th scope="col">Last used</th>
@@ -161,6 +178,7 @@ function Tokens({ workspace, heading }: { workspace: WorkspaceSummaryFragment; h
                     <code>{t.prefix}…</code>
                   </td>
                   <td>{t.scopes.join(", ")}</td>
+                  <td>{t.environment ?? <span class="muted">any</span>}</td>
                   <td>
                     <When at={t.createdAt} />
                   </td>

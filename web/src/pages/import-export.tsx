@@ -1,7 +1,9 @@
 /**
  * Import / Export in Airflow's formats. Export: JSON, YAML, .env or a JupySQL ini, as stubs
  * without secrets unless an admin asks for them. Import: always a dry run first, shown as a
- * table with a line per conn_id; "Apply" then writes exactly that (all or nothing).
+ * table with a line per conn_id; "Apply" then writes exactly that (all or nothing). Both take
+ * an environment: an export of one is a plain Airflow file of what that environment sees; an
+ * import into one becomes the overrides of existing connections.
  */
 import { useState } from "preact/hooks";
 import { request } from "../api/client";
@@ -13,9 +15,12 @@ import {
   ImportConnectionsDocument,
   type ImportFormat,
   type OnConflict,
+  WorkspaceEnvironmentsDocument,
   type WorkspaceSummaryFragment,
 } from "../gql/graphql";
-import { toApiError, usePageHeading } from "../hooks";
+import { toApiError, usePageHeading, useQuery } from "../hooks";
+import { EnvironmentField } from "../components/environment-field";
+import { environmentProblem } from "../connection-form/override-model";
 
 const EXPORT_FORMATS: Array<{ id: ExportFormat; label: string; file: string }> = [
   { id: "AIRFLOW_JSON", label: "Airflow JSON", file: "connections.json" },
@@ -29,19 +34,21 @@ type Report = ImportConnectionsMutation["importConnections"];
 
 export function ImportExportPage({ workspace }: { workspace: WorkspaceSummaryFragment }) {
   const heading = usePageHeading("Import / Export");
+  const environments = useQuery(WorkspaceEnvironmentsDocument, { slug: workspace.slug }).data?.workspace?.environments ?? [];
   return (
     <section>
       <h1 ref={heading} tabIndex={-1}>
         Import / Export
       </h1>
-      <Export workspace={workspace} />
-      {workspace.permissions.writeConnections && <Import workspace={workspace} />}
+      <Export workspace={workspace} environments={environments} />
+      {workspace.permissions.writeConnections && <Import workspace={workspace} environments={environments} />}
     </section>
   );
 }
 
-function Export({ workspace }: { workspace: WorkspaceSummaryFragment }) {
+function Export({ workspace, environments }: { workspace: WorkspaceSummaryFragment; environments: string[] }) {
   const [format, setFormat] = useState<ExportFormat>("AIRFLOW_JSON");
+  const [environment, setEnvironment] = useState("");
   const [includeSecrets, setIncludeSecrets] = useState(false);
   const [content, setContent] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -49,7 +56,12 @@ function Export({ workspace }: { workspace: WorkspaceSummaryFragment }) {
     event.preventDefault();
     setError(null);
     try {
-      const data = await request(ExportConnectionsDocument, { workspaceId: workspace.id, format, includeSecrets: includeSecrets && workspace.permissions.exportSecrets });
+      const data = await request(ExportConnectionsDocument, {
+        workspaceId: workspace.id,
+        format,
+        includeSecrets: includeSecrets && workspace.permissions.exportSecrets,
+        environment: environment || null,
+      });
       setContent(data.exportConnections);
     } catch (caught) {
       setError(toApiError(caught).message);
@@ -78,6 +90,19 @@ function Export({ workspace }: { workspace: WorkspaceSummaryFragment }) {
             ))}
           </select>
         </div>
+        {environments.length > 0 && (
+          <div class="field">
+            <label for="export-environment">Values of</label>
+            <select id="export-environment" value={environment} onChange={(e) => setEnvironment(e.currentTarget.value)}>
+              <option value="">The connections themselves</option>
+              {environments.map((name) => (
+                <option key={name} value={name}>
+                  {name}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
         {workspace.permissions.exportSecrets && (
           <div class="field field-checkbox">
             <input id="export-secrets" type="checkbox" checked={includeSecrets} onChange={(e) => setIncludeSecrets(e.currentTarget.checked)} />
@@ -104,7 +129,9 @@ function Export({ workspace }: { workspace: WorkspaceSummaryFragment }) {
   );
 }
 
-function Import({ workspace }: { workspace: WorkspaceSummaryFragment }) {
+function Import({ workspace, environments }: { workspace: WorkspaceSummaryFragment; environments: string[] }) {
+  const [environment, setEnvironment] = useState("");
+  const [environmentError, setEnvironmentError] = useState<string | undefined>(undefined);
   const [format, setFormat] = useState<ImportFormat>("AIRFLOW_JSON");
   const [onConflict, setOnConflict] = useState<OnConflict>("FAIL");
   const [generic, setGeneric] = useState(false);
@@ -113,9 +140,13 @@ function Import({ workspace }: { workspace: WorkspaceSummaryFragment }) {
   const [dryRunKey, setDryRunKey] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const key = JSON.stringify([format, onConflict, generic, content]);
+  const key = JSON.stringify([format, onConflict, generic, content, environment.trim()]);
 
   const run = async (dryRun: boolean) => {
+    const target = environment.trim();
+    const problem = target ? environmentProblem(target) : null;
+    setEnvironmentError(problem ?? undefined);
+    if (problem) return;
     setBusy(true);
     setError(null);
     try {
@@ -126,11 +157,14 @@ function Import({ workspace }: { workspace: WorkspaceSummaryFragment }) {
         onConflict,
         dryRun,
         unknownTypesAsGeneric: generic,
+        environment: target || null,
       });
       setReport(importConnections);
       setDryRunKey(dryRun ? key : null);
     } catch (caught) {
-      setError(toApiError(caught).message);
+      const failure = toApiError(caught);
+      if (failure.field === "environment") setEnvironmentError(`${failure.message} (${failure.code})`);
+      else setError(`${failure.message} (${failure.code}${failure.field ? `, field ${failure.field}` : ""})`);
       setReport(null);
     } finally {
       setBusy(false);
@@ -180,6 +214,15 @@ function Import({ workspace }: { workspace: WorkspaceSummaryFragment }) {
           <label for="import-generic">Import unknown types as generic</label>
         </div>
       </div>
+      <EnvironmentField
+        id="import-environment"
+        label="Environment (optional)"
+        value={environment}
+        known={environments}
+        help="Import the file as that environment's values of connections this workspace has: what differs from a connection's own values becomes its override."
+        error={environmentError}
+        onInput={setEnvironment}
+      />
       <div class="field">
         <label for="import-file">File</label>
         <input id="import-file" type="file" accept=".json,.yaml,.yml,.env,text/plain" onChange={(e) => void readFile(e.currentTarget.files?.[0])} />
