@@ -23,7 +23,7 @@ export class CreatedWebhookType {
   webhook!: WebhookType;
 }
 
-@ObjectType("WebhookDelivery", { description: "One attempt: outcome DELIVERED (a 2xx answer), FAILED (tried again from the outbox while attempts are left) or REFUSED (the egress policy; nothing was sent). Pruned to the newest PATCHBAY_WEBHOOK_DELIVERIES_KEPT per webhook and PATCHBAY_WEBHOOK_DELIVERY_DAYS." })
+@ObjectType("WebhookDelivery", { description: "One attempt: outcome SENDING (in flight), DELIVERED (a 2xx answer), FAILED (tried again from the outbox while attempts are left; also an attempt interrupted by its process's end) or REFUSED (the egress policy; nothing was sent). Pruned to the newest PATCHBAY_WEBHOOK_DELIVERIES_KEPT per webhook and PATCHBAY_WEBHOOK_DELIVERY_DAYS." })
 export class WebhookDeliveryType {
   @Field(() => ID)
   id!: string;

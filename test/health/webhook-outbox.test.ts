@@ -37,7 +37,8 @@ const servers: RunningServer[] = [];
 const masterKey = randomBytes(32).toString("base64");
 let receiver: Server;
 const received: Received[] = [];
-let answers: number[] = []; // status codes for the next requests; 204 when empty
+let answers: Array<number | "hang"> = []; // answers to the next requests (a status, or none at all); 204 when empty
+const hanging = new Set<import("node:http").ServerResponse>();
 let target: Server;
 let targetStatus = 200;
 
@@ -66,7 +67,9 @@ beforeAll(async () => {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       received.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
-      res.statusCode = answers.shift() ?? 204;
+      const answer = answers.shift() ?? 204;
+      if (answer === "hang") return void hanging.add(res);
+      res.statusCode = answer;
       res.end();
     });
   });
@@ -83,6 +86,8 @@ afterAll(async () => {
   for (const server of servers) await server.stop();
   await pool?.end();
   await database?.drop();
+  for (const res of hanging) res.destroy();
+  receiver?.closeAllConnections();
   for (const server of [receiver, target]) await new Promise((r) => server?.close(r));
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
@@ -102,6 +107,12 @@ async function attempts(webhookId: string): Promise<Array<{ messageId: string; a
   return rows;
 }
 
+/** `n` attempts made and answered (none still SENDING). */
+const settled = async (webhookId: string, n: number) => {
+  const rows = await attempts(webhookId);
+  return rows.length === n && rows.every((a) => a.outcome !== "SENDING");
+};
+
 const outboxSize = async () => Number((await pool.query(`SELECT count(*) AS n FROM "WebhookOutbox"`)).rows[0].n);
 
 describe("the webhook outbox", () => {
@@ -117,14 +128,14 @@ describe("the webhook outbox", () => {
     answers = [500];
     targetStatus = 500;
     expect((await owner.client.ok(TEST, { id: conn.id })).testConnection.status).toBe("FAILURE");
-    await until(async () => (await attempts(hook.webhook.id)).length === 1);
+    await until(() => settled(hook.webhook.id, 1));
     await first.kill();
     expect(await attempts(hook.webhook.id)).toMatchObject([{ attempt: 1, outcome: "FAILED", statusCode: 500 }]);
     expect(await outboxSize()).toBe(1);
 
     // Another process, started after the crash, makes attempt 2 of the same message.
     const second = await start();
-    await until(async () => (await attempts(hook.webhook.id)).length === 2);
+    await until(() => settled(hook.webhook.id, 2));
     const made = await attempts(hook.webhook.id);
     expect(made.map((a) => [a.attempt, a.outcome, a.statusCode])).toEqual([
       [1, "FAILED", 500],
@@ -157,7 +168,49 @@ describe("the webhook outbox", () => {
     expect(received.every((r) => r.headers["x-patchbay-attempt"] === "1")).toBe(true);
     expect(new Set(received.map((r) => JSON.parse(r.body).connection.id))).toEqual(new Set(ids));
     expect(await outboxSize()).toBe(0);
+    await second.stop();
+    await third.stop();
   }, 180_000);
+
+  it("an attempt cut short by a crash is on record as interrupted, and the next process makes the next attempt", async () => {
+    const first = await start();
+    const owner = await signUp(new GraphQLClient(first.url), "outbox-crash");
+    const workspace = await createWorkspace(owner.client);
+    const hook = (await owner.client.ok(HOOK, { w: workspace.id, u: `http://127.0.0.1:${portOf(receiver)}/hook` })).createWebhook;
+    const conn = await createConnection(owner.client, workspace.id, { name: "api", type: "http", host: "127.0.0.1", schema: "http", port: portOf(target) });
+    targetStatus = 200;
+    await owner.client.ok(TEST, { id: conn.id });
+    received.length = 0;
+    answers = ["hang"];
+    targetStatus = 500;
+    await owner.client.ok(TEST, { id: conn.id });
+    // The receiver holds the request: the process dies in the middle of attempt 1.
+    await until(() => received.length === 1);
+    const sending = await until(async () => {
+      const rows = await attempts(hook.webhook.id);
+      return rows.length === 1 && rows[0].outcome === "SENDING" ? rows : undefined;
+    });
+    await first.kill();
+    // The lease (the attempt's deadline plus 30 s) ends, as time passing would end it.
+    await pool.query(`UPDATE "WebhookOutbox" SET "nextAttemptAt" = now() - interval '1 second' WHERE "webhookId" = $1`, [hook.webhook.id]);
+    const next = await start();
+    await until(() => settled(hook.webhook.id, 2));
+    const made = await attempts(hook.webhook.id);
+    expect(made.map((a) => [a.attempt, a.outcome, a.statusCode])).toEqual([
+      [1, "FAILED", null],
+      [2, "DELIVERED", 204],
+    ]);
+    const { rows } = await pool.query(`SELECT "error" FROM "WebhookDelivery" WHERE "webhookId" = $1 AND "attempt" = 1`, [hook.webhook.id]);
+    expect(rows[0].error).toMatch(/Interrupted/);
+    expect(made.every((a) => a.messageId === sending[0].messageId)).toBe(true);
+    expect(received.map((r) => [r.headers["x-patchbay-delivery"], r.headers["x-patchbay-attempt"]])).toEqual([
+      [sending[0].messageId, "1"],
+      [sending[0].messageId, "2"],
+    ]);
+    expect(received[1].body).toBe(received[0].body);
+    expect(await outboxSize()).toBe(0);
+    await next.stop();
+  }, 120_000);
 
   it("prunes attempt rows to the newest N per webhook and an age limit", async () => {
     const webhookRows = (await pool.query(`SELECT "id", "workspaceId" FROM "Webhook" LIMIT 1`)).rows;

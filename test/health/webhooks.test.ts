@@ -118,7 +118,8 @@ describe("webhooks on a status change", () => {
     const hooks = await until(async () => {
       const list = (await owner.client.ok(HOOKS, { s: workspace.slug })).workspace.webhooks;
       const byId = new Map(list.map((h: any) => [h.id, h.deliveries]));
-      return (byId.get(failing.webhook.id) as any[]).length === 3 ? byId : undefined;
+      const attempts = byId.get(failing.webhook.id) as any[];
+      return attempts.length === 3 && attempts.every((d) => d.outcome !== "SENDING") ? byId : undefined;
     });
     expect(hooks.get(ok.webhook.id)).toEqual([
       { attempt: 1, outcome: "DELIVERED", statusCode: 204, error: null, oldStatus: "SUCCESS", newStatus: "FAILURE", connectionId: conn.id },

@@ -7,7 +7,9 @@
  *   never make the same attempt, and a process that dies mid-attempt leaves the message due
  *   again once the lease ends, to be tried as the next attempt by whichever process is up.
  * - Each attempt is one POST through the egress policy under its own deadline, signed with the
- *   webhook's secret, recorded as a "WebhookDelivery" row (DELIVERED, FAILED or REFUSED).
+ *   webhook's secret, recorded as a "WebhookDelivery" row: written SENDING by the claim itself,
+ *   then DELIVERED, FAILED or REFUSED. An attempt whose process died is marked FAILED
+ *   ("interrupted") by the claim of the next one, so every attempt made is on record.
  * - After a FAILED attempt the message waits 1 s × 4^(n−1) (at most an hour) while attempts
  *   are left; a DELIVERED or REFUSED one (or the last) removes it from the outbox. The write
  *   names the attempt it claimed, so a late writer never undoes a newer claim.
@@ -18,7 +20,6 @@
  * was written sends that message again as its next attempt. Receivers deduplicate on the
  * message id (`X-Patchbay-Delivery`, also `id` in the body).
  */
-import { randomUUID } from "node:crypto";
 import { isHttpFailure, httpRequest } from "../../adapters/common/http-request";
 import type { Egress } from "../../adapters/types";
 import type { Keyring } from "../../crypto/keyring";
@@ -66,7 +67,12 @@ interface Claimed {
   createdAt: Date;
   url: string;
   secretCiphertext: Uint8Array;
+  /** The attempt's row, written SENDING by the claim; null when no attempt is left. */
+  deliveryId: string | null;
 }
+
+/** How an attempt cut short by its process's end reads in the record. */
+export const INTERRUPTED = "Interrupted: the process making this attempt stopped before it was answered.";
 
 const CLAIM: Statement = {
   name: "webhook-outbox-claim",
@@ -82,9 +88,20 @@ const CLAIM: Statement = {
       SET "attempts" = o."attempts" + 1, "nextAttemptAt" = now() + make_interval(secs => $2::double precision / 1000)
       FROM due WHERE o."id" = due."id"
       RETURNING o.*
+    ), interrupted AS (
+      UPDATE "WebhookDelivery" d SET "outcome" = 'FAILED', "error" = $4
+      FROM claimed c
+      WHERE d."messageId" = c."id" AND d."workspaceId" = c."workspaceId" AND d."outcome" = 'SENDING'
+    ), recorded AS (
+      INSERT INTO "WebhookDelivery" ("id", "webhookId", "workspaceId", "messageId", "connectionId", "environment", "oldStatus", "newStatus", "attempt", "outcome", "at")
+      SELECT gen_random_uuid()::text, c."webhookId", c."workspaceId", c."id", c."connectionId", c."environment", c."oldStatus", c."newStatus", c."attempts", 'SENDING', now()
+      FROM claimed c WHERE c."attempts" <= $3
+      RETURNING "id", "messageId"
     )
-    SELECT c.*, w."url", w."secretCiphertext"
-    FROM claimed c JOIN "Webhook" w ON w."id" = c."webhookId" AND w."workspaceId" = c."workspaceId"`,
+    SELECT c.*, w."url", w."secretCiphertext", r."id" AS "deliveryId"
+    FROM claimed c
+    JOIN "Webhook" w ON w."id" = c."webhookId" AND w."workspaceId" = c."workspaceId"
+    LEFT JOIN recorded r ON r."messageId" = c."id"`,
 };
 
 const PRUNE_OLD: Statement = {
@@ -127,7 +144,7 @@ export class WebhookDelivery {
   async runOnce(): Promise<boolean> {
     if (this.stopping.signal.aborted) return false;
     const lease = this.options.timeoutMs + LEASE_MARGIN_MS;
-    const claimed = await this.sql.rows<Claimed>(CLAIM, [CLAIM_PER_PASS, lease]);
+    const claimed = await this.sql.rows<Claimed>(CLAIM, [CLAIM_PER_PASS, lease, this.options.maxAttempts, INTERRUPTED]);
     await Promise.all(claimed.map((message) => this.attempt(message)));
     return claimed.length === CLAIM_PER_PASS;
   }
@@ -154,6 +171,11 @@ export class WebhookDelivery {
   }
 
   private async attempt(message: Claimed): Promise<void> {
+    if (message.deliveryId === null) {
+      // Its last attempt was interrupted (now on record as such): nothing is left to try.
+      await this.db.webhookOutbox.deleteMany({ where: { id: message.id, attempts: message.attempts } });
+      return;
+    }
     let result: Outcome;
     try {
       const secret = await this.secretOf(message);
@@ -174,20 +196,7 @@ export class WebhookDelivery {
     const claim = { id: message.id, attempts: message.attempts };
     try {
       await this.db.$transaction([
-        this.db.webhookDelivery.create({
-          data: {
-            id: randomUUID(),
-            webhookId: message.webhookId,
-            workspaceId: message.workspaceId,
-            messageId: message.id,
-            connectionId: message.connectionId,
-            environment: message.environment,
-            oldStatus: message.oldStatus,
-            newStatus: message.newStatus,
-            attempt: message.attempts,
-            ...result,
-          },
-        }),
+        this.db.webhookDelivery.updateMany({ where: { id: message.deliveryId, workspaceId: message.workspaceId, outcome: "SENDING" }, data: { ...result, at: new Date() } }),
         last
           ? this.db.webhookOutbox.deleteMany({ where: claim })
           : this.db.webhookOutbox.updateMany({ where: claim, data: { nextAttemptAt: new Date(Date.now() + backoffAfter(message.attempts)) } }),
