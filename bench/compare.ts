@@ -203,6 +203,10 @@ async function main(): Promise<void> {
       for (const side of ["floor", "patchbay"] as const) {
         const sampled = side === "patchbay" && measurement.id === "p1" ? sampleWhile : <T>(run: () => Promise<T>) => run();
         const result = await sampled(async () => {
+          if (options.warmAll) {
+            const amount = 3 * m.seeded.length;
+            await hammer(servers[side].url, measurement.requests(side), measurement.quickCheck(side), { ...loadOptions, seconds: 120, amount });
+          }
           if (options.warmupSeconds > 0) await runLoad(measurement, side, options.warmupSeconds);
           const server = servers[side].cpuMs();
           const postgres = treeCpuMs(pg.pid());
@@ -261,6 +265,7 @@ function meta(options: Options): Record<string, unknown> {
     rounds: options.rounds,
     durationSeconds: options.durationSeconds,
     warmupSeconds: options.warmupSeconds,
+    warmAll: options.warmAll,
   };
 }
 
@@ -280,7 +285,9 @@ function report(options: Options, results: Results, manifest: Manifest): string 
 
   const ids = Object.keys(results.load) as LoadId[];
   if (ids.length) {
-    out.push(`autocannon -c ${options.connections}, ${options.rounds} interleaved rounds of ${options.durationSeconds} s (after ${options.warmupSeconds} s warm-up); medians of the rounds`);
+    out.push(
+      `autocannon -c ${options.connections}, ${options.rounds} interleaved rounds of ${options.durationSeconds} s (after ${options.warmAll ? "~3 requests per workspace and " : ""}${options.warmupSeconds} s warm-up); medians of the rounds`,
+    );
     const labels = loadMeasurements(manifest);
     const bytes = results.meta.responseBytes as Record<string, Record<Side, number>>;
     const rows = [["", "floor req/s", "p50", "p99", "Patchbay req/s", "p50", "p99", "ratio", "p50 ×", "p99 ×", "spread floor/Patchbay"]];

@@ -30,6 +30,8 @@ export interface LoadResult {
 export interface LoadOptions {
   connections: number;
   seconds: number;
+  /** Stop after this many requests instead (bounded by `seconds` still). */
+  amount?: number;
 }
 
 export async function hammer(
@@ -42,6 +44,7 @@ export async function hammer(
     url: baseUrl,
     connections: options.connections,
     duration: options.seconds,
+    ...(options.amount ? { amount: options.amount } : {}),
     timeout: 10,
     requests: [
       {

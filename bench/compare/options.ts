@@ -29,6 +29,13 @@ export interface Options {
   rounds: number;
   durationSeconds: number;
   warmupSeconds: number;
+  /**
+   * Before each run, requests that reach every workspace of the measurement (about three per
+   * workspace), so caches keyed by workspace (tokens, data keys) are in the steady state of a
+   * service that keeps serving them, not filled during the measurement. Default: on when
+   * there is more than one workspace.
+   */
+  warmAll: boolean;
   connections: number;
   serverDir: string;
   serverCommand: string;
@@ -53,6 +60,8 @@ Patchbay as a ratio of the floor. Everything listens on 127.0.0.1 only.
   --rounds N             interleaved rounds per load measurement, floor then Patchbay (default 3)
   --duration S           seconds of each measured load run (default 5)
   --warmup S             seconds of unmeasured load before each run (default 1)
+  --warm-all on|off      before each run, about 3 requests per workspace, unmeasured, so
+                         per-workspace caches are warm (default: on with more than one workspace)
   --connections N        autocannon connections (default 16)
   --server-dir DIR       the checkout whose server is measured (default: this one)
   --server-cmd CMD       how to start it (default: that checkout's "npm start" command,
@@ -75,6 +84,7 @@ export function parseOptions(argv: string[], repoRoot: string): Options {
       rounds: { type: "string", default: "3" },
       duration: { type: "string", default: "5" },
       warmup: { type: "string", default: "1" },
+      "warm-all": { type: "string" },
       connections: { type: "string", default: "16" },
       "server-dir": { type: "string" },
       "server-cmd": { type: "string" },
@@ -112,6 +122,7 @@ export function parseOptions(argv: string[], repoRoot: string): Options {
     rounds: bounded(values.rounds!, "--rounds", 1, 20),
     durationSeconds: bounded(values.duration!, "--duration", 1, 120),
     warmupSeconds: bounded(values.warmup!, "--warmup", 0, 30),
+    warmAll: onOff(values["warm-all"], "--warm-all", scale.workspaces > 1),
     connections: bounded(values.connections!, "--connections", 1, 256),
     serverDir,
     serverCommand: values["server-cmd"] ?? scriptOf(serverDir, "start"),
@@ -122,6 +133,12 @@ export function parseOptions(argv: string[], repoRoot: string): Options {
     verbose: values.verbose!,
     maxMinutes: bounded(values["max-minutes"] ?? (values.scale === "100k" ? "40" : "15"), "--max-minutes", 1, 240),
   };
+}
+
+function onOff(raw: string | undefined, name: string, fallback: boolean): boolean {
+  if (raw === undefined) return fallback;
+  if (raw !== "on" && raw !== "off") throw new Error(`${name} is on or off.`);
+  return raw === "on";
 }
 
 function bounded(raw: string, name: string, min: number, max: number): number {

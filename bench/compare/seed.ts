@@ -103,7 +103,7 @@ export async function seed(input: SeedInput): Promise<Manifest> {
           s: scopes,
         })
       ).createApiToken.token as string;
-    const seeded = await inParallel(Array.from({ length: scale.workspaces }, (_, i) => i), 4, async (i) => {
+    const seeded = await inParallel(Array.from({ length: scale.workspaces }, (_, i) => i), 8, async (i) => {
       const slug = workspaceSlug(i);
       const created = await gql(server.url, session, `mutation($s: String!, $n: String!) { createWorkspace(slug: $s, name: $n) { id } }`, {
         s: slug,
