@@ -199,6 +199,40 @@ describe.skipIf(!hasChromium)("environments, health and the admin pages in a rea
     expect(after.workspace.environments).toEqual([]);
   });
 
+  it("works with the keyboard alone: Add override focuses its first field, Enter saves, Escape cancels, focus returns to the section", async () => {
+    const page = await open(owner.email);
+    await go(page, "connections/warehouse");
+    await page.getByRole("heading", { name: "warehouse", level: 1 }).waitFor();
+    const focused = () => page.evaluate(() => (globalThis as any).document.activeElement?.id as string);
+    await page.getByRole("button", { name: "Add override" }).focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("form", { name: "Add an override" }).waitFor();
+    expect(await focused()).toBe("field-environment");
+    await page.keyboard.type("kbd");
+    await page.keyboard.press("Tab");
+    expect(await focused()).toBe("field-host");
+    await page.keyboard.type("kbd-db.internal");
+    await page.keyboard.press("Enter");
+    await page.getByText("Saved the kbd override.").waitFor();
+    expect(await focused()).toBe("environments-heading");
+    expect(await page.getByTestId("environment-kbd").textContent()).toContain("Host: kbd-db.internal");
+
+    await page.getByRole("button", { name: "Edit the kbd override" }).focus();
+    await page.keyboard.press("Enter");
+    expect(await focused()).toBe("field-host");
+    await page.keyboard.press("Escape");
+    await page.getByRole("form", { name: "Edit the kbd override" }).waitFor({ state: "detached" });
+    expect(await focused()).toBe("environments-heading");
+
+    await page.getByRole("button", { name: "Remove the kbd override" }).focus();
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog", { name: "Remove the kbd override?" });
+    await dialog.waitFor();
+    await page.keyboard.press("Enter");
+    await page.getByText("Removed the kbd override", { exact: false }).waitFor();
+    await dialog.waitFor({ state: "hidden" });
+  });
+
   it("an admin creates a webhook, sees its secret once, and sees the signed delivery of a status change", async () => {
     const admin = await signUp(new GraphQLClient(app.url), "admin");
     await addMember(owner.client, workspace.id, admin.email, "ADMIN");

@@ -4,7 +4,7 @@
  * last test, "Test in <environment>", and for writers Edit and Remove; environments of the
  * workspace without an override of this connection show that they use its own values.
  */
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { type ApiError, request } from "../api/client";
 import { Alert, ErrorText, hintFor, Loading, StatusBadge, TestOutcome, When } from "../components/common";
 import { Dialog } from "../components/dialog";
@@ -44,6 +44,13 @@ export function ConnectionEnvironments({ workspace, connection, type, onChanged 
   const [tested, setTested] = useState<{ environment: string; result: TestResultFieldsFragment } | null>(null);
   const [failure, setFailure] = useState<ApiError | null>(null);
   const [status, setStatus] = useState<string | null>(null);
+  // Keyboard users: when the override form closes, focus returns to the section's heading
+  // (the control that opened it may be gone, e.g. a removed environment's Edit).
+  const sectionHeading = useRef<HTMLHeadingElement>(null);
+  const closeEditor = () => {
+    setEditing(null);
+    setTimeout(() => sectionHeading.current?.focus(), 0);
+  };
 
   if (query.error) return <Alert>{query.error.message}</Alert>;
   if (!data || !current) return <Loading what="environments" />;
@@ -91,7 +98,9 @@ export function ConnectionEnvironments({ workspace, connection, type, onChanged 
     <>
       <Health health={current.health} />
       <div class="page-header">
-        <h2 id="environments-heading">Environments</h2>
+        <h2 id="environments-heading" ref={sectionHeading} tabIndex={-1}>
+          Environments
+        </h2>
         {can.writeConnections && type && !editing && (
           <button type="button" class="button-secondary" onClick={() => (setStatus(null), setEditing({ environment: null }))}>
             Add override
@@ -203,14 +212,14 @@ export function ConnectionEnvironments({ workspace, connection, type, onChanged 
           environment={editing.environment}
           existing={overrides.find((o) => o.environment === editing.environment) ?? null}
           known={data.environments}
-          onCancel={() => setEditing(null)}
+          onCancel={closeEditor}
           onReload={() => {
-            setEditing(null);
+            closeEditor();
             query.reload();
             onChanged();
           }}
           onSaved={(environment) => {
-            setEditing(null);
+            closeEditor();
             changed(`Saved the ${environment} override.`);
           }}
         />
@@ -330,6 +339,11 @@ function OverrideEditor(props: {
   const [failure, setFailure] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const fixed = props.environment !== null;
+  const form = useRef<HTMLFormElement>(null);
+  // Opened from a button: focus goes to the form's first field, so typing can start at once.
+  useEffect(() => {
+    form.current?.querySelector<HTMLElement>("input:not([disabled]), select, textarea")?.focus();
+  }, []);
   const title = existing ? `Edit the ${existing.environment} override` : fixed ? `Add a ${props.environment} override` : "Add an override";
   const rendered = new Set(["environment", OTHER_EXTRA, ...type.fields.map((f) => f.name)]);
 
@@ -360,7 +374,19 @@ function OverrideEditor(props: {
   };
 
   return (
-    <form class="card override-form" aria-labelledby="override-form-title" noValidate onSubmit={save}>
+    <form
+      ref={form}
+      class="card override-form"
+      aria-labelledby="override-form-title"
+      noValidate
+      onSubmit={save}
+      onKeyDown={(e) => {
+        if (e.key === "Escape") {
+          e.preventDefault();
+          props.onCancel();
+        }
+      }}
+    >
       <h3 id="override-form-title">{title}</h3>
       {failure && (
         <Alert>
