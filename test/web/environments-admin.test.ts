@@ -272,9 +272,13 @@ describe.skipIf(!hasChromium)("environments, health and the admin pages in a rea
     expect(delivery.headers["x-patchbay-signature"]).toBe(`sha256=${expected}`);
     expect(JSON.parse(delivery.body)).toMatchObject({ connection: { name: "warehouse" }, oldStatus: "SUCCESS", newStatus: "FAILURE" });
 
-    await page.reload();
+    // The attempt's row says SENDING until the receiver's answer is recorded: refresh until it is.
     const hook = page.getByTestId("webhook");
-    await hook.getByText("DELIVERED").waitFor();
+    await until(async () => {
+      await page.getByRole("button", { name: "Refresh deliveries" }).click();
+      await page.getByRole("button", { name: "Refresh deliveries" }).waitFor();
+      return (await hook.textContent())?.includes("DELIVERED");
+    });
     expect(await hook.textContent()).toContain("warehouse");
     expect(await hook.textContent()).toContain("HTTP 204");
     await expectAccessible(page, "webhooks page with a delivery");

@@ -113,7 +113,14 @@ function Webhooks({ workspace, heading }: { workspace: WorkspaceSummaryFragment;
       <p role="status" class="status-line">
         {status}
       </p>
-      <h2>Webhooks</h2>
+      <div class="page-header">
+        <h2>Webhooks</h2>
+        {data && data.webhooks.length > 0 && (
+          <button type="button" class="button-secondary" disabled={query.loading} onClick={query.reload}>
+            {query.loading ? "Refreshing…" : "Refresh deliveries"}
+          </button>
+        )}
+      </div>
       {query.error && <Alert>{query.error.message}</Alert>}
       {!data && !query.error && <Loading what="webhooks" />}
       {data && data.webhooks.length === 0 && <p>No webhooks yet.</p>}
@@ -160,7 +167,7 @@ function Webhooks({ workspace, heading }: { workspace: WorkspaceSummaryFragment;
                       </td>
                       <td>{d.attempt}</td>
                       <td>
-                        <span class={`badge ${d.outcome === "DELIVERED" ? "badge-ok" : "badge-fail"}`}>{d.outcome}</span>
+                        <span class={`badge ${d.outcome === "DELIVERED" ? "badge-ok" : d.outcome === "SENDING" ? "badge-neutral" : "badge-fail"}`}>{d.outcome}</span>
                         {d.statusCode !== null && <span> HTTP {d.statusCode}</span>}
                         {d.error && <span class="message"> {d.error}</span>}
                       </td>
