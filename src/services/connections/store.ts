@@ -165,11 +165,20 @@ export class ConnectionStore {
       now,
     );
 
+    // New rows in one statement (an import may create thousands); changed rows one by one, each
+    // guarded by its version.
+    const creates = changes.filter((c) => !c.previous);
+    const created = creates.length
+      ? await tx.connection.createManyAndReturn({
+          data: creates.map((c) => ({ id: c.id, workspaceId: c.workspaceId, ...plainColumns(c.draft), ...c.sealed })),
+        })
+      : [];
+    const createdById = new Map(created.map((row) => [row.id, row]));
     const stored: Connection[] = [];
     for (const change of changes) {
       const columns = { ...plainColumns(change.draft), ...change.sealed };
       if (!change.previous) {
-        stored.push(await tx.connection.create({ data: { id: change.id, workspaceId: change.workspaceId, ...columns } }));
+        stored.push(createdById.get(change.id)!);
         continue;
       }
       // The version in the WHERE clause makes concurrent changes of one row a CONFLICT instead
