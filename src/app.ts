@@ -73,6 +73,7 @@ import { ConnectionAliases } from "./services/connections/aliases";
 import { ConnectionStore } from "./services/connections/store";
 import { ConnectionSync } from "./services/connections/sync";
 import { ConnectionVersions } from "./services/connections/versions";
+import { StagedImports } from "./services/connections/staged-import";
 import { ConnectionTransfer } from "./services/connections/transfer";
 import { EnvironmentService } from "./services/connections/environments";
 import { OverrideStore } from "./services/connections/overrides";
@@ -94,6 +95,8 @@ const READY_TIMEOUT_MS = 1_500;
 const USAGE_FLUSH_MS = 1_000;
 const SESSION_SWEEP_MS = 15 * 60_000;
 const ALIAS_SWEEP_MS = 60 * 60_000;
+/** Expired import sessions read as absent at once; the sweep only frees their rows. */
+const IMPORT_SWEEP_MS = 10 * 60_000;
 /** The deadline of one webhook delivery attempt. */
 const WEBHOOK_TIMEOUT_MS = 5_000;
 /** How often a process prunes old webhook attempt rows (any process may; deletes are idempotent). */
@@ -221,6 +224,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     // Expired aliases already count as absent; this only deletes their rows.
     const aliasSweep = runPeriodically("expired alias sweep", ALIAS_SWEEP_MS, () => services.connections.aliases.sweepExpired(), logger);
     cleanups.push(() => aliasSweep.stop());
+    // Expired import sessions already read as absent; this deletes them and their sealed batches.
+    const importSweep = runPeriodically("expired import session sweep", IMPORT_SWEEP_MS, () => services.stagedImports.sweepExpired(), logger);
+    cleanups.push(() => importSweep.stop());
     // Every process ticks; claimDue hands each due run to exactly one of them.
     const scheduledTests = runPeriodically("scheduled tests", config.schedulerTickMs, () => runDueTests(services.testSchedules, services.connectionTests, logger), logger);
     cleanups.push(() => scheduledTests.stop());
@@ -356,6 +362,7 @@ function buildServices(
   const invitations = new InvitationService(prisma, instanceKeys["invitation-hash"], invalidations, {
     perWorkspace: shared("invitation-workspace", limits.invitationsPerWorkspacePerHour, 3600, "Too many invitations from this workspace."),
   });
+  const transfer = new ConnectionTransfer(prisma, connections, sync, overrides, new EnvironmentImport(prisma, connections, store));
   return {
     identity: new IdentityService(prisma, instanceKeys["session-signing"], config.sessionTtlSeconds, invalidations, cache, {
       hashing: new HashGate({
@@ -392,7 +399,8 @@ function buildServices(
       overrides,
     ),
     sync,
-    transfer: new ConnectionTransfer(prisma, connections, sync, overrides, new EnvironmentImport(prisma, connections, store)),
+    transfer,
+    stagedImports: new StagedImports(prisma, keyring, transfer, config.stagedImports),
     environments: new EnvironmentService(prisma, connections),
     overrides,
     bundles: new BundleService(prisma, connections, store),

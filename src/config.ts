@@ -46,6 +46,19 @@ export interface Config {
     /** PATCHBAY_WEBHOOK_DELIVERY_DAYS, default 30: attempt rows older than this are deleted. */
     keptDays: number;
   };
+  /** Staged imports (src/services/connections/staged-import.ts). */
+  stagedImports: {
+    /** PATCHBAY_IMPORT_SESSION_TTL_SECONDS, default 3600: how long a session may be staged and committed before it expires. */
+    ttlSeconds: number;
+    /** PATCHBAY_IMPORT_MAX_CONNECTIONS, default 10000: connections one session may hold. */
+    maxConnections: number;
+    /** PATCHBAY_IMPORT_MAX_BYTES, default 16 MiB: staged content one session may hold. */
+    maxBytes: number;
+    /** PATCHBAY_IMPORT_SESSIONS_PER_WORKSPACE, default 5: sessions open at once in one workspace. */
+    sessionsPerWorkspace: number;
+    /** PATCHBAY_IMPORT_COMMIT_TIMEOUT_MS, default 120000: the deadline of a commit's transaction. */
+    commitTimeoutMs: number;
+  };
   /** PATCHBAY_KEY_CACHE_SECONDS, default 300: how long unwrapped data keys stay in memory. */
   keyCacheSeconds: number;
   /**
@@ -202,6 +215,13 @@ export function loadConfig(env: Env = process.env): Config {
       maxAttempts: integer(env, "PATCHBAY_WEBHOOK_ATTEMPTS", 8, 1, 20),
       keptPerWebhook: integer(env, "PATCHBAY_WEBHOOK_DELIVERIES_KEPT", 100, 1, 100_000),
       keptDays: integer(env, "PATCHBAY_WEBHOOK_DELIVERY_DAYS", 30, 1, 3_650),
+    },
+    stagedImports: {
+      ttlSeconds: integer(env, "PATCHBAY_IMPORT_SESSION_TTL_SECONDS", 3600, 1, 86_400),
+      maxConnections: integer(env, "PATCHBAY_IMPORT_MAX_CONNECTIONS", 10_000, 1, 100_000),
+      maxBytes: integer(env, "PATCHBAY_IMPORT_MAX_BYTES", 16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      sessionsPerWorkspace: integer(env, "PATCHBAY_IMPORT_SESSIONS_PER_WORKSPACE", 5, 1, 100),
+      commitTimeoutMs: integer(env, "PATCHBAY_IMPORT_COMMIT_TIMEOUT_MS", 120_000, 1000, 3_600_000),
     },
     trustedProxies: env.PATCHBAY_TRUST_PROXY === "true" ? 1 : integer(env, "PATCHBAY_TRUST_PROXY", 0, 0, 10),
     cacheSeconds: integer(env, "PATCHBAY_CACHE_SECONDS", 30, 0, 3_600),

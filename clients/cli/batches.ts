@@ -1,10 +1,12 @@
 /**
  * Imports bigger than one request may carry (the server takes at most 1,000 connections and a
- * 1 MiB body): the file is split into batches of whole connections, every batch is checked
- * with a dry run, and only when all pass is each written, in one transaction per batch.
- * .env and JSON files can be split; YAML above the limits cannot (it would need a YAML
- * parser that reads exactly as PyYAML does) and is refused with what to do instead.
+ * 1 MiB body): the file is split into batches of whole connections, staged on the server one
+ * by one (beginImport, stageImportBatch) and committed there as one file in one transaction
+ * (commitImport): all or nothing, across batches. .env and JSON files can be split; YAML
+ * above the limits cannot (it would need a YAML parser that reads exactly as PyYAML does) and
+ * is refused with what to do instead.
  */
+import { PatchbayError } from "../typescript/errors.js";
 import { UsageError } from "./args.js";
 import type { Context } from "./context.js";
 
@@ -112,6 +114,63 @@ export async function importBatch(ctx: Context, workspaceId: string, batch: Batc
     { w: workspaceId, f: batch.format, c: batch.content, o: batch.onConflict, d: batch.dryRun, g: batch.generic, m: batch.clearMissingSecrets },
   );
   return data.importConnections as ImportReport;
+}
+
+export interface StagedArgs {
+  format: ImportFormat;
+  onConflict: string;
+  dryRun: boolean;
+  generic: boolean;
+  clearMissingSecrets: boolean;
+}
+
+/**
+ * Stages every batch and commits them as one import: nothing is written unless every line
+ * passes, and then all of it in one transaction. The session is aborted after a dry run, a
+ * failed commit or an error, so nothing staged (secrets included) is left on the server.
+ */
+export async function stagedImport(ctx: Context, workspaceId: string, contents: string[], args: StagedArgs, progress: (text: string | null) => void): Promise<ImportReport> {
+  let sessionId: string;
+  try {
+    const begun = await ctx.api.graphql(
+      `mutation($w: ID!, $f: ImportFormat!, $o: OnConflict, $g: Boolean, $m: Boolean) {
+        beginImport(workspaceId: $w, format: $f, onConflict: $o, unknownTypesAsGeneric: $g, clearMissingSecrets: $m) { id } }`,
+      { w: workspaceId, f: args.format, o: args.onConflict, g: args.generic, m: args.clearMissingSecrets },
+    );
+    sessionId = begun.beginImport.id;
+  } catch (error) {
+    if (error instanceof PatchbayError && error.code === "GRAPHQL_VALIDATION_FAILED" && error.message.includes('"beginImport"')) {
+      throw new PatchbayError(
+        "UNSUPPORTED",
+        `This Patchbay server cannot import more than ${MAX_PER_REQUEST} connections (or ${MAX_REQUEST_CONTENT / 1024} KiB) as one all-or-nothing import; upgrade it, or split the file yourself.`,
+      );
+    }
+    throw error;
+  }
+  let committed = false;
+  try {
+    for (const [i, content] of contents.entries()) {
+      progress(`Staging batch ${i + 1}/${contents.length}`);
+      await ctx.api.graphql(`mutation($s: ID!, $q: Int!, $c: String!) { stageImportBatch(sessionId: $s, seq: $q, content: $c) { batches } }`, {
+        s: sessionId,
+        q: i + 1,
+        c: content,
+      });
+    }
+    progress(args.dryRun ? `Checking ${contents.length} batches` : `Checking and writing ${contents.length} batches in one transaction`);
+    const data = await ctx.api.graphql(
+      `mutation($s: ID!, $d: Boolean) { commitImport(sessionId: $s, dryRun: $d) { applied lines { name outcome message warnings } } }`,
+      { s: sessionId, d: args.dryRun },
+    );
+    const report = data.commitImport as ImportReport;
+    committed = report.applied;
+    return report;
+  } finally {
+    progress(null);
+    // An applied commit ended the session; otherwise drop what was staged. Best effort: the
+    // server expires it anyway.
+    if (!committed) await ctx.api.graphql(`mutation($s: ID!) { abortImport(sessionId: $s) }`, { s: sessionId }).catch(() => undefined);
+  }
 }
 
 /** Progress on stderr when it is a terminal: one line, rewritten; null clears it. */

@@ -6,7 +6,7 @@ import { oneOf, UsageError } from "./args.js";
 import type { Command } from "./command.js";
 import { connectionId, onWorkspace, type Context } from "./context.js";
 import { json, keyValues, table, yaml } from "./output.js";
-import { type ImportFormat, type ImportReport, importBatch, MAX_PER_REQUEST, MAX_REQUEST_CONTENT, makeProgress, splitImport } from "./batches.js";
+import { type ImportFormat, type ImportReport, importBatch, MAX_PER_REQUEST, MAX_REQUEST_CONTENT, makeProgress, splitImport, stagedImport } from "./batches.js";
 
 const PAGE = 50;
 const IMPORT_FORMATS = ["airflow-json", "airflow-yaml", "airflow-env"] as const;
@@ -265,7 +265,7 @@ const importCommand: Command = {
   words: ["connections", "import"],
   args: ["FILE"],
   options: ["format", "on-conflict", "overwrite", "dry-run", "generic", "clear-missing-secrets", "batch-size", "json"],
-  usage: "connections import FILE [--overwrite | --on-conflict fail|skip|overwrite] [--dry-run] [--generic] [--clear-missing-secrets] [--format airflow-json|airflow-yaml|airflow-env]",
+  usage: "connections import FILE [--overwrite | --on-conflict fail|skip|overwrite] [--dry-run] [--generic] [--clear-missing-secrets] [--format airflow-json|airflow-yaml|airflow-env] [--batch-size N]",
   summary: "Import an `airflow connections export` file or a .env of AIRFLOW_CONN_ lines (FILE - reads stdin).",
   details: [
     "--overwrite              replace connections that exist (as airflow connections import --overwrite)",
@@ -276,9 +276,11 @@ const importCommand: Command = {
     "                         (by default they are kept: a stub export imports back unchanged)",
     "--format F               airflow-json, airflow-yaml or airflow-env; guessed from .json/.yaml/.yml/.env",
     "--json                   the report as JSON",
-    `A file over ${MAX_PER_REQUEST} connections or ${Math.round(MAX_REQUEST_CONTENT / 1024)} KiB (.env and .json) goes in batches: every batch`,
-    "is checked first (a dry run), and nothing is written unless all pass; then each batch is",
-    "written in one transaction, with progress on a terminal. Exit 1 when a line is an ERROR.",
+    "--batch-size N           connections per request when the file goes in batches (1 to 1000)",
+    `A file over ${MAX_PER_REQUEST} connections or ${Math.round(MAX_REQUEST_CONTENT / 1024)} KiB (.env and .json) goes in batches, staged on the`,
+    "server and committed there in ONE transaction: all or nothing, as for a small file, with",
+    "progress on a terminal (the server bounds one import: 10,000 connections by default).",
+    "A YAML file that large is refused: export it as JSON or .env. Exit 1 when a line is an ERROR.",
   ],
   async run(ctx, [file], values) {
     const format = values.format ? oneOf(values.format, IMPORT_FORMATS, "format", "connections import") : guessFormat(file);
@@ -296,42 +298,13 @@ const importCommand: Command = {
     const args = { onConflict: enumName(onConflict), generic: Boolean(values.generic), clearMissingSecrets: Boolean(values["clear-missing-secrets"]) };
     const progress = makeProgress(ctx, batches.length);
 
-    // One batch: the server's own all-or-nothing import. Several: check them all, then write.
-    let report: ImportReport;
-    if (batches.length === 1) {
-      report = await importBatch(ctx, workspace.id, { ...batches[0], ...args, dryRun: Boolean(values["dry-run"]) });
-    } else {
-      const checked: ImportReport[] = [];
-      for (const [i, batch] of batches.entries()) {
-        progress(`Checking batch ${i + 1}/${batches.length}`);
-        checked.push(await importBatch(ctx, workspace.id, { ...batch, ...args, dryRun: true }));
-      }
-      report = { applied: false, lines: checked.flatMap((r) => r.lines) };
-      const errors = report.lines.some((l) => l.outcome === "ERROR");
-      if (!errors && !values["dry-run"]) {
-        const written: ImportReport[] = [];
-        for (const [i, batch] of batches.entries()) {
-          progress(`Writing batch ${i + 1}/${batches.length}`);
-          try {
-            written.push(await importBatch(ctx, workspace.id, { ...batch, ...args, dryRun: false }));
-          } catch (error) {
-            progress(null);
-            ctx.io.stderr.write(
-              `Batch ${i + 1} of ${batches.length} failed; batches 1 to ${i} (${written.reduce((n, r) => n + r.lines.length, 0)} connections) were written and stay.\n`,
-            );
-            throw error;
-          }
-          if (!written[i].applied) {
-            progress(null);
-            ctx.io.stderr.write(`Batch ${i + 1} of ${batches.length} changed since it was checked and was not written; batches 1 to ${i} were written and stay.\n`);
-            report = { applied: false, lines: written.flatMap((r) => r.lines) };
-            break;
-          }
-        }
-        if (written.length === batches.length) report = { applied: true, lines: written.flatMap((r) => r.lines) };
-      }
-      progress(null);
-    }
+    // One batch: one importConnections request. Several: staged on the server and committed
+    // there in one transaction. Either way all or nothing.
+    const dryRun = Boolean(values["dry-run"]);
+    const report: ImportReport =
+      batches.length === 1
+        ? await importBatch(ctx, workspace.id, { ...batches[0], ...args, dryRun })
+        : await stagedImport(ctx, workspace.id, batches.map((b) => b.content), { format: batches[0].format, ...args, dryRun }, progress);
     const errors = report.lines.filter((l) => l.outcome === "ERROR").length;
     if (values.json) ctx.io.stdout.write(json(report));
     else {

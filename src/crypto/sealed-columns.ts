@@ -15,6 +15,7 @@
  */
 import { sealContext as accessTokenSealContext } from "../services/connections/access-tokens";
 import { webhookSealContext } from "../services/health/webhooks";
+import { importBatchSealContext } from "../services/connections/import-batch-seal";
 import { openSecrets, type SealContext, sealSecrets } from "./sealed-secrets";
 
 /** A row as the job reads it: its key columns, "workspaceId", its context and ciphertext columns. */
@@ -116,7 +117,21 @@ const connectionOverrides: SealedColumns = {
   ...sealedWith((row) => ({ workspaceId: row.workspaceId, connectionId: row.id as string })),
 };
 
-export const SEALED_COLUMNS: readonly SealedColumns[] = [connections, connectionVersions, accessTokens, webhooks, connectionOverrides];
+/** A staged import's batch (src/services/connections/staged-import.ts): the file's content, secrets and all. */
+const importBatches: SealedColumns = {
+  name: "staged import batches",
+  table: "ImportBatch",
+  keyColumns: [
+    { name: "sessionId", type: "text" },
+    { name: "seq", type: "int" },
+  ],
+  workspaceColumn: "workspaceId",
+  keyVersionColumn: "keyVersion",
+  ciphertextColumns: ["ciphertext"],
+  ...sealedWith((row) => importBatchSealContext({ workspaceId: row.workspaceId, sessionId: row.sessionId as string, seq: row.seq as number })),
+};
+
+export const SEALED_COLUMNS: readonly SealedColumns[] = [connections, connectionVersions, accessTokens, webhooks, connectionOverrides, importBatches];
 
 /** A SQL identifier, quoted. Names come from the list above, never from input. */
 export function ident(name: string): string {

@@ -9,6 +9,7 @@ import { MemberResolver } from "./member.resolver";
 import { BundleResolver } from "./bundle.resolver";
 import { ResolveResolver } from "./resolve.resolver";
 import { ResolvedConnectionResolver } from "./resolved-connection.resolver";
+import { StagedImportResolver } from "./staged-import.resolver";
 import { TestScheduleResolver } from "./test-schedule.resolver";
 import { TransferResolver } from "./transfer.resolver";
 import { WebhookResolver, WorkspaceWebhooksResolver } from "./webhook.resolver";
@@ -27,6 +28,7 @@ export const resolvers = [
   ResolveResolver,
   ResolvedConnectionResolver,
   TransferResolver,
+  StagedImportResolver,
   TestScheduleResolver,
   WebhookResolver,
   WorkspaceWebhooksResolver,

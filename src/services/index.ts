@@ -7,6 +7,7 @@ import type { ConnectionTestService } from "./connections/testing";
 import type { ConnectionService } from "./connections/service";
 import type { ConnectionSync } from "./connections/sync";
 import type { ConnectionTransfer } from "./connections/transfer";
+import type { StagedImports } from "./connections/staged-import";
 import type { EnvironmentService } from "./connections/environments";
 import type { OverrideStore } from "./connections/overrides";
 import type { BundleService } from "./connections/bundles";
@@ -30,6 +31,7 @@ export interface Services {
   resolution: ResolutionService;
   sync: ConnectionSync;
   transfer: ConnectionTransfer;
+  stagedImports: StagedImports;
   testSchedules: TestSchedules;
   webhooks: Webhooks;
   webhookDelivery: WebhookDelivery;

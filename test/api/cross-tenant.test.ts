@@ -15,6 +15,7 @@ let victimConnection: { id: string; name: string };
 let victimTokenId: string;
 let victimInvitationId: string;
 let victimWebhookId: string;
+let victimImportId: string;
 const intruders: Record<string, GraphQLClient> = {};
 
 beforeAll(async () => {
@@ -29,6 +30,9 @@ beforeAll(async () => {
   victimWebhookId = (
     await victim.client.ok(`mutation($w: ID!) { createWebhook(workspaceId: $w, url: "https://example.com/hook") { webhook { id } } }`, { w: victimWorkspace.id })
   ).createWebhook.webhook.id;
+
+  victimImportId = (await victim.client.ok(`mutation($w: ID!) { beginImport(workspaceId: $w, format: AIRFLOW_ENV) { id } }`, { w: victimWorkspace.id })).beginImport.id;
+  await victim.client.ok(`mutation($s: ID!) { stageImportBatch(sessionId: $s, seq: 1, content: "staged=postgres://h/d") { batches } }`, { s: victimImportId });
 
   const intruder = await signUp(anonymous, "intruder");
   const own = await createWorkspace(intruder.client);
@@ -79,6 +83,10 @@ const operations: Record<string, () => [string, Record<string, unknown>]> = {
     `mutation($w: ID!) { importBundle(workspaceId: $w, bundle: "patchbay-bundle.v1.x.y", passphrase: "a long enough passphrase") { applied } }`,
     { w: victimWorkspace.id },
   ],
+  beginImport: () => [`mutation($w: ID!) { beginImport(workspaceId: $w, format: AIRFLOW_ENV) { id } }`, { w: victimWorkspace.id }],
+  stageImportBatch: () => [`mutation($s: ID!) { stageImportBatch(sessionId: $s, seq: 1, content: "planted=postgres://h/d") { id } }`, { s: victimImportId }],
+  commitImport: () => [`mutation($s: ID!) { commitImport(sessionId: $s) { applied } }`, { s: victimImportId }],
+  abortImport: () => [`mutation($s: ID!) { abortImport(sessionId: $s) }`, { s: victimImportId }],
   "exportConnections in an environment": () => [
     `query($w: ID!) { exportConnections(workspaceId: $w, format: AIRFLOW_JSON, environment: "prod") }`,
     { w: victimWorkspace.id },
@@ -117,4 +125,7 @@ it("left the victim's objects untouched", async () => {
   expect(data.workspace.invitations).toEqual([{ id: victimInvitationId, email: "friend@example.com", status: "PENDING" }]);
   expect(data.workspace.testSchedules).toEqual([]);
   expect(data.workspace.webhooks).toEqual([{ id: victimWebhookId, url: "https://example.com/hook" }]);
+  expect(await app.prisma.importSession.findMany({ where: { workspaceId: victimWorkspace.id }, select: { id: true, batches: true } })).toEqual([
+    { id: victimImportId, batches: 1 },
+  ]);
 });

@@ -161,16 +161,24 @@ describe("connections, as airflow connections has them", () => {
     expect(got).toMatchObject({ host: "db2.example.com", password: PASSWORD });
   });
 
-  it("import in batches: all checked before any is written, progress on a terminal", async () => {
-    const lines = Array.from({ length: 7 }, (_, i) => `batch_${i}=postgres://u@b${i}.example.com/d`);
+  it("import in batches: one all-or-nothing import staged on the server, progress on a terminal", async () => {
+    const lines = Array.from({ length: 7 }, (_, i) => `batch_${i}=postgres://u:batch-pw-${i}@b${i}.example.com/d`);
+    // The bad line is in the last batch: with batches written one by one, the first two would stay.
     const bad = [...lines, "batch_bad=postgres://u@b.example.com/d?sslmode=sometimes"].join("\n");
     await writeFile(join(dir, "bad.env"), bad);
     const refused = await cli(["connections", "import", join(dir, "bad.env"), "--batch-size", "3"], as(tokens.WRITE));
     expect(refused.code).toBe(1);
     expect(refused.stdout).toMatch(/^batch_bad\s+ERROR/m);
-    expect((await cli(["connections", "get", "batch_0"], as(tokens.READ))).code).toBe(1);
+    expect(refused.stdout).toMatch(/^batch_0\s+CREATED/m);
+    expect(refused.stderr).toContain("Nothing was written");
+    for (const name of ["batch_0", "batch_3", "batch_6"]) expect((await cli(["connections", "get", name], as(tokens.READ))).code).toBe(1);
 
     await writeFile(join(dir, "good.env"), lines.join("\n"));
+    const dry = await cli(["connections", "import", join(dir, "good.env"), "--batch-size", "3", "--dry-run"], as(tokens.WRITE));
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toContain("Dry run, nothing written: 7 created");
+    expect((await cli(["connections", "get", "batch_0"], as(tokens.READ))).code).toBe(1);
+
     let stdout = "";
     let stderr = "";
     const code = await main(["connections", "import", join(dir, "good.env"), "--batch-size", "3"], {
@@ -180,10 +188,14 @@ describe("connections, as airflow connections has them", () => {
       readStdin: async () => "",
     });
     expect(code, stderr).toBe(0);
-    expect(stderr).toContain("Checking batch 3/3");
-    expect(stderr).toContain("Writing batch 3/3");
+    expect(stderr).toContain("Staging batch 3/3");
+    expect(stderr).toContain("Checking and writing 3 batches in one transaction");
     expect(stderr).toMatch(/Imported into .*: 7 created/);
     expect(stdout.match(/CREATED/g)).toHaveLength(7);
+    const got = JSON.parse((await cli(["connections", "get", "batch_6", "--resolve"], as(tokens.ALL))).stdout);
+    expect(got).toMatchObject({ host: "b6.example.com", password: "batch-pw-6" });
+    // Nothing staged is left behind: the refused run and the dry run aborted their sessions.
+    expect(await app.prisma.importSession.count({ where: { workspaceId: workspace.id } })).toBe(0);
   });
 
   it("delete: gone, and a second delete is NOT_FOUND", async () => {

@@ -189,6 +189,25 @@ describe("rotateWorkspaceKey", () => {
     expect(app.logs.join("\n")).not.toContain("prod-password-one");
   });
 
+  it("re-encrypts a staged import's batches too: committing after the old key is destroyed imports them", async () => {
+    const workspace = await createWorkspace(owner.client);
+    const session = (await owner.client.ok(`mutation($w: ID!) { beginImport(workspaceId: $w, format: AIRFLOW_ENV) { id } }`, { w: workspace.id })).beginImport;
+    const stage = `mutation($s: ID!, $q: Int!, $c: String!) { stageImportBatch(sessionId: $s, seq: $q, content: $c) { batches } }`;
+    await owner.client.ok(stage, { s: session.id, q: 1, c: "staged_a=postgres://u:staged-a-pw@h/d\n" });
+    await owner.client.ok(stage, { s: session.id, q: 2, c: "staged_b=postgres://u:staged-b-pw@h/d\n" });
+    const batchKeys = async () =>
+      (await db.query(`SELECT "keyVersion" FROM "ImportBatch" WHERE "sessionId" = $1 ORDER BY "seq"`, [session.id])).rows.map((r) => r.keyVersion);
+    expect(await batchKeys()).toEqual([1, 1]);
+
+    await owner.client.ok(ROTATE, { w: workspace.id });
+    await until(() => keyVersions(workspace.id), (versions) => versions.join() === "2");
+    expect(await batchKeys()).toEqual([2, 2]);
+    const report = (await owner.client.ok(`mutation($s: ID!) { commitImport(sessionId: $s) { applied lines { name outcome } } }`, { s: session.id })).commitImport;
+    expect(report).toEqual({ applied: true, lines: [{ name: "staged_a", outcome: "CREATED" }, { name: "staged_b", outcome: "CREATED" }] });
+    const resolved = await owner.client.ok(`query($s: String!) { resolveConnection(name: "staged_b", workspace: $s) { password } }`, { s: workspace.slug });
+    expect(resolved.resolveConnection.password).toBe("staged-b-pw");
+  });
+
   it("re-encrypts every sealed table: an oauth2 connection's stored access token too", async () => {
     const workspace = await createWorkspace(owner.client);
     const [conn] = await seedConnections(db, app.masterKey, workspace.id, 1, "oauth");

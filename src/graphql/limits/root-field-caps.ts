@@ -42,7 +42,7 @@ export function rootFieldCaps(settings: RootFieldCapSettings): RootFieldCap[] {
     {
       limit: "bulkOperations",
       what: "whole-workspace operations (imports, exports, upserts, key rotation, deletion)",
-      fields: ["importConnections", "upsertConnections", "exportConnections", "importBundle", "exportBundle", "rotateWorkspaceKey", "deleteWorkspace"],
+      fields: ["importConnections", "upsertConnections", "exportConnections", "importBundle", "exportBundle", "rotateWorkspaceKey", "deleteWorkspace", "stageImportBatch", "commitImport"],
       max: settings.maxBulkOperations,
     },
   ];
