@@ -400,7 +400,7 @@ function buildServices(
     ),
     sync,
     transfer,
-    stagedImports: new StagedImports(prisma, keyring, transfer, config.stagedImports),
+    stagedImports: new StagedImports(prisma, keyring, transfer, config.stagedImports, sql),
     environments: new EnvironmentService(prisma, connections),
     overrides,
     bundles: new BundleService(prisma, connections, store),

@@ -23,6 +23,7 @@ import { actorId } from "../../auth/actor";
 import type { Keyring } from "../../crypto/keyring";
 import { openSecrets, sealedKeyVersion, sealSecrets } from "../../crypto/sealed-secrets";
 import type { Db, DbOrTx } from "../../db/prisma";
+import { type Sql, type Statement, utc } from "../../db/sql";
 import { BadUserInputError, ConflictError, NotFoundError } from "../../errors";
 import type { ImportSession } from "../../generated/prisma/client";
 import type { Caller } from "../../policy/caller";
@@ -67,12 +68,18 @@ export const MAX_BATCH_BYTES = 1024 * 1024;
 
 const SESSION = "Import session";
 
+const SWEEP_EXPIRED_SESSIONS: Statement = {
+  name: "import-session-sweep-expired",
+  text: `DELETE FROM "ImportSession" WHERE "expiresAt" <= $1::timestamptz AT TIME ZONE 'UTC' RETURNING 1`,
+};
+
 export class StagedImports {
   constructor(
     private readonly db: Db,
     private readonly keyring: Keyring,
     private readonly transfer: ConnectionTransfer,
     private readonly limits: StagedImportLimits,
+    private readonly sql: Sql,
   ) {}
 
   async begin(caller: Caller, workspaceId: string, args: BeginImportArgs): Promise<ImportSessionView> {
@@ -175,10 +182,10 @@ export class StagedImports {
     return true;
   }
 
-  /** Deletes expired sessions and their batches; every process runs it now and then. */
+  /** Deletes expired sessions and their batches (by cascade); every process runs it now and then. */
   async sweepExpired(now = new Date()): Promise<number> {
-    const { count } = await this.db.importSession.deleteMany({ where: { expiresAt: { lte: now } } });
-    return count;
+    // On the pg pool: the sweep runs at start, and Prisma's engine need not be loaded for it (issue 10, RSS).
+    return (await this.sql.rows(SWEEP_EXPIRED_SESSIONS, [utc(now)])).length;
   }
 
   /** The caller's own live session, after the policy allows writing in its workspace; else NOT_FOUND. */
