@@ -8,8 +8,6 @@
  * allowed only as the last 32 bits, in strict decimal), plus URL brackets and a zone id.
  */
 
-import { BlockList } from "node:net";
-
 export interface IpAddress {
   family: 4 | 6;
   /** The address as an unsigned integer: 32 bits for IPv4, 128 for IPv6. */
@@ -197,34 +195,33 @@ function hostMask(bits: number, prefix: number): bigint {
 }
 
 /**
- * Ranges to match addresses against. The matching is node:net's BlockList; what goes in and
- * out of it is parsed here (parseCidr, parseIp), the way the OS reads a spelling. A range and
- * an address of different families never match: BlockList would match an IPv4-mapped IPv6
- * address against IPv4 ranges, which the egress policy decides on its own (embeddedIPv4), so
- * each family has a list of its own and an address is checked against its family's only.
+ * Ranges to match addresses against, both parsed here (parseCidr, parseIp) the way the OS
+ * reads a spelling. A range and an address of different families never match: an IPv4-mapped
+ * IPv6 address is not matched against IPv4 ranges, which the egress policy decides on its own
+ * (embeddedIPv4).
  */
 export class CidrSet {
-  private readonly lists = { 4: new BlockList(), 6: new BlockList() };
+  private readonly cidrs: readonly Cidr[];
 
   constructor(cidrs: Iterable<Cidr>) {
-    for (const cidr of cidrs) {
-      this.lists[cidr.family].addSubnet(formatIp({ family: cidr.family, value: cidr.network }), cidr.prefix, FAMILY_NAME[cidr.family]);
-    }
+    this.cidrs = [...cidrs];
   }
 
   has(ip: IpAddress): boolean {
-    return this.lists[ip.family].check(formatIp(ip), FAMILY_NAME[ip.family]);
+    return this.cidrs.some((cidr) => cidrContains(cidr, ip));
   }
 }
 
-const FAMILY_NAME = { 4: "ipv4", 6: "ipv6" } as const;
-const singleRanges = new WeakMap<Cidr, CidrSet>();
-
-/** Whether the range holds the address (a range and an address of different families never match). */
+/**
+ * Whether the range holds the address (a range and an address of different families never
+ * match): the address's first `prefix` bits are the network's. Integer arithmetic on the
+ * parsed values, so checking a test's address against every rule costs microseconds; a
+ * BlockList per rule formatted and re-parsed the address for each (issue 10, P3).
+ */
 export function cidrContains(cidr: Cidr, ip: IpAddress): boolean {
-  let set = singleRanges.get(cidr);
-  if (!set) singleRanges.set(cidr, (set = new CidrSet([cidr])));
-  return set.has(ip);
+  if (cidr.family !== ip.family) return false;
+  const hostBits = BigInt(BITS[cidr.family] - cidr.prefix);
+  return ip.value >> hostBits === cidr.network >> hostBits;
 }
 
 export function formatCidr(cidr: Cidr): string {
