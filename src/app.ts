@@ -394,7 +394,7 @@ function buildServices(
       prisma,
       connections,
       sql,
-      new AccessTokens(prisma, keyring, secrets, (row) => connections.storedDraft(row), testEnvironment, overrides),
+      new AccessTokens(prisma, keyring, secrets, (row) => connections.storedDraft(row), testEnvironment, overrides, connectionTests),
       undefined,
       overrides,
     ),

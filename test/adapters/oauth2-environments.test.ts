@@ -5,8 +5,11 @@
  * resolve concurrently in both: each environment gets its own token, from its own client,
  * with one token request each; an environment without an override shares the connection's.
  * A refresh token the server rotates goes back to the override that held it, and a failed
- * grant in an environment is recorded on that environment's override.
+ * grant in an environment is recorded on that environment's override; when it turns that
+ * environment from SUCCESS to FAILURE, this test's receiver (127.0.0.1) gets the signed webhook.
  */
+import { createHmac } from "node:crypto";
+import { createServer, type Server } from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,15 +24,31 @@ const STAGING = { clientId: "staging-client", clientSecret: "st4ging-s3cret/+&:%
 const CREATE = `mutation($w: ID!, $input: ConnectionInput!) { createConnection(workspaceId: $w, input: $input) { id } }`;
 const OVERRIDE = `mutation($id: ID!, $e: String!, $p: ConnectionPatch!) { setConnectionOverride(id: $id, environment: $e, patch: $p) { id } }`;
 const RESOLVE = `query($e: String) { resolveConnection(name: "reports_api", environment: $e) { login password extra } }`;
+const TEST_IN = `mutation($id: ID!, $e: String!) { testConnectionIn(id: $id, environment: $e) { status } }`;
+const HOOK = `mutation($w: ID!, $u: String!) { createWebhook(workspaceId: $w, url: $u) { secret } }`;
 
 let server: OAuthServer;
 let first: TestApp;
 let second: RunningServer;
 let secondDir: string;
 let owner: SignedUp;
+let receiver: Server;
+const received: string[] = [];
+const signatures: string[] = [];
 
 beforeAll(async () => {
   server = await startOAuthServer({ extraClients: [STAGING] });
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      received.push(Buffer.concat(chunks).toString("utf8"));
+      signatures.push(String(req.headers["x-patchbay-signature"]));
+      res.statusCode = 204;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   first = await startTestApp();
   secondDir = await mkdtemp(join(tmpdir(), "patchbay-oauth-env-"));
   second = await startServerProcess({ DATABASE_URL: first.databaseUrl, PATCHBAY_MASTER_KEY: first.masterKey, PATCHBAY_DATA_DIR: secondDir });
@@ -40,6 +59,7 @@ afterAll(async () => {
   await second?.stop();
   await first?.stop();
   await server?.stop();
+  await new Promise((r) => receiver?.close(r));
   if (secondDir) await rm(secondDir, { recursive: true, force: true });
 });
 
@@ -119,17 +139,27 @@ describe("oauth2 in environments", () => {
     expect(audit.filter((a) => (a.details as any).environment === undefined)).toHaveLength(2);
   }, 60_000);
 
-  it("records a failed grant in an environment on its override, not on the connection", async () => {
-    const { id, here } = await workspaceWith({ grant_type: "client_credentials" });
+  it("records a failed grant in an environment on its override, not on the connection, and its status change reaches the webhook", async () => {
+    const { workspace, id, here } = await workspaceWith({ grant_type: "client_credentials" });
+    const hook = (await owner.client.ok(HOOK, { w: workspace.id, u: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook` })).createWebhook;
+    await owner.client.ok(OVERRIDE, { id, e: "broken", p: { login: STAGING.clientId, password: STAGING.clientSecret } });
+    expect((await owner.client.ok(TEST_IN, { id, e: "broken" })).testConnectionIn.status).toBe("SUCCESS");
+    // The environment's secret goes wrong: its token is stale (a new version), and the refresh fails.
     await owner.client.ok(OVERRIDE, { id, e: "broken", p: { password: "not-the-secret" } });
     const response = await here.request(RESOLVE, { e: "broken" });
     expect(response.errors?.[0]?.extensions?.code).toBe("SERVICE_UNAVAILABLE");
     expect(JSON.stringify(response)).not.toContain("not-the-secret");
     const override = await first.prisma.connectionOverride.findFirstOrThrow({ where: { connectionId: id, environment: "broken" } });
-    const results = await first.prisma.overrideTestResult.findMany({ where: { overrideId: override.id } });
-    expect(results).toHaveLength(1);
+    const results = await first.prisma.overrideTestResult.findMany({ where: { overrideId: override.id }, orderBy: { testedAt: "desc" } });
+    expect(results).toHaveLength(2);
     expect(results[0]).toMatchObject({ status: "FAILURE", errorCode: "AUTH_FAILED" });
     expect(results[0].message).not.toContain("not-the-secret");
+    const started = Date.now();
+    while (received.length === 0 && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 50));
+    expect(received).toHaveLength(1);
+    expect(signatures[0]).toBe(`sha256=${createHmac("sha256", hook.secret).update(received[0]).digest("hex")}`);
+    expect(JSON.parse(received[0])).toMatchObject({ connection: { id }, environment: "broken", oldStatus: "SUCCESS", newStatus: "FAILURE", code: "AUTH_FAILED" });
+    expect(received[0]).not.toContain("not-the-secret");
     expect(await first.prisma.testResult.count({ where: { connectionId: id } })).toBe(0);
     expect((await resolve(here, null)).password).toMatch(/^[A-Za-z0-9_-]{20,}$/);
   }, 60_000);

@@ -33,9 +33,14 @@ import { recordAudit } from "../audit";
 import { type ConnectionDraft, settingsOf } from "./draft";
 import { effectiveDraft } from "./override-draft";
 import type { OverrideStore } from "./overrides";
-import { storeTestResult } from "./test-results";
+import type { ResultActor, ResultTarget } from "./test-results";
 import type { ConnectionSecrets } from "./secrets";
-import type { TestEnvironment } from "./testing";
+import type { TestEnvironment, TestReport } from "./testing";
+
+/** Stores a test result that did not come from a test, with what a status change it makes writes. */
+export interface ResultStore {
+  storeResult(target: ResultTarget, report: TestReport, actor: ResultActor): Promise<void>;
+}
 
 /** Refresh this long before expiry, at most; a short-lived token is refreshed at 80% of its life. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
@@ -74,6 +79,8 @@ export class AccessTokens {
     private readonly draftOf: (row: Connection) => Promise<ConnectionDraft>,
     private readonly environment: TestEnvironment,
     private readonly overrides: OverrideStore,
+    /** Where a failed refresh is stored as a test result (ConnectionTestService.storeResult). */
+    private readonly results: ResultStore,
   ) {}
 
   /**
@@ -162,13 +169,11 @@ export class AccessTokens {
     // On the environment's override when the token was its own, else on the connection.
     const override = environment ? await this.overrides.find(row.workspaceId, row.id, environment) : null;
     const report = { id: randomUUID(), status: "FAILURE" as const, errorCode: code as TestErrorCode, message: `Refreshing the access token: ${message}`, latencyMs: 0, serverVersion: null, testedAt: new Date() };
-    await this.db.$transaction((tx) =>
-      storeTestResult(
-        tx,
-        { workspaceId: row.workspaceId, connectionId: row.id, connectionName: row.name, override: override && { id: override.id, environment: override.environment } },
-        report,
-        { kind: caller.signedIn.kind, id: actorId(caller.signedIn) },
-      ),
+    // Like any stored result: a status it changes reaches the webhooks.
+    await this.results.storeResult(
+      { workspaceId: row.workspaceId, connectionId: row.id, connectionName: row.name, override: override && { id: override.id, environment: override.environment } },
+      report,
+      { kind: caller.signedIn.kind, id: actorId(caller.signedIn) },
     );
     throw new TokenRefreshFailed(code, message);
   }

@@ -99,6 +99,12 @@ export class ConnectionTestService {
     return result;
   }
 
+  /** A result that did not come from a test here (a failed token refresh): stored like one, status changes included. */
+  async storeResult(target: ResultTarget, report: TestReport, actor: ResultActor): Promise<void> {
+    const { change } = await this.db.$transaction((tx) => this.store(tx, target, report, actor));
+    this.emit(change);
+  }
+
   private emit(change: StatusChange | null): void {
     if (change) for (const listener of this.statusListeners) listener.committed?.(change);
   }
