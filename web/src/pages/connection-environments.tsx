@@ -4,26 +4,23 @@
  * last test, "Test in <environment>", and for writers Edit and Remove; environments of the
  * workspace without an override of this connection show that they use its own values.
  */
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { type ApiError, request } from "../api/client";
 import { Alert, ErrorText, hintFor, Loading, StatusBadge, TestOutcome, When } from "../components/common";
 import { Dialog } from "../components/dialog";
-import { FieldError, idFor } from "../connection-form/fields";
-import { type FieldErrors, type FormState, firstSecretLabel, OTHER_EXTRA, type TypeSpec } from "../connection-form/model";
-import { OverrideFields } from "../connection-form/override-fields";
-import { environmentProblem, overrideForm, toOverridePatch } from "../connection-form/override-model";
+import { HealthSummary } from "../components/health-summary";
+import { firstSecretLabel, type TypeSpec } from "../connection-form/model";
 import {
   ConnectionEnvironmentsDocument,
   type ConnectionRowFragment,
-  type HealthFieldsFragment,
   type OverrideFieldsFragment,
   RemoveConnectionOverrideDocument,
-  SetConnectionOverrideDocument,
   TestConnectionInDocument,
   type TestResultFieldsFragment,
   type WorkspaceSummaryFragment,
 } from "../gql/graphql";
 import { toApiError, useQuery } from "../hooks";
+import { OverrideEditor } from "./override-editor";
 
 interface Props {
   workspace: WorkspaceSummaryFragment;
@@ -96,7 +93,7 @@ export function ConnectionEnvironments({ workspace, connection, type, onChanged 
 
   return (
     <>
-      <Health health={current.health} />
+      <HealthSummary health={current.health} />
       <div class="page-header">
         <h2 id="environments-heading" ref={sectionHeading} tabIndex={-1}>
           Environments
@@ -268,181 +265,5 @@ function Replaced({ override, type }: { override: OverrideFieldsFragment; type: 
         </li>
       ))}
     </ul>
-  );
-}
-
-function Health({ health }: { health: HealthFieldsFragment }) {
-  return (
-    <>
-      <h2>Health</h2>
-      {health.results === 0 ? (
-        <p class="muted">No tests yet: health is summarised from the last 20 tests, manual and scheduled.</p>
-      ) : (
-        <dl class="settings health" data-testid="health">
-          <div>
-            <dt>Status</dt>
-            <dd>
-              {health.status && <StatusBadge status={health.status} />} since <When at={health.since} empty="unknown" />
-            </dd>
-          </div>
-          <div>
-            <dt>Last {health.results} tests</dt>
-            <dd>
-              {health.successes} succeeded, {health.failures} failed
-              {health.successRate !== null && ` (${Math.round(health.successRate * 100)} %)`}
-            </dd>
-          </div>
-          <div>
-            <dt>Failures in a row</dt>
-            <dd>{health.consecutiveFailures}</dd>
-          </div>
-          <div>
-            <dt>Last success</dt>
-            <dd>
-              <When at={health.lastSuccessAt} />
-            </dd>
-          </div>
-          <div>
-            <dt>Last failure</dt>
-            <dd>
-              <When at={health.lastFailureAt} />
-            </dd>
-          </div>
-          <div>
-            <dt>Average latency</dt>
-            <dd>{health.averageLatencyMs !== null ? `${health.averageLatencyMs} ms` : <span class="muted">no success</span>}</dd>
-          </div>
-        </dl>
-      )}
-    </>
-  );
-}
-
-/** Add (environment typed) or edit (environment fixed) one override. */
-function OverrideEditor(props: {
-  connection: ConnectionRowFragment;
-  connectionId: string;
-  version: number;
-  type: TypeSpec;
-  environment: string | null;
-  existing: OverrideFieldsFragment | null;
-  known: string[];
-  onCancel(): void;
-  onSaved(environment: string): void;
-  /** After a CONFLICT: close the form and load what is saved now. */
-  onReload(): void;
-}) {
-  const { type, existing } = props;
-  const [environment, setEnvironment] = useState(props.environment ?? "");
-  const [state, setState] = useState<FormState>(() => overrideForm(existing, type));
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [failure, setFailure] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
-  const fixed = props.environment !== null;
-  const form = useRef<HTMLFormElement>(null);
-  // Opened from a button: focus goes to the form's first field, so typing can start at once.
-  useEffect(() => {
-    form.current?.querySelector<HTMLElement>("input:not([disabled]), select, textarea")?.focus();
-  }, []);
-  const title = existing ? `Edit the ${existing.environment} override` : fixed ? `Add a ${props.environment} override` : "Add an override";
-  const rendered = new Set(["environment", OTHER_EXTRA, ...type.fields.map((f) => f.name)]);
-
-  const save = async (event: Event) => {
-    event.preventDefault();
-    const name = environment.trim();
-    const found: FieldErrors = {};
-    const problem = environmentProblem(name);
-    if (problem) found.environment = problem;
-    const { patch, errors: formErrors } = toOverridePatch(state, type, existing);
-    Object.assign(found, formErrors);
-    setErrors(found);
-    setFailure(null);
-    if (Object.keys(found).length) return;
-    setBusy(true);
-    try {
-      await request(SetConnectionOverrideDocument, { id: props.connectionId, environment: name, patch, expectedVersion: props.version });
-      props.onSaved(name);
-    } catch (caught) {
-      const error = toApiError(caught);
-      // The server names fields as the form does (`host`, `extra.region`); others go above the form.
-      const field = error.field === "extra" ? OTHER_EXTRA : error.field;
-      if (field && rendered.has(field)) setErrors({ [field]: `${error.message} (${error.code})` });
-      else setFailure(error);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  return (
-    <form
-      ref={form}
-      class="card override-form"
-      aria-labelledby="override-form-title"
-      noValidate
-      onSubmit={save}
-      onKeyDown={(e) => {
-        if (e.key === "Escape") {
-          e.preventDefault();
-          props.onCancel();
-        }
-      }}
-    >
-      <h3 id="override-form-title">{title}</h3>
-      {failure && (
-        <Alert>
-          <ErrorText error={failure} />
-          {failure.code === "CONFLICT" && (
-            <>
-              {" "}
-              Someone changed this connection after you opened the form.{" "}
-              <button type="button" class="button-secondary" onClick={props.onReload}>
-                Reload
-              </button>{" "}
-              Reloading shows the saved values and discards your changes.
-            </>
-          )}
-        </Alert>
-      )}
-      {errors.form && <Alert>{errors.form}</Alert>}
-      {!fixed && (
-        <div class="field">
-          <label for={idFor("environment")} class="is-required">
-            Environment
-          </label>
-          <input
-            id={idFor("environment")}
-            list="known-environments"
-            autocomplete="off"
-            spellcheck={false}
-            value={environment}
-            aria-invalid={errors.environment ? true : undefined}
-            aria-describedby={`${idFor("environment")}-help${errors.environment ? ` ${idFor("environment")}-error` : ""}`}
-            onInput={(e) => setEnvironment(e.currentTarget.value)}
-          />
-          <datalist id="known-environments">
-            {props.known.map((name) => (
-              <option key={name} value={name} />
-            ))}
-          </datalist>
-          <p class="help" id={`${idFor("environment")}-help`}>
-            e.g. dev, staging, prod: letters, digits, <code>_</code>, <code>.</code> and <code>-</code>.
-          </p>
-          <FieldError name="environment" error={errors.environment} />
-        </div>
-      )}
-      <p class="help">Empty fields use the connection's own value, shown greyed in each. Secrets are never shown: leave one empty to keep it.</p>
-      <fieldset class="type-fields">
-        <legend>{type.label} settings in this environment</legend>
-        <OverrideFields type={type} connection={props.connection} state={state} errors={errors} storedSecrets={existing?.secretFields ?? []} onChange={setState} />
-      </fieldset>
-      <div class="actions">
-        <button type="submit" disabled={busy}>
-          {busy ? "Saving…" : "Save override"}
-        </button>
-        <button type="button" class="button-secondary" onClick={props.onCancel}>
-          Cancel
-        </button>
-      </div>
-    </form>
   );
 }
