@@ -19,6 +19,7 @@ import { type LoadMeasurement, loadMeasurements, send, type Side } from "./compa
 import { LOAD_IDS, type LoadId, type Options, parseOptions } from "./compare/options";
 import { BENCH_DATABASE, startBenchPostgres } from "./compare/postgres";
 import { baseEnv, type RunningServer, startServer, treeCpuMs } from "./compare/processes";
+import { logInForRotation, startRotation } from "./compare/rotation";
 import { type Manifest, readManifest, seed } from "./compare/seed";
 import { countStatements, type StatementCount } from "./compare/sql-count";
 import { int, mib, median, ms, pct, spreadPercent, table } from "./compare/stats";
@@ -197,6 +198,7 @@ async function main(): Promise<void> {
   if (options.only.has("rss") && !options.only.has("p1")) {
     await sampleWhile(() => runLoad(all.p1, "patchbay", options.durationSeconds));
   }
+  const rotationSession = options.duringRotation ? await logInForRotation(servers.patchbay.url, m) : null;
   for (const measurement of selected) results.load[measurement.id] = { floor: [], patchbay: [] };
   for (let round = 1; round <= options.rounds; round++) {
     for (const measurement of selected) {
@@ -208,6 +210,9 @@ async function main(): Promise<void> {
             await hammer(servers[side].url, measurement.requests(side), measurement.quickCheck(side), { ...loadOptions, seconds: 120, amount });
           }
           if (options.warmupSeconds > 0) await runLoad(measurement, side, options.warmupSeconds);
+          const rotation = rotationSession && side === "patchbay" ? await startRotation(servers.patchbay.url, rotationSession, m) : null;
+          let rotationSeconds: number | null = null;
+          void rotation?.finished.then((seconds) => (rotationSeconds = seconds));
           const server = servers[side].cpuMs();
           const postgres = treeCpuMs(pg.pid());
           const generator = process.cpuUsage();
@@ -219,7 +224,14 @@ async function main(): Promise<void> {
             postgres: per((treeCpuMs(pg.pid()) - postgres) * 1000),
             loadGenerator: per(generatorUs.user + generatorUs.system),
           };
-          return { ...run, cpuUsPerRequest };
+          rotation?.stop();
+          if (rotation) {
+            log(
+              `  rotation: ${rotation.pendingAtStart} sealed values to re-encrypt; ` +
+                (rotationSeconds === null ? `still re-encrypting when the ${options.durationSeconds} s run ended` : `done ${(rotationSeconds as number).toFixed(1)} s into the run`),
+            );
+          }
+          return { ...run, cpuUsPerRequest, ...(rotation ? { rotation: { pendingAtStart: rotation.pendingAtStart, seconds: rotationSeconds } } : {}) };
         });
         results.load[measurement.id]![side].push(result);
         const trouble = result.errors + result.non2xx + result.mismatches;
@@ -266,6 +278,7 @@ function meta(options: Options): Record<string, unknown> {
     durationSeconds: options.durationSeconds,
     warmupSeconds: options.warmupSeconds,
     warmAll: options.warmAll,
+    duringRotation: options.duringRotation,
   };
 }
 

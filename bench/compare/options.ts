@@ -36,6 +36,8 @@ export interface Options {
    * there is more than one workspace.
    */
   warmAll: boolean;
+  /** Rotate the first workspace's data key as each of Patchbay's measured runs starts. */
+  duringRotation: boolean;
   connections: number;
   serverDir: string;
   serverCommand: string;
@@ -63,6 +65,9 @@ Patchbay as a ratio of the floor. Everything listens on 127.0.0.1 only.
   --warm-all on|off      before each run, about 3 requests per workspace, unmeasured, so
                          per-workspace caches are warm (default: on with more than one workspace)
   --connections N        autocannon connections (default 16)
+  --during-rotation      rotate the first workspace's data key (rotateWorkspaceKey) as each of
+                         Patchbay's measured runs starts, so its connections are re-encrypted
+                         while it serves; prints how long the re-encryption ran
   --server-dir DIR       the checkout whose server is measured (default: this one)
   --server-cmd CMD       how to start it (default: that checkout's "npm start" command,
                          run without npm), e.g. "node dist/main.js"
@@ -85,6 +90,7 @@ export function parseOptions(argv: string[], repoRoot: string): Options {
       duration: { type: "string", default: "5" },
       warmup: { type: "string", default: "1" },
       "warm-all": { type: "string" },
+      "during-rotation": { type: "boolean", default: false },
       connections: { type: "string", default: "16" },
       "server-dir": { type: "string" },
       "server-cmd": { type: "string" },
@@ -123,6 +129,7 @@ export function parseOptions(argv: string[], repoRoot: string): Options {
     durationSeconds: bounded(values.duration!, "--duration", 1, 120),
     warmupSeconds: bounded(values.warmup!, "--warmup", 0, 30),
     warmAll: onOff(values["warm-all"], "--warm-all", scale.workspaces > 1),
+    duringRotation: values["during-rotation"]!,
     connections: bounded(values.connections!, "--connections", 1, 256),
     serverDir,
     serverCommand: values["server-cmd"] ?? scriptOf(serverDir, "start"),

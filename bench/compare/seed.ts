@@ -51,6 +51,11 @@ export interface Manifest {
    * connection at this run's PostgreSQL, [TEST] to test it.
    */
   testWorkspace: { id: string; writeToken: string; testToken: string };
+  /**
+   * The bench person's email and password (a throwaway account on 127.0.0.1), so
+   * --during-rotation can log in and rotate a workspace key. Absent in data sets seeded before.
+   */
+  person?: { email: string; password: string };
   /** Start-up on the empty database, migrations included, when it was seeded. */
   freshStartMs: number;
   seedSeconds: number;
@@ -90,9 +95,10 @@ export async function seed(input: SeedInput): Promise<Manifest> {
   let manifest: Manifest;
   try {
     log(`seeding: Patchbay started on the empty database in ${Math.round(freshStartMs)} ms; creating ${scale.workspaces} workspace(s) and their tokens`);
+    const person = { email: "bench@example.com", password: randomBytes(18).toString("base64url") };
     const signUp = await gql(server.url, null, `mutation($e: String!, $p: String!) { signUp(email: $e, password: $p) { token user { id } } }`, {
-      e: "bench@example.com",
-      p: randomBytes(18).toString("base64url"),
+      e: person.email,
+      p: person.password,
     });
     const session = signUp.signUp.token as string;
     const token = async (workspaceId: string, name: string, scopes: string[]) =>
@@ -122,6 +128,7 @@ export async function seed(input: SeedInput): Promise<Manifest> {
       floorMasterKey: randomBytes(32).toString("base64"),
       passwordSeed,
       userId: signUp.signUp.user.id,
+      person,
       seeded,
       testWorkspace: await (async () => {
         const created = await gql(server.url, session, `mutation { createWorkspace(slug: "bench-p3", name: "Bench P3") { id } }`);
