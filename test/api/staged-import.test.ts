@@ -244,6 +244,24 @@ describe("hostile input", () => {
     await owner.client.ok(ABORT, { s: json.id });
     expect(await count(owner.client, ws.slug)).toBe(0);
   });
+
+  it("one staged batch or commit per request: many aliases are refused before anything runs", async () => {
+    const ws = await createWorkspace(owner.client);
+    const session = await begin(owner.client, ws.id);
+    // Twenty trips the aliases limit, three the bulk operations cap: both refuse the whole request.
+    const stages = Array.from({ length: 20 }, (_, i) => `s${i}: stageImportBatch(sessionId: $s, seq: 1, content: "a${i}=postgres://h/d") { batches }`).join("\n");
+    const staged = await owner.client.request(`mutation($s: ID!) { ${stages} }`, { s: session.id });
+    expect(staged.errors?.[0]?.extensions).toMatchObject({ code: "QUERY_LIMIT_EXCEEDED", limit: "aliases" });
+    const three = stages.split("\n").slice(0, 3).join("\n");
+    const staged3 = await owner.client.request(`mutation($s: ID!) { ${three} }`, { s: session.id });
+    expect(staged3.errors?.[0]?.extensions).toMatchObject({ code: "QUERY_LIMIT_EXCEEDED", limit: "bulkOperations" });
+    expect(await app.prisma.importSession.findUnique({ where: { id: session.id } })).toMatchObject({ batches: 0 });
+    await owner.client.ok(STAGE, { s: session.id, q: 1, c: "a=postgres://h/d\n" });
+    const commits = await owner.client.request(`mutation($s: ID!) { a: commitImport(sessionId: $s) { applied } b: commitImport(sessionId: $s) { applied } }`, { s: session.id });
+    expect(commits.errors?.[0]?.extensions).toMatchObject({ code: "QUERY_LIMIT_EXCEEDED", limit: "bulkOperations" });
+    expect(await count(owner.client, ws.slug)).toBe(0);
+    await owner.client.ok(ABORT, { s: session.id });
+  });
 });
 
 describe("who may touch a session", () => {
