@@ -142,6 +142,8 @@ describe.skipIf(!hasChromium)("environments, health and the admin pages in a rea
     expect(await prod.textContent()).toContain(`Port: ${closedPort}`);
     expect(await prod.textContent()).toContain("Password: set");
     expect(await page.content()).not.toContain(PROD_PASSWORD);
+    // The snippets for code say how to pick the environment.
+    await page.getByText("export PATCHBAY_ENVIRONMENT=prod", { exact: false }).first().waitFor();
     const stored = await owner.client.ok(`query($s: String!) { workspace(slug: $s) { connection(name: "warehouse") { port overrides { environment port secretFields } } } }`, {
       s: workspace.slug,
     });

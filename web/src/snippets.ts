@@ -9,10 +9,13 @@ export interface Snippet {
   code: string;
 }
 
-export function snippetsFor(connection: { name: string; type: string }, serverUrl: string, workspaceSlug: string): Snippet[] {
+export function snippetsFor(connection: { name: string; type: string }, serverUrl: string, workspaceSlug: string, environments: string[] = []): Snippet[] {
   const name = connection.name;
   const py = JSON.stringify(name);
-  const env = `export PATCHBAY_URL=${serverUrl}\nexport PATCHBAY_TOKEN=pbt_...   # an API token with the RESOLVE scope in ${workspaceSlug}`;
+  const env =
+    `export PATCHBAY_URL=${serverUrl}\nexport PATCHBAY_TOKEN=pbt_...   # an API token with the RESOLVE scope in ${workspaceSlug}` +
+    // The clients read the environment from PATCHBAY_ENVIRONMENT (README: Environments).
+    (environments.length ? `\nexport PATCHBAY_ENVIRONMENT=${environments[0]}   # optional: its values in ${environments.join(", ")}` : "");
   const tsCall =
     connection.type === "postgres"
       ? `const pool = await patchbay.pgPool(${py});          // a pg.Pool\nconst { rows } = await pool.query("SELECT now()");\nawait pool.end();`

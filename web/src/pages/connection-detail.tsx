@@ -114,7 +114,7 @@ export function ConnectionDetailPage({ workspace, types, name }: { workspace: Wo
       <Usage slug={workspace.slug} name={connection.name} />
       <h2>Use it from code</h2>
       <p>Everything below finds the connection by its name; give each an API token with the RESOLVE scope (API tokens page).</p>
-      {snippetsFor(connection, location.origin, workspace.slug).map((snippet) => (
+      {snippetsFor(connection, location.origin, workspace.slug, connection.overrides.map((o) => o.environment)).map((snippet) => (
         <div class="snippet" key={snippet.id}>
           <h3 id={`snippet-${snippet.id}`}>{snippet.title}</h3>
           <pre aria-labelledby={`snippet-${snippet.id}`} tabIndex={0}>
