@@ -262,7 +262,9 @@ describe.skipIf(!hasChromium)("environments, health and the admin pages in a rea
     await page.getByTestId("webhook").waitFor();
     expect(await page.content()).not.toContain(secret);
 
-    // warehouse succeeded before; pointing it at a closed port makes it fail: a status change.
+    // warehouse succeeds now; pointing it at a closed port makes it fail: a status change.
+    const before = await owner.client.ok(`mutation($id: ID!) { testConnection(id: $id) { status } }`, { id: connection.id });
+    expect(before.testConnection.status).toBe("SUCCESS");
     const moved = await owner.client.ok(`mutation($id: ID!, $p: ConnectionPatch!) { updateConnection(id: $id, patch: $p) { version } }`, {
       id: connection.id,
       p: { port: closedPort },

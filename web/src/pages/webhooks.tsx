@@ -30,7 +30,8 @@ function Webhooks({ workspace, heading }: { workspace: WorkspaceSummaryFragment;
   const [created, setCreated] = useState<{ secret: string; url: string } | null>(null);
   const [deleting, setDeleting] = useState<WebhookFieldsFragment | null>(null);
   const [status, setStatus] = useState<string | null>(null);
-  const nameOf = (id: string) => data?.connections.nodes.find((c) => c.id === id)?.name ?? "a deleted connection";
+  // Names of the first 200 connections; beyond them (or once deleted) the id stands in.
+  const nameOf = (id: string) => data?.connections.nodes.find((c) => c.id === id)?.name ?? `connection ${id}`;
 
   const create = async (event: Event) => {
     event.preventDefault();
