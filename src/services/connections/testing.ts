@@ -43,10 +43,13 @@ const LAST_TESTS: Statement = {
     FROM unnest($1::text[], $2::text[]) AS wanted(id, workspace_id)
     CROSS JOIN LATERAL (
       SELECT * FROM "TestResult" r
-      WHERE r."connectionId" = wanted.id AND r."workspaceId" = wanted.workspace_id
+      WHERE r."connectionId" = wanted.id
       ORDER BY r."testedAt" DESC, r."id" DESC
       LIMIT 1
-    ) AS t`,
+    ) AS t
+    -- Checked on the row found, not in the lookup, so the newest entry of the connection's
+    -- index is read instead of the workspace's whole index being ANDed in (listing.ts).
+    WHERE t."workspaceId" = wanted.workspace_id`,
 };
 
 /** A test outcome as the API returns it; unrecorded tests get an id that is never stored. */
@@ -205,10 +208,11 @@ export class ConnectionTestService {
       FROM unnest(${connections.map((c) => c.id)}::text[], ${connections.map((c) => c.workspaceId)}::text[]) AS wanted(id, workspace_id)
       CROSS JOIN LATERAL (
         SELECT * FROM "TestResult" t
-        WHERE t."connectionId" = wanted.id AND t."workspaceId" = wanted.workspace_id
+        WHERE t."connectionId" = wanted.id
         ORDER BY t."testedAt" DESC, t."id" DESC
         LIMIT ${take}
       ) AS recent
+      WHERE recent."workspaceId" = wanted.workspace_id
       ORDER BY recent."connectionId", recent."testedAt" DESC, recent."id" DESC`;
     const byConnection = new Map<string, TestResult[]>();
     for (const row of rows) {
