@@ -48,20 +48,23 @@ export function canonicalForm(event: ChainedFields): string {
  * they are exactly canonicalForm()'s text.
  */
 export function canonicalFormAround(event: Omit<ChainedFields, "seq" | "prevHash" | "targetId">): [string, string, string, string] {
-  // Placeholders no stored value can hold (PostgreSQL text has no NUL), found by their JSON form.
-  const holes = ["seq", "prev", "target"].map((name) => `\u0000${name}`);
-  const text = formText({ ...event, seq: holes[0], prevHash: holes[1], targetId: holes[2] });
-  const parts: string[] = [];
-  let rest = text;
-  for (const hole of holes) {
-    const marker = JSON.stringify(hole);
-    const at = rest.indexOf(marker);
-    if (at < 0 || rest.indexOf(marker, at + 1) >= 0) throw new Error("canonicalFormAround: an event field holds a placeholder");
-    parts.push(rest.slice(0, at));
-    rest = rest.slice(at + marker.length);
-  }
-  parts.push(rest);
-  return parts as [string, string, string, string];
+  // formText's array, element by element as JSON.stringify writes it ("," between, no spaces),
+  // cut where the three open fields go: one pass, on the resolve path once per resolve.
+  return [
+    `[${json(FORM)},${json(event.chainId)},`,
+    ",",
+    `,${json(event.id)},${json(event.action)},${json(event.actorKind)},${json(event.actorId)},${json(event.actorLabel)},${json(event.targetType)},`,
+    `,${json(event.clientIp)},${json(detailsText(event.details))},${json(event.at.toISOString())}]`,
+  ];
+}
+
+/** An array element as JSON.stringify writes it inside an array (undefined is null there). */
+function json(value: string | null | undefined): string {
+  return value === undefined || value === null ? "null" : JSON.stringify(value);
+}
+
+function detailsText(details: unknown): string | null {
+  return details === null || details === undefined ? null : canonicalJson(details);
 }
 
 function formText(event: Omit<ChainedFields, "seq"> & { seq: string }): string {
@@ -78,7 +81,7 @@ function formText(event: Omit<ChainedFields, "seq"> & { seq: string }): string {
     event.targetType,
     event.targetId,
     event.clientIp,
-    event.details === null || event.details === undefined ? null : canonicalJson(event.details),
+    detailsText(event.details),
     event.at.toISOString(),
   ]);
 }

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { auditEventHash, canonicalForm, canonicalFormAround, canonicalJson, type ChainedFields, GENESIS_HASH } from "../../src/audit/chain-hash";
@@ -60,5 +61,26 @@ describe("the canonical form with its position, link and target left open", () =
       const joined = a + JSON.stringify(full.seq.toString()) + b + JSON.stringify(full.prevHash) + c + JSON.stringify(full.targetId) + d;
       expect(joined).toBe(canonicalForm(full));
     }
+  });
+
+  it("is exactly the canonical form for any field values (property)", () => {
+    const text = fc.oneof(fc.string({ unit: "binary" }), fc.constantFrom("", "\u2028", '"', "\\", "\u0000x"));
+    const nullable = fc.option(text, { nil: null });
+    fc.assert(
+      fc.property(
+        fc.record({
+          chainId: text, id: text, action: text, actorKind: nullable, actorId: nullable, actorLabel: text, targetType: nullable,
+          clientIp: nullable, details: fc.option(fc.dictionary(text, fc.oneof(text, fc.integer(), fc.boolean())), { nil: null }),
+          at: fc.date({ noInvalidDate: true, min: new Date("1970-01-01"), max: new Date("2999-12-31") }),
+          seq: fc.bigInt({ min: 1n, max: 2n ** 62n }), prevHash: text, targetId: nullable,
+        }),
+        (full) => {
+          const [a, b, c, d] = canonicalFormAround(full);
+          const joined = a + JSON.stringify(full.seq.toString()) + b + JSON.stringify(full.prevHash) + c + (full.targetId === null ? "null" : JSON.stringify(full.targetId)) + d;
+          expect(joined).toBe(canonicalForm(full));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
