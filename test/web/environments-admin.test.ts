@@ -205,26 +205,27 @@ describe.skipIf(!hasChromium)("environments, health and the admin pages in a rea
     const page = await open(owner.email);
     await go(page, "connections/warehouse");
     await page.getByRole("heading", { name: "warehouse", level: 1 }).waitFor();
+    // Focus moves in an effect after the render that opens or closes the form: wait for it.
     const focused = () => page.evaluate(() => (globalThis as any).document.activeElement?.id as string);
     await page.getByRole("button", { name: "Add override" }).focus();
     await page.keyboard.press("Enter");
     await page.getByRole("form", { name: "Add an override" }).waitFor();
-    expect(await focused()).toBe("field-environment");
+    await expect.poll(focused, { timeout: 10_000 }).toBe("field-environment");
     await page.keyboard.type("kbd");
     await page.keyboard.press("Tab");
-    expect(await focused()).toBe("field-host");
+    await expect.poll(focused, { timeout: 10_000 }).toBe("field-host");
     await page.keyboard.type("kbd-db.internal");
     await page.keyboard.press("Enter");
     await page.getByText("Saved the kbd override.").waitFor();
-    expect(await focused()).toBe("environments-heading");
+    await expect.poll(focused, { timeout: 10_000 }).toBe("environments-heading");
     expect(await page.getByTestId("environment-kbd").textContent()).toContain("Host: kbd-db.internal");
 
     await page.getByRole("button", { name: "Edit the kbd override" }).focus();
     await page.keyboard.press("Enter");
-    expect(await focused()).toBe("field-host");
+    await expect.poll(focused, { timeout: 10_000 }).toBe("field-host");
     await page.keyboard.press("Escape");
     await page.getByRole("form", { name: "Edit the kbd override" }).waitFor({ state: "detached" });
-    expect(await focused()).toBe("environments-heading");
+    await expect.poll(focused, { timeout: 10_000 }).toBe("environments-heading");
 
     await page.getByRole("button", { name: "Remove the kbd override" }).focus();
     await page.keyboard.press("Enter");
