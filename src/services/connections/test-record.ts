@@ -35,10 +35,14 @@ const RECORD_TEST: Statement = {
   name: "connection-test-record",
   text: `
     WITH prev AS (
-      SELECT r."status" FROM "TestResult" r
-      WHERE r."connectionId" = $2 AND r."workspaceId" = $1
-      ORDER BY r."testedAt" DESC, r."id" DESC
-      LIMIT 1
+      -- The workspace is checked on the row found, not in the lookup (listing.ts says why).
+      SELECT newest."status" FROM (
+        SELECT r."status", r."workspaceId" FROM "TestResult" r
+        WHERE r."connectionId" = $2
+        ORDER BY r."testedAt" DESC, r."id" DESC
+        LIMIT 1
+      ) newest
+      WHERE newest."workspaceId" = $1
     ), head AS MATERIALIZED (
       SELECT h."seq", h."hash" FROM "AuditChainHead" h WHERE h."chainId" = $1 FOR UPDATE
     ), go AS MATERIALIZED (
