@@ -227,15 +227,23 @@ export class StagedImports {
  * appeared, as a name given twice in one file is.
  */
 function once(entries: Array<ParsedEntry & { batch: number }>): ParsedEntry[] {
-  const batchesOf = new Map<string, number[]>();
-  for (const { name, batch } of entries) batchesOf.set(name, [...(batchesOf.get(name) ?? []), batch]);
+  // How often each name comes, and in which batches (each named once in the message).
+  const seenIn = new Map<string, { count: number; batches: number[] }>();
+  for (const { name, batch } of entries) {
+    const found = seenIn.get(name);
+    if (!found) seenIn.set(name, { count: 1, batches: [batch] });
+    else {
+      found.count += 1;
+      if (found.batches[found.batches.length - 1] !== batch) found.batches.push(batch);
+    }
+  }
   const out: ParsedEntry[] = [];
   const seen = new Set<string>();
   for (const { batch: _batch, ...entry } of entries) {
     if (seen.has(entry.name)) continue;
     seen.add(entry.name);
-    const batches = batchesOf.get(entry.name)!;
-    out.push(batches.length > 1 ? { name: entry.name, error: `Found multiple values for ${entry.name} (batches ${batches.join(", ")}).` } : entry);
+    const { count, batches } = seenIn.get(entry.name)!;
+    out.push(count > 1 ? { name: entry.name, error: `Found multiple values for ${entry.name} (batches ${batches.join(", ")}).` } : entry);
   }
   return out;
 }
